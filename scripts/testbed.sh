@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# Test bed for ovs-docker: a userspace Open vSwitch, a dockerd and a tiny local
+# image, started from whatever state the machine is in (bare, warm, or left over
+# from a killed run).
+#
+#   scripts/testbed.sh up      install what is missing, start what does not answer
+#   scripts/testbed.sh status  say what answers; exit 0 only when all is ready
+#   scripts/testbed.sh clean   remove the tests' leftovers (ovsdt* containers, bridges)
+#   scripts/testbed.sh down    stop only the daemons this script started
+#
+# See shared/TESTBED.md for why things are done the way they are here.
+set -euo pipefail
+
+readonly STATE_DIR=/run/ovs-docker-testbed
+readonly OVS_RUNDIR=/var/run/openvswitch
+readonly OVS_CTL=/usr/share/openvswitch/scripts/ovs-ctl
+readonly DOCKER_PIDFILE=/var/run/docker.pid
+readonly CONTAINERD_PIDFILE=/var/run/docker/containerd/containerd.pid
+readonly IMAGE=busybox:local
+# Bump when the image recipe changes, so `up` rebuilds an older image.
+readonly IMAGE_REV=1
+readonly PREFIX=ovsdt
+readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2
+                   iputils-ping iptables uuid-runtime ethtool)
+
+log() { printf 'testbed: %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# True when PID is a live process named NAME. /proc/PID also exists for a
+# zombie (PID 1 here reaps late), and a stale pidfile can name a reused PID,
+# so check both the state and the name.
+pid_is() {
+    local pid=$1 name=$2 stat comm state
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    comm=${stat#*\(}
+    comm=${comm%\)*}
+    state=${stat##*\) }
+    state=${state%% *}
+    [[ $comm == "$name" && $state != [ZX] ]]
+}
+
+read_pid() { local p=; [[ -r $1 ]] && read -r p <"$1" 2>/dev/null; printf '%s' "$p"; }
+
+# Remove a pidfile whose process is gone: dockerd refuses to start over a live
+# PID in its pidfile, and ovs-ctl would report "already running".
+drop_stale_pidfile() {
+    local file=$1 name=$2
+    [[ -e $file ]] || return 0
+    if ! pid_is "$(read_pid "$file")" "$name"; then
+        rm -f "$file"
+        log "removed stale $file"
+    fi
+}
+
+ovsdb_ok()    { ovs-vsctl --timeout=2 show >/dev/null 2>&1; }
+vswitchd_ok() { ovs-appctl -T 2 -t ovs-vswitchd version >/dev/null 2>&1; }
+docker_ok()   { docker version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+image_ok() {
+    [[ $(docker image inspect --format '{{index .Config.Labels "ovs-docker-testbed"}}' \
+        "$IMAGE" 2>/dev/null) == "$IMAGE_REV" ]]
+}
+
+wait_for() { # SECONDS CHECK...: poll CHECK every 0.1 s
+    local tries=$(($1 * 10))
+    shift
+    while ! "$@"; do
+        ((--tries > 0)) || return 1
+        sleep 0.1
+    done
+}
+
+ensure_packages() {
+    local missing=() p status out=$STATE_DIR/apt.log
+    for p in "${PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || status=
+        [[ $status == installed ]] || missing+=("$p")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    log "installing ${missing[*]} (log: $out)"
+    # No prompts (CI has no stdin); needrestart would only chatter here.
+    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+    if ! { apt-get update -q && apt-get install -y -q "${PACKAGES[@]}"; } </dev/null >"$out" 2>&1; then
+        tail -n 30 "$out" >&2
+        die "package install failed"
+    fi
+}
+
+# Run a command with no file descriptor but 0, 1 and 2. Daemons keep every fd
+# they inherit: ovs-vswitchd kept the caller's pipes open (so a reader of this
+# script's output never saw EOF) and would keep our lock (fd 9) for ever.
+close_fds() {
+    local fd
+    for fd in /proc/self/fd/*; do
+        fd=${fd##*/}
+        if ((fd > 2)); then exec {fd}>&-; fi
+    done
+}
+run_closed() { (close_fds; exec "$@"); }
+
+# ovs-ctl, quietly: its daemons' output goes to their own logs anyway.
+ovs_ctl() {
+    local out=$STATE_DIR/ovs-ctl.out
+    if ! run_closed "$OVS_CTL" "$@" </dev/null >"$out" 2>&1; then
+        cat "$out" >&2
+        die "ovs-ctl $* failed"
+    fi
+}
+
+start_ovsdb() {
+    drop_stale_pidfile "$OVS_RUNDIR/ovsdb-server.pid" ovsdb-server
+    log "starting ovsdb-server"
+    ovs_ctl --no-ovs-vswitchd --system-id=random start
+    wait_for 10 ovsdb_ok || die "ovsdb-server does not answer (see /var/log/openvswitch/ovsdb-server.log)"
+    # With --monitor the pidfile names the worker and its parent is the monitor.
+    local pid
+    pid=$(read_pid "$OVS_RUNDIR/ovsdb-server.pid")
+    printf '%s\n' "$pid" >"$STATE_DIR/ovsdb-server.pid"
+    awk '{print $4}' "/proc/$pid/stat" >"$STATE_DIR/ovsdb-server-monitor.pid"
+}
+
+start_vswitchd() {
+    drop_stale_pidfile "$OVS_RUNDIR/ovs-vswitchd.pid" ovs-vswitchd
+    log "starting ovs-vswitchd"
+    # It says "ulimit: error setting limit" here (hard limit 20000 < 65535)
+    # and goes on: harmless.
+    ovs_ctl --no-ovsdb-server --no-monitor start
+    wait_for 10 vswitchd_ok || die "ovs-vswitchd does not answer (see /var/log/openvswitch/ovs-vswitchd.log)"
+    printf '%s\n' "$(read_pid "$OVS_RUNDIR/ovs-vswitchd.pid")" >"$STATE_DIR/ovs-vswitchd.pid"
+}
+
+start_dockerd() {
+    drop_stale_pidfile "$DOCKER_PIDFILE" dockerd
+    # dockerd reuses a containerd named in this file if kill(pid, 0) succeeds,
+    # which a zombie or a reused PID passes; then it waits for a socket in vain.
+    drop_stale_pidfile "$CONTAINERD_PIDFILE" containerd
+    log "starting dockerd (log: $STATE_DIR/dockerd.log)"
+    [[ -e $STATE_DIR/dockerd.log ]] && mv -f "$STATE_DIR/dockerd.log" "$STATE_DIR/dockerd.log.1"
+    # vfs: no overlayfs needed; no iptables or docker0: tests attach via OVS.
+    # --shutdown-timeout=2: test containers run `sleep` as PID 1, which ignores
+    # SIGTERM, so a default stop would take 10+ s per `down`.
+    (
+        close_fds
+        exec setsid dockerd --storage-driver=vfs --iptables=false --ip6tables=false \
+            --bridge=none --shutdown-timeout=2 --pidfile="$DOCKER_PIDFILE"
+    ) </dev/null >"$STATE_DIR/dockerd.log" 2>&1 &
+    # The subshell execs setsid, and a background job of a script leads no
+    # process group, so setsid execs dockerd in place: $! is dockerd's PID.
+    local pid=$! tries=300
+    printf '%s\n' "$pid" >"$STATE_DIR/dockerd.pid"
+    until docker_ok; do
+        if ! pid_is "$pid" dockerd; then
+            tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
+            rm -f "$STATE_DIR/dockerd.pid"
+            die "dockerd exited"
+        fi
+        ((--tries > 0)) || die "dockerd does not answer after 30 s (see $STATE_DIR/dockerd.log)"
+        sleep 0.1
+    done
+}
+
+build_image() {
+    log "building image $IMAGE"
+    local dir a
+    dir=$(mktemp -d "$STATE_DIR/image.XXXXXX")
+    # shellcheck disable=SC2064 # expand now: $dir is local
+    trap "rm -rf '$dir'" EXIT
+    mkdir -p "$dir"/{bin,etc,root,tmp,var/run,usr/share/udhcpc}
+    chmod 1777 "$dir/tmp"
+    cp /bin/busybox "$dir/bin/busybox"
+    # Every applet busybox has (sh ip ping arping nc udhcpc ...); no ethtool.
+    for a in $(busybox --list); do
+        [[ $a == busybox ]] || ln -s busybox "$dir/bin/$a"
+    done
+    ln -s bin "$dir/sbin"
+    ln -s ../bin "$dir/usr/bin"
+    ln -s ../bin "$dir/usr/sbin"
+    printf 'root:x:0:0:root:/root:/bin/sh\n' >"$dir/etc/passwd"
+    printf 'root:x:0:\n' >"$dir/etc/group"
+    : >"$dir/etc/hosts"
+    : >"$dir/etc/resolv.conf"
+    # udhcpc only prints the lease unless this script applies it.
+    cat >"$dir/usr/share/udhcpc/default.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig) ip addr flush dev "$interface"; ip link set "$interface" up ;;
+bound|renew)
+    ip addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" dev "$interface"
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    ;;
+esac
+exit 0
+EOF
+    chmod 755 "$dir/usr/share/udhcpc/default.script"
+    tar -C "$dir" -c . | docker import \
+        --change "LABEL ovs-docker-testbed=$IMAGE_REV" \
+        --change 'ENV PATH=/bin' --change 'CMD ["/bin/sh"]' \
+        - "$IMAGE" >/dev/null
+    rm -rf "$dir"
+    trap - EXIT
+    docker run --rm --net=none "$IMAGE" true || die "image $IMAGE does not run"
+}
+
+cmd_up() {
+    ensure_packages
+    if ! ovsdb_ok; then start_ovsdb; fi
+    if ! vswitchd_ok; then start_vswitchd; fi
+    if ! docker_ok; then
+        # Our own dockerd may still be starting (or saving state): give it time
+        # rather than start a second one over its pidfile.
+        if pid_is "$(read_pid "$STATE_DIR/dockerd.pid")" dockerd; then
+            log "waiting for the dockerd this script started"
+            wait_for 30 docker_ok || die "dockerd does not answer (see $STATE_DIR/dockerd.log)"
+        else
+            start_dockerd
+        fi
+    fi
+    if ! image_ok; then build_image; fi
+    # Sockets of dead OVS daemons pile up in the rundir; drop them.
+    local ctl pid
+    for ctl in "$OVS_RUNDIR"/*.ctl; do
+        [[ -e $ctl ]] || continue
+        pid=${ctl%.ctl}
+        pid=${pid##*.}
+        [[ $pid =~ ^[0-9]+$ ]] && [[ ! -d /proc/$pid ]] && rm -f "$ctl"
+    done
+    log "ready"
+}
+
+cmd_status() {
+    local rc=0
+    if ovsdb_ok; then log "ovsdb-server: up"; else log "ovsdb-server: DOWN"; rc=1; fi
+    if vswitchd_ok; then log "ovs-vswitchd: up"; else log "ovs-vswitchd: DOWN"; rc=1; fi
+    if docker_ok; then
+        log "dockerd: up"
+        if image_ok; then log "image $IMAGE: present"; else log "image $IMAGE: MISSING"; rc=1; fi
+    else
+        log "dockerd: DOWN"
+        log "image $IMAGE: unknown"
+        rc=1
+    fi
+    local d
+    for d in ovsdb-server ovs-vswitchd dockerd; do
+        if pid_is "$(read_pid "$STATE_DIR/$d.pid")" "$d"; then
+            log "$d was started by this script (pid $(read_pid "$STATE_DIR/$d.pid"))"
+        fi
+    done
+    return "$rc"
+}
+
+# Stop PID if it is still NAME (a recorded PID may have been reused since).
+stop_pid() {
+    local name=$1 pid=$2 tries=200
+    pid_is "$pid" "$name" || return 0
+    log "stopping $name (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+    while pid_is "$pid" "$name" && ((--tries > 0)); do sleep 0.1; done
+    if pid_is "$pid" "$name"; then
+        log "$name did not stop in 20 s: killing it"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+}
+
+# Stop a daemon this script started, by the PID it recorded, and forget it.
+stop_recorded() { # NAME [RECORD]
+    local file=$STATE_DIR/${2:-$1}.pid
+    [[ -e $file ]] || return 0
+    stop_pid "$1" "$(read_pid "$file")"
+    rm -f "$file"
+}
+
+cmd_down() {
+    # dockerd first: it stops its containers and its own containerd.
+    stop_recorded dockerd
+    stop_recorded ovs-vswitchd
+    # SIGTERM to the worker ends its monitor too (it restarts only on crashes);
+    # the monitor is stopped by PID in case it did not.
+    stop_recorded ovsdb-server
+    stop_recorded ovsdb-server ovsdb-server-monitor
+    log "down"
+}
+
+cmd_clean() {
+    local names=() bridges=() n
+    if docker_ok; then
+        while read -r n; do
+            [[ $n == "$PREFIX"-* ]] && names+=("$n")
+        done < <(docker ps -a --format '{{.Names}}')
+        if ((${#names[@]})); then
+            log "removing containers: ${names[*]}"
+            docker rm -f "${names[@]}" >/dev/null
+        fi
+    else
+        log "dockerd does not answer: containers left alone"
+    fi
+    if ovsdb_ok; then
+        while read -r n; do
+            [[ $n == "$PREFIX"* ]] && bridges+=("$n")
+        done < <(ovs-vsctl --timeout=5 list-br)
+        if ((${#bridges[@]})); then
+            log "removing bridges: ${bridges[*]}"
+            local args=()
+            for n in "${bridges[@]}"; do args+=(-- --if-exists del-br "$n"); done
+            ovs-vsctl --timeout=10 "${args[@]}"
+        fi
+    else
+        log "ovsdb-server does not answer: bridges left alone"
+    fi
+}
+
+main() {
+    local cmd=${1:-}
+    [[ $EUID -eq 0 ]] || die "run as root"
+    mkdir -p "$STATE_DIR"
+    # One testbed.sh at a time: two `up`s would start two dockerds.
+    exec 9>"$STATE_DIR/lock"
+    flock -w 120 9 || die "another testbed.sh holds $STATE_DIR/lock"
+    case $cmd in
+        up) cmd_up ;;
+        down) cmd_down ;;
+        status) cmd_status ;;
+        clean) cmd_clean ;;
+        *) die "usage: $0 up|down|status|clean" ;;
+    esac
+}
+
+main "$@"

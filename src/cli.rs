@@ -1,0 +1,251 @@
+//! The command line: clap definitions and value parsers only. The man page
+//! and the shell completions are generated from these definitions.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, IfAddr, IfName, Mac};
+
+pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ovs-docker",
+    version,
+    about = "Attach Docker containers to Open vSwitch bridges",
+    long_about = "Attach Docker containers to Open vSwitch bridges.\n\n\
+        A drop-in replacement for Open vSwitch's ovs-docker script: the same commands, \
+        arguments and OVSDB records, but every change is one atomic OVSDB transaction, \
+        a failure undoes what was done, and no ovs-vsctl, ip or docker process is forked.",
+    after_help = "Exit status: 0 success, 1 refused (not found, already attached, container not running), \
+        2 invalid arguments, 3 a daemon or the kernel failed.\n\
+        Docker is reached through DOCKER_HOST (default unix:///var/run/docker.sock)."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]
+    #[arg(long, global = true, value_name = "SERVER")]
+    pub db: Option<String>,
+
+    /// Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds
+    #[arg(long, global = true, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS, value_parser = parse_timeout)]
+    pub timeout: u64,
+
+    /// Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)
+    #[arg(long, global = true)]
+    pub no_wait: bool,
+
+    /// Print each step to standard error
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
+}
+
+impl GlobalArgs {
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE
+    #[command(
+        long_about = "Create a veth pair, put one end inside CONTAINER as INTERFACE and add the other \
+            end to the Open vSwitch BRIDGE (created if missing, as upstream does). Optionally set the \
+            interface's address, MAC, MTU and the container's default gateway.",
+        after_help = "Example:\n  ovs-docker add-port br-int eth1 c474a0e2830e --ipaddress=192.168.1.2/24 \
+            --gateway=192.168.1.1 --macaddress=a2:c3:0d:49:7f:f8 --mtu=1450"
+    )]
+    AddPort(AddPortArgs),
+
+    /// Delete INTERFACE inside CONTAINER and its port on BRIDGE
+    DelPort(PortRef),
+
+    /// Delete every port of CONTAINER on BRIDGE
+    DelPorts(DelPortsArgs),
+
+    /// Make the port of INTERFACE in CONTAINER an access port of VLAN
+    SetVlan(SetVlanArgs),
+
+    /// List the container ports attached to Open vSwitch bridges
+    List(ListArgs),
+
+    /// Write the man page and shell completions into a directory
+    #[command(hide = true)]
+    Generate {
+        /// Directory that receives man/ and completions/
+        dir: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct AddPortArgs {
+    /// Open vSwitch bridge (created if missing)
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Interface name inside the container (1 to 15 bytes)
+    pub interface: IfName,
+    /// Container name, ID or unique ID prefix
+    #[arg(value_parser = config::parse_container)]
+    pub container: String,
+
+    /// Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6)
+    #[arg(long, value_name = "ADDRESS")]
+    pub ipaddress: Option<IfAddr>,
+    /// Default gateway inside the container (same family as --ipaddress)
+    #[arg(long, value_name = "GATEWAY", value_parser = config::parse_gateway)]
+    pub gateway: Option<IpAddr>,
+    /// MAC address of INTERFACE (unicast)
+    #[arg(long, value_name = "MACADDRESS")]
+    pub macaddress: Option<Mac>,
+    /// MTU of INTERFACE (68 to 65535)
+    #[arg(long, value_name = "MTU", value_parser = config::parse_mtu)]
+    pub mtu: Option<u32>,
+    /// Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)
+    #[arg(long, value_name = "TYPE")]
+    pub datapath_type: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PortRef {
+    /// Open vSwitch bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Interface name inside the container
+    pub interface: IfName,
+    /// Container name, ID or unique ID prefix
+    #[arg(value_parser = config::parse_container)]
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DelPortsArgs {
+    /// Open vSwitch bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Container name, ID or unique ID prefix
+    #[arg(value_parser = config::parse_container)]
+    pub container: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SetVlanArgs {
+    #[command(flatten)]
+    pub port: PortRef,
+    /// VLAN ID, 0 to 4095
+    #[arg(value_parser = config::parse_vlan)]
+    pub vlan: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only ports on this bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: Option<String>,
+    /// Only ports of this container (name, ID or ID prefix)
+    #[arg(long, value_name = "CONTAINER", value_parser = config::parse_container)]
+    pub container: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+fn parse_timeout(s: &str) -> Result<u64, String> {
+    match s.parse::<u64>() {
+        Ok(v) if (1..=3600).contains(&v) => Ok(v),
+        _ => Err(format!("invalid timeout \"{}\": expected 1 to 3600 seconds", s.escape_default())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("ovs-docker").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn upstream_add_port_line_parses() {
+        let cli = parse(&[
+            "add-port", "br-int", "eth1", "c474a0e2830e", "--ipaddress=192.168.1.2/24", "--gateway=192.168.1.1",
+            "--macaddress=a2:c3:0d:49:7f:f8", "--mtu=1450",
+        ])
+        .unwrap();
+        let Command::AddPort(a) = cli.command else { panic!() };
+        assert_eq!(a.bridge, "br-int");
+        assert_eq!(a.interface.as_str(), "eth1");
+        assert_eq!(a.container, "c474a0e2830e");
+        assert_eq!(a.ipaddress.unwrap().to_string(), "192.168.1.2/24");
+        assert_eq!(a.gateway.unwrap().to_string(), "192.168.1.1");
+        assert_eq!(a.macaddress.unwrap().to_string(), "a2:c3:0d:49:7f:f8");
+        assert_eq!(a.mtu, Some(1450));
+    }
+
+    #[test]
+    fn options_take_a_separate_value_and_may_come_first() {
+        let cli = parse(&["--timeout", "3", "add-port", "--mtu", "1400", "br0", "eth1", "web", "--db=unix:/x.sock"]).unwrap();
+        assert_eq!(cli.global.timeout, 3);
+        assert_eq!(cli.global.db.as_deref(), Some("unix:/x.sock"));
+        let Command::AddPort(a) = cli.command else { panic!() };
+        assert_eq!(a.mtu, Some(1400));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors() {
+        for args in [
+            &["add-port", "br0", "eth1"][..],
+            &["add-port", "br0", "this-name-is-too-long", "web"],
+            &["add-port", "br0", "eth1", "web", "--mtu=10"],
+            &["add-port", "br0", "eth1", "web", "--macaddress=01:00:00:00:00:01"],
+            &["add-port", "br0", "eth1", "web", "--ipaddress=10.0.0.300/24"],
+            &["add-port", "br0", "eth1", "web", "--gateway=nope"],
+            &["add-port", "br0", "eth1", "web", "--bogus=1"],
+            &["add-port", "br/0", "eth1", "web"],
+            &["add-port", "br0", "eth1", "we b"],
+            &["set-vlan", "br0", "eth1", "web", "4096"],
+            &["set-vlan", "br0", "eth1", "web"],
+            &["del-port", "br0", "eth1"],
+            &["del-ports", "br0"],
+            &["list", "--format=xml"],
+            &["--timeout=0", "list"],
+            &["frobnicate"],
+        ] {
+            let e = parse(args).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn the_other_commands_parse() {
+        assert!(matches!(parse(&["del-port", "br0", "eth1", "web"]).unwrap().command, Command::DelPort(_)));
+        assert!(matches!(parse(&["del-ports", "br0", "web"]).unwrap().command, Command::DelPorts(_)));
+        let Command::SetVlan(s) = parse(&["set-vlan", "br0", "eth1", "web", "5"]).unwrap().command else { panic!() };
+        assert_eq!(s.vlan, 5);
+        let Command::List(l) = parse(&["list", "br0", "--container", "web", "--format", "json"]).unwrap().command else { panic!() };
+        assert_eq!((l.bridge.as_deref(), l.container.as_deref(), l.format), (Some("br0"), Some("web"), Format::Json));
+        assert!(parse(&["list"]).is_ok());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,282 @@
+//! `add-port BRIDGE INTERFACE CONTAINER [options]`.
+//!
+//! Order of work: validate everything, look everything up, then create the
+//! veth (peer directly in the container under its final name) and configure
+//! it, and commit one guarded OVSDB transaction last. Any failure undoes
+//! what was done, in reverse.
+
+use std::net::IpAddr;
+
+use ipnetwork::IpNetwork;
+
+use super::{find_attached, Ctx};
+use crate::cli::AddPortArgs;
+use crate::config::host_port_name;
+use crate::docker::Container;
+use crate::error::{Context, Error, Result};
+use crate::netlink::Netlink;
+use crate::netns::{write_sysctl, Netns};
+use crate::ovsdb::vswitch::{self, keys, Absent, BridgePlan, NewPort, Vswitch};
+use crate::ovsdb::OvsdbError;
+
+/// Bridge-state preconditions can fail when another run creates the bridge
+/// at the same moment; such a transaction is retried with fresh state.
+const BRIDGE_RETRIES: usize = 5;
+
+pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
+    check_addresses(&a)?;
+    let iface = a.interface.as_str();
+    let docker = ctx.docker()?;
+    let mut ovs = ctx.vswitch().await?;
+
+    let (container, attached) = find_attached(ctx, &ovs, &docker, &a.container, Some(iface)).await?;
+    let container = container.ok_or_else(|| Error::refused(format!("container \"{}\" does not exist", a.container)))?;
+    if let Some(p) = attached.first() {
+        return Err(Error::refused(format!(
+            "port already attached for CONTAINER={} and INTERFACE={iface} ({} on bridge {})",
+            a.container,
+            p.name,
+            p.bridge.as_deref().unwrap_or("?")
+        )));
+    }
+    if let Some(why) = container.refusal(&a.container) {
+        return Err(Error::refused(why));
+    }
+    let ns_path = container
+        .netns_path()
+        .ok_or_else(|| Error::refused(format!("container \"{}\" has no network namespace", a.container)))?;
+    let netns = Netns::open(&ns_path).step(|| format!("open network namespace {ns_path} of container \"{}\"", a.container))?;
+    let host_ns = Netns::current().step(|| "open the host network namespace".into())?;
+    if netns.same_as(&host_ns) {
+        return Err(Error::refused(format!("container \"{}\" uses the host's network namespace", a.container)));
+    }
+    let datapath = ovs.bridge_datapath_type(&a.bridge).await.step(|| format!("look up bridge {}", a.bridge))?;
+
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let inside = Netlink::inside(&netns).step(|| format!("open a netlink socket in container \"{}\"", a.container))?;
+    let port_name = host_port_name(&uuid::Uuid::new_v4());
+
+    ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", container.name));
+    host.create_veth(&port_name, iface, &netns, a.mtu, a.macaddress.map(|m| m.0))
+        .await
+        .map_err(|e| {
+            if e.is(libc::EEXIST) {
+                Error::refused(format!("interface {iface} already exists in container \"{}\"", a.container))
+            } else {
+                Error::Netlink { step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container), source: e }
+            }
+        })?;
+
+    let netdev = datapath.as_deref() == Some("netdev") || a.datapath_type.as_deref() == Some("netdev");
+    let plan = Plan { ctx, a: &a, container: &container, netns: &netns, host: &host, inside: &inside, port_name: &port_name, netdev };
+    let result = plan.configure_links().await;
+    let result = match result {
+        Ok(()) => plan.commit(&mut ovs, datapath.is_some()).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = result {
+        ctx.step(format_args!("undoing: deleting veth {port_name}"));
+        // Deleting the host end takes the peer inside the container with it.
+        return match host.delete(&port_name).await {
+            Ok(_) => Err(e),
+            Err(undo) => Err(Error::Many(vec![e, Error::Netlink { step: format!("undo: delete veth {port_name}"), source: undo }])),
+        };
+    }
+    Ok(())
+}
+
+/// Address checks that need several options at once.
+fn check_addresses(a: &AddPortArgs) -> Result<()> {
+    let Some(gw) = a.gateway else { return Ok(()) };
+    let Some(addr) = a.ipaddress else {
+        return Err(Error::invalid(format!("--gateway={gw} needs --ipaddress on the same subnet")));
+    };
+    if gw.is_ipv4() != addr.ip.is_ipv4() {
+        return Err(Error::invalid(format!("gateway {gw} is not of the same family as address {addr}")));
+    }
+    let net = IpNetwork::new(addr.ip, addr.prefix).map_err(|e| Error::invalid(format!("address {addr}: {e}")))?;
+    if !net.contains(gw) {
+        return Err(Error::invalid(format!("gateway {gw} is not on the subnet of address {addr}")));
+    }
+    if gw == addr.ip {
+        return Err(Error::invalid(format!("gateway {gw} is the interface's own address")));
+    }
+    Ok(())
+}
+
+struct Plan<'a> {
+    ctx: &'a Ctx,
+    a: &'a AddPortArgs,
+    container: &'a Container,
+    netns: &'a Netns,
+    host: &'a Netlink,
+    inside: &'a Netlink,
+    port_name: &'a str,
+    netdev: bool,
+}
+
+impl Plan<'_> {
+    /// Bring both ends up and set the container side's address and route.
+    async fn configure_links(&self) -> Result<()> {
+        let (a, port, iface) = (self.a, self.port_name, self.a.interface.as_str());
+        let cname = &self.a.container;
+        let host_link = self
+            .host
+            .link(port)
+            .await
+            .step(|| format!("look up veth {port}"))?
+            .ok_or_else(|| Error::refused(format!("veth {port} vanished right after creation")))?;
+        if self.netdev {
+            // The userspace datapath reads the veth through AF_PACKET, but the
+            // host kernel still sees its frames: keep it from answering ARP
+            // for host addresses and from sending IPv6 noise onto the bridge.
+            for (path, value) in [
+                (format!("/proc/sys/net/ipv4/conf/{port}/arp_ignore"), "8"),
+                (format!("/proc/sys/net/ipv6/conf/{port}/disable_ipv6"), "1"),
+            ] {
+                write_sysctl(&path, value).step(|| format!("set {path}"))?;
+            }
+        }
+        self.host.set_up(host_link.index).await.step(|| format!("set veth {port} up"))?;
+
+        let link = self
+            .inside
+            .link(iface)
+            .await
+            .step(|| format!("look up {iface} in container \"{cname}\""))?
+            .ok_or_else(|| Error::refused(format!("{iface} vanished from container \"{cname}\"")))?;
+        // The peer cannot be created up (ENOTCONN); bring it up from inside.
+        self.inside.set_up(link.index).await.step(|| format!("set {iface} up in container \"{cname}\""))?;
+        if let Some(addr) = a.ipaddress {
+            if addr.ip.is_ipv6() {
+                // Docker creates interfaces with IPv6 disabled; /proc/sys/net
+                // follows the namespace of the thread that writes it.
+                let path = format!("/proc/sys/net/ipv6/conf/{iface}/disable_ipv6");
+                self.netns
+                    .run(|| write_sysctl(&path, "0"))
+                    .step(|| format!("enable IPv6 on {iface} in container \"{cname}\""))?;
+            }
+            self.ctx.step(format_args!("adding address {addr} to {iface}"));
+            self.inside
+                .add_address(link.index, addr.ip, addr.prefix)
+                .await
+                .step(|| format!("add address {addr} to {iface} in container \"{cname}\""))?;
+        }
+        if let Some(gw) = a.gateway {
+            self.ctx.step(format_args!("adding default route via {gw}"));
+            self.inside.add_default_route(link.index, gw).await.map_err(|e| {
+                if e.is(libc::EEXIST) {
+                    Error::refused(format!("container \"{cname}\" already has a default {} route", family(gw)))
+                } else {
+                    Error::Netlink { step: format!("add default route via {gw} in container \"{cname}\""), source: e }
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Commit the port to OVSDB in one guarded transaction and wait for
+    /// ovs-vswitchd. On failure after the commit, the rows are removed again.
+    async fn commit(&self, ovs: &mut Vswitch, mut bridge_exists: bool) -> Result<()> {
+        let (a, c) = (self.a, self.container);
+        let iface = a.interface.as_str();
+        let new = NewPort {
+            bridge: a.bridge.clone(),
+            name: self.port_name.to_string(),
+            external_ids: vec![
+                (keys::CONTAINER_ID, a.container.clone()),
+                (keys::CONTAINER_IFACE, iface.to_string()),
+                (keys::FULL_ID, c.id.clone()),
+                (keys::NAME, c.name.clone()),
+                (keys::CREATED_BY, vswitch::CREATED_BY_US.to_string()),
+            ],
+            tag: None,
+        };
+        // Whatever name the container goes by, no port may exist for it and
+        // this interface: that is what makes two concurrent runs safe.
+        let refs = [a.container.as_str(), c.name.as_str(), c.id.as_str(), c.short_id()];
+        let absent: Vec<Absent> = vswitch::alias_conds(Some(iface), Some(&c.id), &refs)
+            .into_iter()
+            .map(|(_, conds)| Absent {
+                table: "Interface",
+                conds,
+                what: format!("no port is attached for CONTAINER={} and INTERFACE={iface}", a.container),
+            })
+            .collect();
+        let mut attempt = 0;
+        loop {
+            let plan = if bridge_exists { BridgePlan::Exists } else { BridgePlan::Create { datapath_type: a.datapath_type.clone() } };
+            let txn = vswitch::add_port_txn(&new, &plan, &absent);
+            self.ctx.step(format_args!("adding port {} to bridge {}{}", self.port_name, a.bridge, if bridge_exists { "" } else { " (creating the bridge)" }));
+            match ovs.commit(txn, self.ctx.wait).await {
+                Ok(_) => break,
+                Err(OvsdbError::VswitchdTimeout) => {
+                    let e = Error::Ovsdb { step: format!("add port {} to bridge {}", self.port_name, a.bridge), source: OvsdbError::VswitchdTimeout };
+                    return self.undo_row(ovs, e).await;
+                }
+                Err(OvsdbError::Precondition(what)) if what.starts_with("bridge ") && attempt < BRIDGE_RETRIES => {
+                    attempt += 1;
+                    bridge_exists = !bridge_exists;
+                }
+                Err(OvsdbError::Precondition(what)) if what.starts_with("no port is attached") => {
+                    return Err(Error::refused(format!("port already attached for CONTAINER={} and INTERFACE={iface}", a.container)));
+                }
+                Err(e) => return Err(Error::Ovsdb { step: format!("add port {} to bridge {}", self.port_name, a.bridge), source: e }),
+            }
+        }
+        if let Err(e) = self.check_applied(ovs).await {
+            return self.undo_row(ovs, e).await;
+        }
+        Ok(())
+    }
+
+    /// Remove the committed rows again after a later failure `e`.
+    async fn undo_row(&self, ovs: &mut Vswitch, e: Error) -> Result<()> {
+        self.ctx.step(format_args!("undoing: removing port {} from OVSDB", self.port_name));
+        Err(match remove_row(ovs, self.port_name).await {
+            Ok(()) => e,
+            Err(u) => Error::Many(vec![e, u]),
+        })
+    }
+
+    /// Once ovs-vswitchd has applied the change (unless --no-wait), check
+    /// that it took the interface without error.
+    async fn check_applied(&self, ovs: &Vswitch) -> Result<()> {
+        if !self.ctx.wait {
+            return Ok(());
+        }
+        let port = self.port_name;
+        let found = ovs
+            .find_ports(vec![crate::ovsdb::Cond::eq("name", port)])
+            .await
+            .step(|| format!("check port {port}"))?;
+        match found.first() {
+            Some(p) if p.error.is_some() => Err(Error::Refused(format!(
+                "ovs-vswitchd could not add port {port} to bridge {}: {}",
+                self.a.bridge,
+                p.error.as_deref().unwrap_or_default()
+            ))),
+            Some(_) => Ok(()),
+            None => Err(Error::refused(format!("port {port} vanished from OVSDB"))),
+        }
+    }
+}
+
+/// Remove the port named `name` from OVSDB, whichever bridge holds it.
+async fn remove_row(ovs: &mut Vswitch, name: &str) -> Result<()> {
+    let found = ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", name)]).await.step(|| format!("undo: look up port {name}"))?;
+    for p in found {
+        if let Some(u) = p.port_uuid {
+            ovs.commit(vswitch::del_port_txn(&u), false).await.step(|| format!("undo: remove port {name}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn family(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() {
+        "IPv4"
+    } else {
+        "IPv6"
+    }
+}

@@ -1,0 +1,166 @@
+//! `list [BRIDGE] [--container CONTAINER] [--format table|json]`: one row per
+//! container port, with what Docker and the kernel say about it now.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::{port_matches, Ctx};
+use crate::cli::{Format, ListArgs};
+use crate::config::Mac;
+use crate::docker::Container;
+use crate::error::{Context, Result};
+use crate::netlink::Netlink;
+use crate::netns::Netns;
+use crate::ovsdb::vswitch::AttachedPort;
+
+/// One row of the listing; the JSON field names are a stable interface.
+#[derive(Debug, Serialize)]
+pub struct Row {
+    pub bridge: String,
+    pub port: String,
+    /// The container as recorded when the port was added.
+    pub container: String,
+    pub container_name: Option<String>,
+    pub container_id: Option<String>,
+    pub interface: String,
+    pub vlan: Option<i64>,
+    pub mac: Option<String>,
+    pub mtu: Option<u32>,
+    pub addresses: Vec<String>,
+    /// ok, container gone, container stopped, link missing, interface
+    /// missing, or error: MESSAGE.
+    pub state: String,
+}
+
+pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
+    let docker = ctx.docker()?;
+    let ovs = ctx.vswitch().await?;
+    let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
+    let mut ports = ports.step(|| "list container ports in OVSDB".into())?;
+    let containers = containers?;
+    if let Some(b) = &a.bridge {
+        ports.retain(|p| p.bridge.as_deref() == Some(b.as_str()));
+    }
+    if let Some(r) = &a.container {
+        let target = docker.find(r).await?;
+        ports.retain(|p| port_matches(p, r, target.as_ref()));
+    }
+    ports.sort_by(|x, y| (&x.bridge, x.container_ref(), x.container_iface()).cmp(&(&y.bridge, y.container_ref(), y.container_iface())));
+
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let host_links: HashSet<String> = host.links().await.step(|| "list host links".into())?.into_iter().map(|l| l.name).collect();
+    let mut rows = Vec::with_capacity(ports.len());
+    for p in &ports {
+        let c = owner(p, &containers);
+        rows.push(row(ctx, p, c, &host_links, &docker).await);
+    }
+    match a.format {
+        Format::Json => {
+            let text = serde_json::to_string_pretty(&rows).map_err(|e| crate::error::Error::io("encode JSON", e.into()))?;
+            println!("{text}");
+        }
+        Format::Table => print_table(&rows),
+    }
+    Ok(())
+}
+
+fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
+    match p.full_id() {
+        Some(id) => containers.iter().find(|c| c.id == id),
+        None => containers.iter().find(|c| c.is_named_by(p.container_ref())),
+    }
+}
+
+async fn row(ctx: &Ctx, p: &AttachedPort, c: Option<&Container>, host_links: &HashSet<String>, docker: &crate::docker::DockerClient) -> Row {
+    let mut r = Row {
+        bridge: p.bridge.clone().unwrap_or_default(),
+        port: p.name.clone(),
+        container: p.container_ref().to_string(),
+        container_name: c.map(|c| c.name.clone()),
+        container_id: c.map(|c| c.short_id().to_string()),
+        interface: p.container_iface().to_string(),
+        vlan: p.tag,
+        mac: None,
+        mtu: None,
+        addresses: Vec::new(),
+        state: String::new(),
+    };
+    r.state = match c {
+        None => "container gone".into(),
+        Some(c) if !c.running => "container stopped".into(),
+        Some(_) if !host_links.contains(&p.name) => "link missing".into(),
+        Some(_) if p.error.is_some() => format!("error: {}", p.error.as_deref().unwrap_or_default()),
+        Some(c) => match inspect_inside(docker, c, &p.container_iface().to_string(), &mut r).await {
+            Ok(true) => "ok".into(),
+            Ok(false) => "interface missing".into(),
+            Err(e) => {
+                ctx.step(format_args!("cannot read {} in {}: {e}", p.container_iface(), c.name));
+                "unknown".into()
+            }
+        },
+    };
+    r
+}
+
+/// Fill MAC, MTU and addresses from inside the container; false when the
+/// interface is not there.
+async fn inspect_inside(docker: &crate::docker::DockerClient, c: &Container, iface: &str, r: &mut Row) -> Result<bool> {
+    let Some(full) = docker.find(&c.id).await? else { return Ok(false) };
+    let Some(path) = full.netns_path() else { return Ok(false) };
+    let ns = Netns::open(&path).step(|| format!("open network namespace {path}"))?;
+    let nl = Netlink::inside(&ns).step(|| format!("open a netlink socket in container \"{}\"", c.name))?;
+    let Some(link) = nl.link(iface).await.step(|| format!("look up {iface} in container \"{}\"", c.name))? else { return Ok(false) };
+    r.mac = link.mac.map(|m| Mac(m).to_string());
+    r.mtu = link.mtu;
+    r.addresses = nl
+        .addresses(link.index)
+        .await
+        .step(|| format!("list addresses of {iface}"))?
+        .into_iter()
+        .filter(|(ip, _)| !matches!(ip, std::net::IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80))
+        .map(|(ip, plen)| format!("{ip}/{plen}"))
+        .collect();
+    Ok(true)
+}
+
+fn print_table(rows: &[Row]) {
+    let header = ["BRIDGE", "PORT", "CONTAINER", "ID", "INTERFACE", "VLAN", "MAC", "ADDRESSES", "STATE"];
+    let cells: Vec<[String; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.bridge.clone(),
+                r.port.clone(),
+                r.container_name.clone().unwrap_or_else(|| r.container.clone()),
+                r.container_id.clone().unwrap_or_else(|| "-".into()),
+                r.interface.clone(),
+                r.vlan.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                r.mac.clone().unwrap_or_else(|| "-".into()),
+                if r.addresses.is_empty() { "-".into() } else { r.addresses.join(",") },
+                r.state.clone(),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(str::len);
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: Vec<&str>| {
+        let mut s = String::new();
+        for (i, (c, w)) in cols.iter().zip(widths.iter()).enumerate() {
+            if i + 1 == cols.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header.to_vec());
+    for row in &cells {
+        line(row.iter().map(String::as_str).collect());
+    }
+}

@@ -1,0 +1,255 @@
+//! Validated values. Everything a command takes is checked here, before any
+//! daemon is contacted, so bad input never changes anything.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use ipnetwork::IpNetwork;
+
+/// Linux's IFNAMSIZ less the terminating NUL.
+pub const IFNAME_MAX: usize = 15;
+
+/// A kernel interface name: 1 to 15 bytes, no `/`, `:`, white space or
+/// control characters, and not `.` or `..`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfName(String);
+
+impl FromStr for IfName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.is_empty() {
+            return Err("interface name is empty".into());
+        }
+        if s.len() > IFNAME_MAX {
+            return Err(format!("interface name \"{}\" is longer than {IFNAME_MAX} bytes", s.escape_default()));
+        }
+        if s == "." || s == ".." {
+            return Err(format!("interface name \"{s}\" is reserved"));
+        }
+        if let Some(c) = s.chars().find(|c| *c == '/' || *c == ':' || c.is_whitespace() || c.is_control()) {
+            return Err(format!("interface name \"{}\" contains {:?}", s.escape_default(), c));
+        }
+        Ok(IfName(s.to_string()))
+    }
+}
+
+impl IfName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for IfName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A bridge name: OVS also makes it a kernel interface (the internal port),
+/// so the interface name rules apply.
+pub fn parse_bridge(s: &str) -> Result<String, String> {
+    IfName::from_str(s).map(|n| n.0).map_err(|e| e.replacen("interface name", "bridge name", 1))
+}
+
+/// A container reference: a name, a full ID or an ID prefix. Docker names
+/// are `[a-zA-Z0-9][a-zA-Z0-9_.-]*`, IDs are hex; anything else is refused
+/// before Docker is asked.
+pub fn parse_container(s: &str) -> Result<String, String> {
+    let name = s.strip_prefix('/').unwrap_or(s);
+    let ok = !name.is_empty()
+        && name.len() <= 255
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(name.to_string())
+    } else {
+        Err(format!("invalid container name or ID \"{}\"", s.escape_default()))
+    }
+}
+
+/// A unicast, non-zero Ethernet address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mac(pub [u8; 6]);
+
+impl FromStr for Mac {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid MAC address \"{}\": expected six hex pairs like 02:42:ac:11:00:02", s.escape_default());
+        let parts: Vec<&str> = s.split(':').collect();
+        if parts.len() != 6 {
+            return Err(bad());
+        }
+        let mut mac = [0u8; 6];
+        for (i, p) in parts.iter().enumerate() {
+            if p.len() != 2 || !p.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad());
+            }
+            mac[i] = u8::from_str_radix(p, 16).map_err(|_| bad())?;
+        }
+        if mac == [0; 6] {
+            return Err(format!("invalid MAC address \"{s}\": all zeros"));
+        }
+        if mac[0] & 1 == 1 {
+            return Err(format!("invalid MAC address \"{s}\": multicast (the first byte is odd)"));
+        }
+        Ok(Mac(mac))
+    }
+}
+
+impl fmt::Display for Mac {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = self.0;
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    }
+}
+
+pub const MTU_MIN: u32 = 68;
+pub const MTU_MAX: u32 = 65535;
+
+pub fn parse_mtu(s: &str) -> Result<u32, String> {
+    let v: u32 = s.parse().map_err(|_| format!("invalid MTU \"{}\": not a number", s.escape_default()))?;
+    if !(MTU_MIN..=MTU_MAX).contains(&v) {
+        return Err(format!("invalid MTU {v}: must be {MTU_MIN} to {MTU_MAX}"));
+    }
+    Ok(v)
+}
+
+pub fn parse_vlan(s: &str) -> Result<u16, String> {
+    let v: u16 = s.parse().map_err(|_| format!("invalid VLAN \"{}\": not a number", s.escape_default()))?;
+    if v > 4095 {
+        return Err(format!("invalid VLAN {v}: must be 0 to 4095"));
+    }
+    Ok(v)
+}
+
+/// An interface address with its prefix length; without `/PLEN` it is a
+/// host address (/32 or /128), as `ip addr add` takes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IfAddr {
+    pub ip: IpAddr,
+    pub prefix: u8,
+}
+
+impl FromStr for IfAddr {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let net: IpNetwork = s.parse().map_err(|e| format!("invalid IP address \"{}\": {e}", s.escape_default()))?;
+        let ip = net.ip();
+        if ip.is_unspecified() || ip.is_multicast() || ip.is_loopback() {
+            return Err(format!("invalid IP address \"{s}\": not a unicast host address"));
+        }
+        if let IpAddr::V4(v4) = ip {
+            if v4.is_broadcast() {
+                return Err(format!("invalid IP address \"{s}\": broadcast"));
+            }
+        }
+        Ok(IfAddr { ip, prefix: net.prefix() })
+    }
+}
+
+impl fmt::Display for IfAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.ip, self.prefix)
+    }
+}
+
+pub fn parse_gateway(s: &str) -> Result<IpAddr, String> {
+    let ip: IpAddr = s.parse().map_err(|_| format!("invalid gateway \"{}\": not an IP address", s.escape_default()))?;
+    if ip.is_unspecified() || ip.is_multicast() || ip.is_loopback() {
+        return Err(format!("invalid gateway \"{s}\": not a unicast address"));
+    }
+    Ok(ip)
+}
+
+/// The host end of the veth, named as upstream does: the first 13 hex
+/// digits of a random UUID and `_l` (15 bytes, the kernel's limit).
+pub fn host_port_name(id: &uuid::Uuid) -> String {
+    let hex = id.simple().to_string();
+    format!("{}_l", &hex[..13])
+}
+
+/// Whether `name` looks like a host end made by upstream or by us.
+pub fn is_host_port_name(name: &str) -> bool {
+    name.len() == 15 && name.ends_with("_l") && name[..13].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interface_names() {
+        for ok in ["eth1", "a", "net-0_1.x", "123456789012345"] {
+            assert!(ok.parse::<IfName>().is_ok(), "{ok}");
+        }
+        for bad in ["", "1234567890123456", "a/b", "a b", "a:1", "a\tb", "\n", ".", "..", "x\u{7f}"] {
+            assert!(bad.parse::<IfName>().is_err(), "{bad:?}");
+        }
+        // Bytes, not characters: 8 two-byte characters are 16 bytes.
+        assert!("éééééééé".parse::<IfName>().is_err());
+        assert!(parse_bridge("a/b").unwrap_err().starts_with("bridge name"));
+    }
+
+    #[test]
+    fn container_references() {
+        for ok in ["web1", "/web1", "c474a0e2830e", "my_app.1-x"] {
+            assert!(parse_container(ok).is_ok(), "{ok}");
+        }
+        assert_eq!(parse_container("/web1").unwrap(), "web1");
+        for bad in ["", "/", "-x", "a b", "$(reboot)", "a;b", "x/y", "ü", &"a".repeat(256)] {
+            assert!(parse_container(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn macs() {
+        assert_eq!("a2:c3:0d:49:7f:f8".parse::<Mac>().unwrap().to_string(), "a2:c3:0d:49:7f:f8");
+        assert_eq!("02:AB:cd:00:00:01".parse::<Mac>().unwrap().0, [2, 0xab, 0xcd, 0, 0, 1]);
+        for bad in ["", "00:00:00:00:00:00", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "a2:c3:0d:49:7f", "a2:c3:0d:49:7f:f8:00", "a2-c3-0d-49-7f-f8", "a2:c3:0d:49:7f:g8", "a2:c3:0d:49:7f:f", "+2:c3:0d:49:7f:f8"] {
+            assert!(bad.parse::<Mac>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn mtus_and_vlans() {
+        assert_eq!(parse_mtu("68"), Ok(68));
+        assert_eq!(parse_mtu("65535"), Ok(65535));
+        for bad in ["67", "65536", "-1", "", "1500x", "1e3"] {
+            assert!(parse_mtu(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_vlan("0"), Ok(0));
+        assert_eq!(parse_vlan("4095"), Ok(4095));
+        for bad in ["4096", "-1", "", "ten", "65536"] {
+            assert!(parse_vlan(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!("10.0.0.2/24".parse::<IfAddr>().unwrap().to_string(), "10.0.0.2/24");
+        assert_eq!("10.0.0.2".parse::<IfAddr>().unwrap().prefix, 32);
+        assert_eq!("fd00::2/64".parse::<IfAddr>().unwrap().to_string(), "fd00::2/64");
+        assert_eq!("fd00::2".parse::<IfAddr>().unwrap().prefix, 128);
+        for bad in ["10.0.0.2/33", "fd00::2/129", "10.0.0", "0.0.0.0/8", "224.0.0.1/4", "127.0.0.1/8", "::1", "x", "10.0.0.2/", "255.255.255.255"] {
+            assert!(bad.parse::<IfAddr>().is_err(), "{bad}");
+        }
+        assert!(parse_gateway("10.0.0.1").is_ok());
+        assert!(parse_gateway("fd00::1").is_ok());
+        for bad in ["10.0.0.1/24", "0.0.0.0", "x", ""] {
+            assert!(parse_gateway(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn host_port_names_follow_upstream() {
+        let id = uuid::Uuid::parse_str("c474a0e2-830e-4b1d-9f00-000000000000").unwrap();
+        assert_eq!(host_port_name(&id), "c474a0e2830e4_l");
+        for _ in 0..100 {
+            let n = host_port_name(&uuid::Uuid::new_v4());
+            assert!(n.len() <= IFNAME_MAX && is_host_port_name(&n), "{n}");
+        }
+        assert!(!is_host_port_name("br0"));
+        assert!(!is_host_port_name("c474a0e2830e4_c"));
+    }
+}

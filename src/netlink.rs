@@ -1,0 +1,247 @@
+//! Link, address and route operations over rtnetlink. One socket per
+//! namespace: the host's, and one made inside the container's namespace.
+//! Kernel errors keep their errno so callers can match on it.
+
+use std::net::IpAddr;
+
+use futures::TryStreamExt;
+use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags};
+use rtnetlink::packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkFlags, LinkMessage};
+use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
+
+use crate::netns::Netns;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetlinkError {
+    /// The kernel refused: `errno` is positive (EEXIST, ENODEV...).
+    #[error("{}", std::io::Error::from_raw_os_error(*.errno))]
+    Kernel { errno: i32 },
+    #[error("{0}")]
+    Other(String),
+}
+
+impl NetlinkError {
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            NetlinkError::Kernel { errno } => Some(*errno),
+            NetlinkError::Other(_) => None,
+        }
+    }
+    pub fn is(&self, errno: i32) -> bool {
+        self.errno() == Some(errno)
+    }
+}
+
+impl From<rtnetlink::Error> for NetlinkError {
+    fn from(e: rtnetlink::Error) -> Self {
+        match e {
+            rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => NetlinkError::Kernel { errno: m.raw_code().abs() },
+            other => NetlinkError::Other(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for NetlinkError {
+    fn from(e: std::io::Error) -> Self {
+        match e.raw_os_error() {
+            Some(errno) => NetlinkError::Kernel { errno },
+            None => NetlinkError::Other(e.to_string()),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, NetlinkError>;
+
+/// What we read back about a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkInfo {
+    pub index: u32,
+    pub name: String,
+    pub mac: Option<[u8; 6]>,
+    pub mtu: Option<u32>,
+    pub up: bool,
+}
+
+/// A rtnetlink socket bound to one namespace.
+pub struct Netlink {
+    handle: Handle,
+    conn: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Netlink {
+    fn drop(&mut self) {
+        self.conn.abort();
+    }
+}
+
+impl Netlink {
+    /// A socket in this process's namespace.
+    pub fn host() -> Result<Self> {
+        let (conn, handle, _) = rtnetlink::new_connection()?;
+        Ok(Netlink { handle, conn: tokio::spawn(conn) })
+    }
+
+    /// A socket inside `ns`: made on a thread that entered `ns`, then used
+    /// from here; the socket keeps its namespace.
+    pub fn inside(ns: &Netns) -> Result<Self> {
+        let (conn, handle, _) = ns.run(rtnetlink::new_connection)?;
+        Ok(Netlink { handle, conn: tokio::spawn(conn) })
+    }
+
+    /// Create a veth pair: `host` in this socket's namespace, `peer` created
+    /// directly in `peer_ns` under its final name, with its MTU and MAC, in a
+    /// single message (no move, no rename, nothing half-made on failure).
+    pub async fn create_veth(&self, host: &str, peer: &str, peer_ns: &Netns, mtu: Option<u32>, mac: Option<[u8; 6]>) -> Result<()> {
+        let mut peer_msg = LinkMessageBuilder::<LinkUnspec>::new().name(peer.to_string()).setns_by_fd(peer_ns.raw_fd());
+        if let Some(m) = mtu {
+            peer_msg = peer_msg.mtu(m);
+        }
+        if let Some(a) = mac {
+            peer_msg = peer_msg.address(a.to_vec());
+        }
+        let peer_msg = peer_msg.build();
+        let mut msg = LinkVeth::new(host, peer).build();
+        // LinkVeth::new made a bare peer message; replace it with ours.
+        for attr in msg.attributes.iter_mut() {
+            if let LinkAttribute::LinkInfo(infos) = attr {
+                for info in infos.iter_mut() {
+                    if let rtnetlink::packet_route::link::LinkInfo::Data(InfoData::Veth(v)) = info {
+                        *v = InfoVeth::Peer(peer_msg.clone());
+                    }
+                }
+            }
+        }
+        // The host end gets the same MTU, or the bridge would fragment.
+        if let Some(m) = mtu {
+            msg.attributes.push(LinkAttribute::Mtu(m));
+        }
+        self.handle.link().add(msg).execute().await?;
+        Ok(())
+    }
+
+    /// The link called `name`, if any.
+    pub async fn link(&self, name: &str) -> Result<Option<LinkInfo>> {
+        let mut stream = self.handle.link().get().match_name(name.to_string()).execute();
+        match stream.try_next().await {
+            Ok(Some(msg)) => Ok(Some(link_info(&msg))),
+            Ok(None) => Ok(None),
+            Err(e) => {
+                let e = NetlinkError::from(e);
+                if e.is(libc::ENODEV) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Every link in the namespace.
+    pub async fn links(&self) -> Result<Vec<LinkInfo>> {
+        let msgs: Vec<LinkMessage> = self.handle.link().get().execute().try_collect().await?;
+        Ok(msgs.iter().map(link_info).collect())
+    }
+
+    pub async fn set_up(&self, index: u32) -> Result<()> {
+        self.handle.link().set(LinkUnspec::new_with_index(index).up().build()).execute().await?;
+        Ok(())
+    }
+
+    /// Delete a link by name. A link that is already gone is success.
+    pub async fn delete(&self, name: &str) -> Result<bool> {
+        let Some(link) = self.link(name).await? else { return Ok(false) };
+        match self.handle.link().del(link.index).execute().await {
+            Ok(()) => Ok(true),
+            Err(e) => {
+                let e = NetlinkError::from(e);
+                if e.is(libc::ENODEV) {
+                    Ok(false)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
+    /// Add an address. IPv6 addresses skip duplicate address detection so
+    /// they are usable at once instead of staying tentative.
+    pub async fn add_address(&self, index: u32, addr: IpAddr, prefix: u8) -> Result<()> {
+        let mut req = self.handle.address().add(index, addr, prefix);
+        if addr.is_ipv6() {
+            req.message_mut().attributes.push(AddressAttribute::Flags(AddressFlags::Nodad));
+        }
+        req.execute().await?;
+        Ok(())
+    }
+
+    /// Addresses on the link, as (address, prefix length).
+    pub async fn addresses(&self, index: u32) -> Result<Vec<(IpAddr, u8)>> {
+        let msgs: Vec<_> = self.handle.address().get().set_link_index_filter(index).execute().try_collect().await?;
+        Ok(msgs
+            .iter()
+            .filter_map(|m| {
+                m.attributes.iter().find_map(|a| match a {
+                    AddressAttribute::Address(ip) => Some((*ip, m.header.prefix_len)),
+                    _ => None,
+                })
+            })
+            .collect())
+    }
+
+    /// Add the default route via `gateway` on link `index`.
+    pub async fn add_default_route(&self, index: u32, gateway: IpAddr) -> Result<()> {
+        let msg = match gateway {
+            IpAddr::V4(gw) => RouteMessageBuilder::<std::net::Ipv4Addr>::new().output_interface(index).gateway(gw).build(),
+            IpAddr::V6(gw) => RouteMessageBuilder::<std::net::Ipv6Addr>::new().output_interface(index).gateway(gw).build(),
+        };
+        self.handle.route().add(msg).execute().await?;
+        Ok(())
+    }
+
+    /// The IPv4/IPv6 default gateways in the main table.
+    pub async fn default_gateways(&self) -> Result<Vec<IpAddr>> {
+        use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute};
+        let mut out = Vec::new();
+        for msg in [
+            RouteMessageBuilder::<std::net::Ipv4Addr>::new().build(),
+            RouteMessageBuilder::<std::net::Ipv6Addr>::new().build(),
+        ] {
+            let routes: Vec<_> = self.handle.route().get(msg).execute().try_collect().await?;
+            for r in routes.iter().filter(|r| r.header.destination_prefix_length == 0) {
+                for a in &r.attributes {
+                    if let RouteAttribute::Gateway(g) = a {
+                        match g {
+                            RouteAddress::Inet(v4) => out.push(IpAddr::V4(*v4)),
+                            RouteAddress::Inet6(v6) => out.push(IpAddr::V6(*v6)),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn link_info(msg: &LinkMessage) -> LinkInfo {
+    let mut info = LinkInfo {
+        index: msg.header.index,
+        name: String::new(),
+        mac: None,
+        mtu: None,
+        up: msg.header.flags.contains(LinkFlags::Up),
+    };
+    for a in &msg.attributes {
+        match a {
+            LinkAttribute::IfName(n) => info.name = n.clone(),
+            LinkAttribute::Mtu(m) => info.mtu = Some(*m),
+            LinkAttribute::Address(a) if a.len() == 6 => {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(a);
+                info.mac = Some(mac);
+            }
+            _ => {}
+        }
+    }
+    info
+}

@@ -1,0 +1,99 @@
+//! Network namespaces. We never switch the threads of the runtime: work that
+//! must happen inside a namespace (opening a netlink socket, writing
+//! /proc/sys/net) runs on a short-lived thread that enters it and exits.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+use nix::sched::{setns, CloneFlags};
+
+/// An open network namespace.
+#[derive(Debug)]
+pub struct Netns {
+    fd: OwnedFd,
+    path: PathBuf,
+    inode: u64,
+    dev: u64,
+}
+
+impl Netns {
+    /// Open a namespace file such as /proc/PID/ns/net or Docker's sandbox
+    /// key (/var/run/docker/netns/ID).
+    pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let file = File::open(&path)?;
+        let meta = file.metadata()?;
+        // A bind-mounted namespace is an nsfs inode; anything else (a
+        // regular file put there by mistake or malice) is refused.
+        let fs = nix::sys::statfs::fstatfs(file.as_fd()).map_err(io::Error::from)?;
+        if fs.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
+            return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a network namespace file"));
+        }
+        Ok(Netns { fd: file.into(), path, inode: meta.ino(), dev: meta.dev() })
+    }
+
+    /// The namespace of this process (the host's, for us).
+    pub fn current() -> io::Result<Self> {
+        Self::open("/proc/thread-self/ns/net")
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn raw_fd(&self) -> i32 {
+        self.fd.as_raw_fd()
+    }
+
+    /// Whether two handles name the same namespace.
+    pub fn same_as(&self, other: &Netns) -> bool {
+        self.inode == other.inode && self.dev == other.dev
+    }
+
+    /// Run `f` on a fresh thread that has entered this namespace. The thread
+    /// ends with `f`, so no other thread ever changes namespace. The tokio
+    /// context is carried over so that sockets made inside can register
+    /// with the runtime.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> io::Result<T> + Send) -> io::Result<T> {
+        let rt = tokio::runtime::Handle::try_current().ok();
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                let _guard = rt.as_ref().map(|h| h.enter());
+                setns(self.fd.as_fd(), CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+                f()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("namespace worker thread panicked")))
+        })
+    }
+}
+
+/// Write a sysctl under /proc/sys/net for an interface. /proc/sys/net
+/// follows the namespace of the thread that opens it, so call this through
+/// [`Netns::run`] for a container's interface.
+pub fn write_sysctl(path: &str, value: &str) -> io::Result<()> {
+    std::fs::write(path, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_regular_file_is_not_a_namespace() {
+        let e = Netns::open("/proc/self/status").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn the_current_namespace_is_itself() {
+        let a = Netns::current().unwrap();
+        let b = Netns::open("/proc/self/ns/net").unwrap();
+        assert!(a.same_as(&b));
+        let inode = a.run(|| Ok(std::fs::metadata("/proc/thread-self/ns/net")?.ino())).unwrap();
+        assert_eq!(inode, a.inode);
+    }
+}

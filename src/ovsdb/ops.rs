@@ -1,0 +1,263 @@
+//! Transaction operations (RFC 7047 section 5.2) and the OVSDB data notation.
+
+use serde_json::{json, Value};
+
+use super::OvsdbError;
+
+/// One `where` clause: column, function, value.
+#[derive(Debug, Clone)]
+pub struct Cond(pub &'static str, pub &'static str, pub Value);
+
+impl Cond {
+    pub fn eq(column: &'static str, value: impl Into<Value>) -> Self {
+        Cond(column, "==", value.into())
+    }
+    pub fn includes(column: &'static str, value: Value) -> Self {
+        Cond(column, "includes", value)
+    }
+    fn to_json(&self) -> Value {
+        json!([self.0, self.1, self.2])
+    }
+}
+
+fn conds(c: &[Cond]) -> Value {
+    Value::Array(c.iter().map(Cond::to_json).collect())
+}
+
+#[derive(Debug, Clone)]
+pub enum Op {
+    Select { table: &'static str, conds: Vec<Cond>, columns: Vec<&'static str> },
+    Insert { table: &'static str, row: Value, uuid_name: Option<String> },
+    Update { table: &'static str, conds: Vec<Cond>, row: Value },
+    Mutate { table: &'static str, conds: Vec<Cond>, mutations: Value },
+    Delete { table: &'static str, conds: Vec<Cond> },
+    /// Fails the transaction unless the selected rows equal `rows` right
+    /// now. `what` says in words what was required, for the error message
+    /// (the server itself only says "timed out").
+    Wait { table: &'static str, conds: Vec<Cond>, columns: Vec<&'static str>, rows: Vec<Value>, what: String },
+    Comment(String),
+}
+
+impl Op {
+    fn to_json(&self) -> Value {
+        match self {
+            Op::Select { table, conds: c, columns } => {
+                json!({"op": "select", "table": table, "where": conds(c), "columns": columns})
+            }
+            Op::Insert { table, row, uuid_name } => {
+                let mut v = json!({"op": "insert", "table": table, "row": row});
+                if let Some(n) = uuid_name {
+                    v["uuid-name"] = json!(n);
+                }
+                v
+            }
+            Op::Update { table, conds: c, row } => {
+                json!({"op": "update", "table": table, "where": conds(c), "row": row})
+            }
+            Op::Mutate { table, conds: c, mutations } => {
+                json!({"op": "mutate", "table": table, "where": conds(c), "mutations": mutations})
+            }
+            Op::Delete { table, conds: c } => json!({"op": "delete", "table": table, "where": conds(c)}),
+            Op::Wait { table, conds: c, columns, rows, .. } => json!({
+                "op": "wait", "table": table, "where": conds(c), "columns": columns,
+                "until": "==", "rows": rows, "timeout": 0
+            }),
+            Op::Comment(text) => json!({"op": "comment", "comment": text}),
+        }
+    }
+}
+
+/// The operations of one atomic transaction on one database.
+#[derive(Debug, Clone, Default)]
+pub struct Txn {
+    pub ops: Vec<Op>,
+}
+
+impl Txn {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add an operation; returns its index in the result list.
+    pub fn push(&mut self, op: Op) -> usize {
+        self.ops.push(op);
+        self.ops.len() - 1
+    }
+
+    pub fn params(&self, db: &str) -> Value {
+        let mut p = vec![json!(db)];
+        p.extend(self.ops.iter().map(Op::to_json));
+        Value::Array(p)
+    }
+
+    /// Check a `transact` result: every operation must have succeeded and
+    /// the list must be complete. On failure the first error is returned,
+    /// with a failed `wait` turned into the condition it stood for.
+    pub fn check(&self, result: Value) -> Result<Vec<Value>, OvsdbError> {
+        let Value::Array(results) = result else {
+            return Err(OvsdbError::BadReply(format!("transact result is not an array: {result}")));
+        };
+        for (i, r) in results.iter().enumerate() {
+            let Some(err) = r.get("error").filter(|e| !e.is_null()) else { continue };
+            return Err(match self.ops.get(i) {
+                Some(Op::Wait { what, .. }) => OvsdbError::Precondition(what.clone()),
+                _ => OvsdbError::Transaction(super::error_text(&json!({
+                    "error": err, "details": r.get("details").cloned().unwrap_or(Value::Null)
+                }))),
+            });
+        }
+        if results.len() < self.ops.len() {
+            return Err(OvsdbError::BadReply(format!(
+                "transact returned {} results for {} operations",
+                results.len(),
+                self.ops.len()
+            )));
+        }
+        Ok(results)
+    }
+}
+
+/// Building and reading values in OVSDB's JSON notation.
+pub mod data {
+    use serde_json::{json, Value};
+    use std::collections::BTreeMap;
+
+    pub fn uuid(u: &str) -> Value {
+        json!(["uuid", u])
+    }
+    pub fn named(n: &str) -> Value {
+        json!(["named-uuid", n])
+    }
+    pub fn set(items: Vec<Value>) -> Value {
+        json!(["set", items])
+    }
+    pub fn map<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
+        let pairs: Vec<Value> = pairs.into_iter().map(|(k, v)| json!([k, v])).collect();
+        json!(["map", pairs])
+    }
+
+    /// The atoms of a set column: a bare atom is a one-element set.
+    pub fn set_items(v: &Value) -> Vec<&Value> {
+        match v.as_array() {
+            Some(a) if a.len() == 2 && a[0] == "set" => a[1].as_array().map(|x| x.iter().collect()).unwrap_or_default(),
+            _ if v.is_null() => Vec::new(),
+            _ => vec![v],
+        }
+    }
+
+    pub fn as_uuid(v: &Value) -> Option<&str> {
+        match v.as_array() {
+            Some(a) if a.len() == 2 && a[0] == "uuid" => a[1].as_str(),
+            _ => None,
+        }
+    }
+
+    pub fn uuids(v: &Value) -> Vec<String> {
+        set_items(v).into_iter().filter_map(as_uuid).map(str::to_string).collect()
+    }
+
+    /// A string-to-string map column; other entries are ignored.
+    pub fn as_map(v: &Value) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        if let Some(a) = v.as_array() {
+            if a.len() == 2 && a[0] == "map" {
+                for pair in a[1].as_array().into_iter().flatten() {
+                    if let (Some(k), Some(val)) = (pair.get(0).and_then(Value::as_str), pair.get(1).and_then(Value::as_str)) {
+                        out.insert(k.to_string(), val.to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// An optional integer column (`["set", []]` when empty).
+    pub fn as_opt_int(v: &Value) -> Option<i64> {
+        set_items(v).first().and_then(|x| x.as_i64())
+    }
+
+    /// An optional string column.
+    pub fn as_opt_str(v: &Value) -> Option<String> {
+        set_items(v).first().and_then(|x| x.as_str()).map(str::to_string)
+    }
+
+    /// The rows of a `select` result.
+    pub fn rows(result: &Value) -> Vec<Value> {
+        result.get("rows").and_then(Value::as_array).cloned().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn operations_render_as_rfc7047() {
+        let mut t = Txn::new();
+        t.push(Op::Wait {
+            table: "Bridge",
+            conds: vec![Cond::eq("name", "br0")],
+            columns: vec!["name"],
+            rows: vec![json!({"name": "br0"})],
+            what: "bridge br0 exists".into(),
+        });
+        t.push(Op::Insert { table: "Interface", row: json!({"name": "p_l"}), uuid_name: Some("i".into()) });
+        t.push(Op::Mutate {
+            table: "Open_vSwitch",
+            conds: vec![],
+            mutations: json!([["next_cfg", "+=", 1]]),
+        });
+        assert_eq!(
+            t.params("Open_vSwitch"),
+            json!(["Open_vSwitch",
+                {"op":"wait","table":"Bridge","where":[["name","==","br0"]],"columns":["name"],"until":"==","rows":[{"name":"br0"}],"timeout":0},
+                {"op":"insert","table":"Interface","row":{"name":"p_l"},"uuid-name":"i"},
+                {"op":"mutate","table":"Open_vSwitch","where":[],"mutations":[["next_cfg","+=",1]]}])
+        );
+    }
+
+    fn two_ops() -> Txn {
+        let mut t = Txn::new();
+        t.push(Op::Wait { table: "Interface", conds: vec![], columns: vec!["name"], rows: vec![], what: "no port is attached".into() });
+        t.push(Op::Insert { table: "Port", row: json!({}), uuid_name: None });
+        t
+    }
+
+    #[test]
+    fn a_failed_wait_names_its_condition() {
+        let e = two_ops().check(json!([{"error": "timed out"}, {"error": null}])).unwrap_err();
+        assert_eq!(e.to_string(), "precondition failed: no port is attached");
+    }
+
+    #[test]
+    fn a_commit_error_after_the_operations_fails_the_transaction() {
+        let e = two_ops()
+            .check(json!([{}, {"uuid": ["uuid", "x"]}, {"error": "referential integrity violation", "details": "cannot delete Port"}]))
+            .unwrap_err();
+        assert!(matches!(e, OvsdbError::Transaction(ref m) if m.contains("referential integrity violation (cannot delete Port)")), "{e}");
+    }
+
+    #[test]
+    fn a_short_result_list_is_a_failure() {
+        assert!(matches!(two_ops().check(json!([{}])), Err(OvsdbError::BadReply(_))));
+        assert!(matches!(two_ops().check(json!({"x": 1})), Err(OvsdbError::BadReply(_))));
+        assert_eq!(two_ops().check(json!([{}, {"uuid": ["uuid", "u"]}])).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn data_notation_round_trips() {
+        use data::*;
+        let m = map([("container_id", "c1"), ("container_iface", "eth1")]);
+        assert_eq!(m, json!(["map", [["container_id", "c1"], ["container_iface", "eth1"]]]));
+        assert_eq!(as_map(&m).get("container_iface").map(String::as_str), Some("eth1"));
+        assert_eq!(as_opt_int(&json!(["set", []])), None);
+        assert_eq!(as_opt_int(&json!(10)), Some(10));
+        assert_eq!(uuids(&json!(["uuid", "a"])), vec!["a"]);
+        assert_eq!(uuids(&json!(["set", [["uuid", "a"], ["uuid", "b"]]])), vec!["a", "b"]);
+        // Malformed shapes read as empty, never panic.
+        for v in [json!(null), json!(["map"]), json!(["set", 3]), json!([1, 2, 3]), json!({"a": 1})] {
+            let _ = (as_map(&v), uuids(&v), as_opt_int(&v), as_opt_str(&v), rows(&v));
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! Typed helpers for the Open_vSwitch database: finding container ports,
+//! building the add/delete/tag transactions, and committing a change the way
+//! ovs-vsctl does (bump `next_cfg`, then wait until ovs-vswitchd reports it
+//! in `cur_cfg`).
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::ops::data;
+use super::{Client, Cond, Op, OvsdbError, Txn};
+
+pub const DB: &str = "Open_vSwitch";
+
+/// external_ids keys. The first two are upstream ovs-docker's and are what
+/// both tools look ports up by; the others are ours.
+pub mod keys {
+    /// The container as the user named it (name, ID or ID prefix).
+    pub const CONTAINER_ID: &str = "container_id";
+    /// The interface name inside the container.
+    pub const CONTAINER_IFACE: &str = "container_iface";
+    /// The container's full 64-hex-digit ID, so any alias finds the port.
+    pub const FULL_ID: &str = "container_full_id";
+    /// The container's name when the port was made.
+    pub const NAME: &str = "container_name";
+    /// Ownership marker: which tool made the port.
+    pub const CREATED_BY: &str = "created_by";
+}
+
+pub const CREATED_BY_US: &str = "ovs-docker";
+
+/// An Interface row that carries container external_ids, with its Port and
+/// Bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedPort {
+    pub iface_uuid: String,
+    /// The port (and interface) name, the host end of the veth.
+    pub name: String,
+    pub external_ids: BTreeMap<String, String>,
+    pub mac_in_use: Option<String>,
+    pub ofport: Option<i64>,
+    pub error: Option<String>,
+    pub port_uuid: Option<String>,
+    pub bridge: Option<String>,
+    pub tag: Option<i64>,
+}
+
+impl AttachedPort {
+    pub fn container_ref(&self) -> &str {
+        self.external_ids.get(keys::CONTAINER_ID).map(String::as_str).unwrap_or("")
+    }
+    pub fn container_iface(&self) -> &str {
+        self.external_ids.get(keys::CONTAINER_IFACE).map(String::as_str).unwrap_or("")
+    }
+    pub fn full_id(&self) -> Option<&str> {
+        self.external_ids.get(keys::FULL_ID).map(String::as_str)
+    }
+}
+
+/// What `add-port` does about the bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgePlan {
+    /// It exists; the transaction requires that it still does.
+    Exists,
+    /// It does not; the transaction creates it (as `ovs-vsctl add-br`
+    /// would) and requires that nobody else did meanwhile.
+    Create { datapath_type: Option<String> },
+}
+
+/// A condition the transaction requires: no row matches `conds`.
+#[derive(Debug, Clone)]
+pub struct Absent {
+    pub table: &'static str,
+    pub conds: Vec<Cond>,
+    pub what: String,
+}
+
+/// The OVSDB side of a new container port.
+#[derive(Debug, Clone)]
+pub struct NewPort {
+    pub bridge: String,
+    pub name: String,
+    pub external_ids: Vec<(&'static str, String)>,
+    pub tag: Option<u16>,
+}
+
+pub struct Vswitch {
+    client: Client,
+    /// ovs-vswitchd's `cur_cfg`, followed through a monitor once a change
+    /// has to be waited for.
+    cur_cfg: Option<i64>,
+}
+
+impl Vswitch {
+    pub fn new(client: Client) -> Self {
+        Vswitch { client, cur_cfg: None }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Run a read-only transaction of selects; one round trip.
+    pub async fn select(&self, ops: Vec<Op>) -> Result<Vec<Value>, OvsdbError> {
+        let txn = Txn { ops };
+        let res = self.client.request("transact", txn.params(DB)).await?;
+        txn.check(res)
+    }
+
+    /// The bridge's `_uuid`, if it exists.
+    pub async fn bridge_uuid(&self, bridge: &str) -> Result<Option<String>, OvsdbError> {
+        let res = self
+            .select(vec![Op::Select { table: "Bridge", conds: vec![Cond::eq("name", bridge)], columns: vec!["_uuid"] }])
+            .await?;
+        Ok(data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"])).map(str::to_string))
+    }
+
+    /// The datapath type of an existing bridge (`""` means the default).
+    pub async fn bridge_datapath_type(&self, bridge: &str) -> Result<Option<String>, OvsdbError> {
+        let res = self
+            .select(vec![Op::Select { table: "Bridge", conds: vec![Cond::eq("name", bridge)], columns: vec!["datapath_type"] }])
+            .await?;
+        Ok(data::rows(&res[0]).first().and_then(|r| r["datapath_type"].as_str().map(str::to_string)))
+    }
+
+    /// Container ports whose Interface row matches `conds` (all container
+    /// ports if `conds` is empty), with their Port and Bridge. Two round
+    /// trips, whatever the number of ports on the bridges.
+    pub async fn find_ports(&self, conds: Vec<Cond>) -> Result<Vec<AttachedPort>, OvsdbError> {
+        let res = self
+            .select(vec![
+                Op::Select {
+                    table: "Interface",
+                    conds,
+                    columns: vec!["_uuid", "name", "external_ids", "mac_in_use", "ofport", "error"],
+                },
+                Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "ports"] },
+            ])
+            .await?;
+        let mut ports: Vec<AttachedPort> = data::rows(&res[0])
+            .iter()
+            .filter_map(|r| {
+                let external_ids = data::as_map(&r["external_ids"]);
+                if !external_ids.contains_key(keys::CONTAINER_ID) || !external_ids.contains_key(keys::CONTAINER_IFACE) {
+                    return None;
+                }
+                Some(AttachedPort {
+                    iface_uuid: data::as_uuid(&r["_uuid"])?.to_string(),
+                    name: r["name"].as_str()?.to_string(),
+                    external_ids,
+                    mac_in_use: data::as_opt_str(&r["mac_in_use"]),
+                    ofport: data::as_opt_int(&r["ofport"]),
+                    error: data::as_opt_str(&r["error"]),
+                    port_uuid: None,
+                    bridge: None,
+                    tag: None,
+                })
+            })
+            .collect();
+        if ports.is_empty() {
+            return Ok(ports);
+        }
+        let port_ops = ports
+            .iter()
+            .map(|p| Op::Select {
+                table: "Port",
+                conds: vec![Cond::includes("interfaces", data::uuid(&p.iface_uuid))],
+                columns: vec!["_uuid", "tag"],
+            })
+            .collect();
+        let port_res = self.select(port_ops).await?;
+        let mut bridge_of: BTreeMap<String, String> = BTreeMap::new();
+        for b in data::rows(&res[1]) {
+            let Some(name) = b["name"].as_str() else { continue };
+            for p in data::uuids(&b["ports"]) {
+                bridge_of.insert(p, name.to_string());
+            }
+        }
+        for (p, r) in ports.iter_mut().zip(port_res.iter()) {
+            if let Some(row) = data::rows(r).first() {
+                p.port_uuid = data::as_uuid(&row["_uuid"]).map(str::to_string);
+                p.tag = data::as_opt_int(&row["tag"]);
+                p.bridge = p.port_uuid.as_ref().and_then(|u| bridge_of.get(u).cloned());
+            }
+        }
+        Ok(ports)
+    }
+
+    /// Commit `txn`. With `wait`, bump `next_cfg` in the same transaction
+    /// and return only once ovs-vswitchd has applied it, as ovs-vsctl does.
+    pub async fn commit(&mut self, mut txn: Txn, wait: bool) -> Result<Vec<Value>, OvsdbError> {
+        let mut cfg_index = None;
+        if wait {
+            txn.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
+            cfg_index = Some(txn.push(Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["next_cfg"] }));
+        }
+        // The monitor goes out first, pipelined with the transaction, so no
+        // update of cur_cfg can slip between the two.
+        let monitor = if wait && self.cur_cfg.is_none() {
+            let params = json!([DB, "ovs-docker-cur-cfg", {"Open_vSwitch": {"columns": ["cur_cfg"]}}]);
+            Some(self.client.send("monitor", params).await?)
+        } else {
+            None
+        };
+        let reply = self.client.request("transact", txn.params(DB)).await;
+        if let Some(rx) = monitor {
+            let initial = self.client.await_reply("monitor", rx).await?;
+            self.cur_cfg = Some(cur_cfg_in(&initial).unwrap_or(0));
+        }
+        let results = txn.check(reply?)?;
+        if let Some(i) = cfg_index {
+            let target = data::rows(&results[i])
+                .first()
+                .and_then(|r| r["next_cfg"].as_i64())
+                .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))?;
+            self.wait_cfg(target).await?;
+        }
+        Ok(results)
+    }
+
+    async fn wait_cfg(&mut self, target: i64) -> Result<(), OvsdbError> {
+        let deadline = tokio::time::Instant::now() + self.client.timeout();
+        loop {
+            if self.cur_cfg.is_some_and(|c| c >= target) {
+                return Ok(());
+            }
+            match self.client.next_notification(deadline).await {
+                Some((method, params)) if method == "update" => {
+                    if let Some(c) = params.get(1).and_then(cur_cfg_in) {
+                        self.cur_cfg = Some(c);
+                    }
+                }
+                Some(_) => {}
+                None => return Err(OvsdbError::VswitchdTimeout),
+            }
+        }
+    }
+}
+
+fn cur_cfg_in(table_updates: &Value) -> Option<i64> {
+    table_updates
+        .get("Open_vSwitch")?
+        .as_object()?
+        .values()
+        .filter_map(|row| row.get("new")?.get("cur_cfg")?.as_i64())
+        .max()
+}
+
+/// Interface rows attached for `iface` of a container known by any of
+/// `refs` (name, full ID, ID as given...): one `includes` condition each.
+pub fn alias_conds(iface: Option<&str>, full_id: Option<&str>, refs: &[&str]) -> Vec<(String, Vec<Cond>)> {
+    let mut out = Vec::new();
+    let with_iface = |k: &str, v: &str| -> Vec<Cond> {
+        let mut pairs = vec![(k, v)];
+        if let Some(i) = iface {
+            pairs.push((keys::CONTAINER_IFACE, i));
+        }
+        vec![Cond::includes("external_ids", data::map(pairs))]
+    };
+    if let Some(id) = full_id {
+        out.push((format!("{}={id}", keys::FULL_ID), with_iface(keys::FULL_ID, id)));
+    }
+    for r in refs {
+        if !out.iter().any(|(w, _)| *w == format!("{}={r}", keys::CONTAINER_ID)) {
+            out.push((format!("{}={r}", keys::CONTAINER_ID), with_iface(keys::CONTAINER_ID, r)));
+        }
+    }
+    out
+}
+
+/// One transaction that adds the port (creating the bridge if planned),
+/// guarded by the bridge's state and by every `absent` condition.
+pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> Txn {
+    let mut t = Txn::new();
+    let bridge_rows = match bridge {
+        BridgePlan::Exists => vec![json!({"name": port.bridge})],
+        BridgePlan::Create { .. } => vec![],
+    };
+    t.push(Op::Wait {
+        table: "Bridge",
+        conds: vec![Cond::eq("name", port.bridge.as_str())],
+        columns: vec!["name"],
+        rows: bridge_rows,
+        what: match bridge {
+            BridgePlan::Exists => format!("bridge {} exists", port.bridge),
+            BridgePlan::Create { .. } => format!("bridge {} does not exist yet", port.bridge),
+        },
+    });
+    t.push(Op::Wait {
+        table: "Interface",
+        conds: vec![Cond::eq("name", port.name.as_str())],
+        columns: vec!["name"],
+        rows: vec![],
+        what: format!("no interface is named {}", port.name),
+    });
+    for a in absent {
+        t.push(Op::Wait { table: a.table, conds: a.conds.clone(), columns: vec!["_uuid"], rows: vec![], what: a.what.clone() });
+    }
+    let ids = data::map(port.external_ids.iter().map(|(k, v)| (*k, v.as_str())));
+    t.push(Op::Insert {
+        table: "Interface",
+        row: json!({"name": port.name, "external_ids": ids}),
+        uuid_name: Some("iface".into()),
+    });
+    let mut port_row = json!({"name": port.name, "interfaces": data::named("iface")});
+    if let Some(tag) = port.tag {
+        port_row["tag"] = json!(tag);
+    }
+    t.push(Op::Insert { table: "Port", row: port_row, uuid_name: Some("port".into()) });
+    match bridge {
+        BridgePlan::Exists => {
+            t.push(Op::Mutate {
+                table: "Bridge",
+                conds: vec![Cond::eq("name", port.bridge.as_str())],
+                mutations: json!([["ports", "insert", data::set(vec![data::named("port")])]]),
+            });
+        }
+        BridgePlan::Create { datapath_type } => {
+            // What `ovs-vsctl add-br` makes: the bridge and its internal port.
+            t.push(Op::Insert {
+                table: "Interface",
+                row: json!({"name": port.bridge, "type": "internal"}),
+                uuid_name: Some("br_iface".into()),
+            });
+            t.push(Op::Insert {
+                table: "Port",
+                row: json!({"name": port.bridge, "interfaces": data::named("br_iface")}),
+                uuid_name: Some("br_port".into()),
+            });
+            let mut row = json!({
+                "name": port.bridge,
+                "ports": data::set(vec![data::named("br_port"), data::named("port")]),
+            });
+            if let Some(dp) = datapath_type {
+                row["datapath_type"] = json!(dp);
+            }
+            t.push(Op::Insert { table: "Bridge", row, uuid_name: Some("bridge".into()) });
+            t.push(Op::Mutate {
+                table: "Open_vSwitch",
+                conds: vec![],
+                mutations: json!([["bridges", "insert", data::set(vec![data::named("bridge")])]]),
+            });
+        }
+    }
+    t
+}
+
+/// Remove the port from whatever bridge holds it; its Port and Interface
+/// rows are then garbage-collected. Succeeds (count 0) if already gone.
+pub fn del_port_txn(port_uuid: &str) -> Txn {
+    let mut t = Txn::new();
+    t.push(Op::Mutate {
+        table: "Bridge",
+        conds: vec![Cond::includes("ports", data::uuid(port_uuid))],
+        mutations: json!([["ports", "delete", data::set(vec![data::uuid(port_uuid)])]]),
+    });
+    t
+}
+
+/// Make the port an access port of `vlan` (Port.tag), as upstream set-vlan.
+pub fn set_tag_txn(port_uuid: &str, vlan: u16) -> Txn {
+    let mut t = Txn::new();
+    t.push(Op::Update { table: "Port", conds: vec![Cond::eq("_uuid", data::uuid(port_uuid))], row: json!({"tag": vlan}) });
+    t
+}
+
+/// The `count` of a mutate or update result.
+pub fn count(result: &Value) -> i64 {
+    result.get("count").and_then(Value::as_i64).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_port() -> NewPort {
+        NewPort {
+            bridge: "br0".into(),
+            name: "0123456789abc_l".into(),
+            external_ids: vec![(keys::CONTAINER_ID, "web".into()), (keys::CONTAINER_IFACE, "eth1".into())],
+            tag: Some(5),
+        }
+    }
+
+    #[test]
+    fn add_port_requires_the_bridge_and_absence_of_the_port() {
+        let t = add_port_txn(&new_port(), &BridgePlan::Exists, &[]);
+        let p = t.params(DB);
+        assert_eq!(p[1]["op"], "wait");
+        assert_eq!(p[1]["rows"], json!([{"name": "br0"}]));
+        assert_eq!(p[2]["where"], json!([["name", "==", "0123456789abc_l"]]));
+        assert_eq!(p[3]["row"]["external_ids"], json!(["map", [["container_id", "web"], ["container_iface", "eth1"]]]));
+        assert_eq!(p[4]["row"]["tag"], 5);
+        assert_eq!(p[5]["op"], "mutate");
+        assert_eq!(p.as_array().unwrap().len(), 6);
+    }
+
+    #[test]
+    fn add_port_can_create_the_bridge_like_add_br() {
+        let t = add_port_txn(&new_port(), &BridgePlan::Create { datapath_type: Some("netdev".into()) }, &[]);
+        let p = t.params(DB);
+        assert_eq!(p[1]["rows"], json!([]));
+        let bridge = p.as_array().unwrap().iter().find(|o| o["table"] == "Bridge" && o["op"] == "insert").unwrap();
+        assert_eq!(bridge["row"]["datapath_type"], "netdev");
+        assert_eq!(bridge["row"]["ports"], json!(["set", [["named-uuid", "br_port"], ["named-uuid", "port"]]]));
+        assert!(p.as_array().unwrap().iter().any(|o| o["table"] == "Interface" && o["row"]["type"] == "internal"));
+    }
+
+    #[test]
+    fn alias_conditions_cover_every_name_once() {
+        let c = alias_conds(Some("eth1"), Some("abcd"), &["web", "abcd", "web"]);
+        let whats: Vec<_> = c.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(whats, ["container_full_id=abcd", "container_id=web", "container_id=abcd"]);
+    }
+
+    #[test]
+    fn cur_cfg_is_read_from_monitor_updates() {
+        let u = json!({"Open_vSwitch": {"u1": {"new": {"cur_cfg": 7}}}});
+        assert_eq!(cur_cfg_in(&u), Some(7));
+        assert_eq!(cur_cfg_in(&json!({})), None);
+    }
+}
