@@ -161,7 +161,7 @@ pub struct ListArgs {
     /// Only ports of this container (name, ID or ID prefix)
     #[arg(long, value_name = "CONTAINER", value_parser = config::parse_container)]
     pub container: Option<String>,
-    /// Output format
+    /// Output format: a table for people, or JSON for scripts
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }

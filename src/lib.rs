@@ -9,6 +9,7 @@ pub mod commands;
 pub mod config;
 pub mod docker;
 pub mod error;
+pub mod ethtool;
 pub mod netlink;
 pub mod netns;
 pub mod ovsdb;

@@ -145,6 +145,10 @@ impl Plan<'_> {
             .await
             .step(|| format!("look up {iface} in container \"{cname}\""))?
             .ok_or_else(|| Error::refused(format!("{iface} vanished from container \"{cname}\"")))?;
+        if self.netdev {
+            crate::ethtool::disable_tx_checksum(self.netns, iface)
+                .step(|| format!("turn TX checksum offload off on {iface} in container \"{cname}\" (needed by the netdev datapath)"))?;
+        }
         // The peer cannot be created up (ENOTCONN); bring it up from inside.
         self.inside.set_up(link.index).await.step(|| format!("set {iface} up in container \"{cname}\""))?;
         if let Some(addr) = a.ipaddress {

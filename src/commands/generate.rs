@@ -12,17 +12,69 @@ use crate::error::{Context, Result};
 /// Every generated file, as (path relative to the repository, contents).
 pub fn generated_files() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
-    let mut man = Vec::new();
     let cmd = Cli::command();
-    // Writing to a Vec cannot fail.
-    let _ = clap_mangen::Man::new(cmd.clone()).render(&mut man);
-    out.push(("man/ovs-docker.1".to_string(), man));
+    out.push(("man/ovs-docker.1".to_string(), man_page(&cmd)));
     for (shell, file) in [(Shell::Bash, "ovs-docker.bash"), (Shell::Zsh, "_ovs-docker"), (Shell::Fish, "ovs-docker.fish")] {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd.clone(), "ovs-docker", &mut buf);
         out.push((format!("completions/{file}"), buf));
     }
     out
+}
+
+/// clap_mangen renders the top level; each command's arguments, the exit
+/// status and the environment are added as sections of their own.
+fn man_page(cmd: &clap::Command) -> Vec<u8> {
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut buf = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = man.render_title(&mut buf);
+    let _ = man.render_name_section(&mut buf);
+    let _ = man.render_synopsis_section(&mut buf);
+    let _ = man.render_description_section(&mut buf);
+    let _ = man.render_options_section(&mut buf);
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    text.push_str(".SH COMMANDS\n");
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let mut usage = sub.clone().bin_name(format!("ovs-docker {}", sub.get_name()));
+        let line = usage.render_usage().to_string();
+        text.push_str(&format!(".TP\n.B {}\n", roff(line.trim_start_matches("Usage: "))));
+        let about = sub.get_long_about().or(sub.get_about()).map(|a| a.to_string()).unwrap_or_default();
+        text.push_str(&format!("{}\n", roff(&about)));
+        for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
+            let name = match arg.get_long() {
+                Some(l) => format!("--{l}={}", arg.get_value_names().and_then(|v| v.first()).map(|v| v.to_string()).unwrap_or_default()),
+                None => arg.get_id().to_string().to_uppercase(),
+            };
+            let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
+            text.push_str(&format!(".RS\n.TP\n.B {}\n{}\n.RE\n", roff(&name), roff(&help)));
+        }
+        if let Some(after) = sub.get_after_help() {
+            text.push_str(&format!(".RS\n.PP\n{}\n.RE\n", roff(&after.to_string()).replace('\n', "\n.br\n")));
+        }
+    }
+    text.push_str(concat!(
+        ".SH \"EXIT STATUS\"\n",
+        ".TP\n.B 0\nEverything asked for was done.\n",
+        ".TP\n.B 1\nRefused: no such container or port, port already attached, container not running, paused or on the host network.\n",
+        ".TP\n.B 2\nInvalid arguments; nothing was changed.\n",
+        ".TP\n.B 3\nA daemon (ovsdb-server, ovs-vswitchd, dockerd) or the kernel failed or was out of reach; what was done was undone.\n",
+        ".SH ENVIRONMENT\n",
+        ".TP\n.B OVS_RUNDIR\nWhere the default OVSDB socket db.sock lives (default /var/run/openvswitch).\n",
+        ".TP\n.B DOCKER_HOST\nThe Docker daemon: unix://PATH or tcp://HOST:PORT (default unix:///var/run/docker.sock).\n",
+        ".SH \"SEE ALSO\"\n",
+        "ovs-vsctl(8), ovs-vswitchd(8), docker(1)\n",
+    ));
+    text.into_bytes()
+}
+
+fn roff(s: &str) -> String {
+    let s = s.replace('\\', "\\e").replace('-', "\\-");
+    // A line starting with . or ' would be a roff request.
+    s.lines()
+        .map(|l| if l.starts_with('.') || l.starts_with('\'') { format!("\\&{l}") } else { l.to_string() })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn generate(dir: &Path) -> Result<()> {
@@ -34,4 +86,21 @@ pub fn generate(dir: &Path) -> Result<()> {
         std::fs::write(&path, contents).step(|| format!("write {}", path.display()))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The committed man page and completions must be what the current
+    /// clap definition generates: run `cargo run -- generate .` after
+    /// changing an option.
+    #[test]
+    fn committed_man_page_and_completions_are_fresh() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        for (rel, want) in generated_files() {
+            let have = std::fs::read(root.join(&rel)).unwrap_or_default();
+            assert!(have == want, "{rel} is stale or missing: run `cargo run -- generate .` and commit the result");
+        }
+    }
 }

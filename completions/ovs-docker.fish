@@ -1,0 +1,84 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_ovs_docker_global_optspecs
+    string join \n db= timeout= no-wait v/verbose h/help V/version
+end
+
+function __fish_ovs_docker_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_ovs_docker_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_ovs_docker_using_subcommand
+    set -l cmd (__fish_ovs_docker_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s V -l version -d 'Print version'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "generate" -d 'Write the man page and shell completions into a directory'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ipaddress -d 'Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l gateway -d 'Default gateway inside the container (same family as --ipaddress)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l macaddress -d 'MAC address of INTERFACE (unicast)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l mtu -d 'MTU of INTERFACE (68 to 65535)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l datapath-type -d 'Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
