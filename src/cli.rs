@@ -184,8 +184,14 @@ mod tests {
     #[test]
     fn upstream_add_port_line_parses() {
         let cli = parse(&[
-            "add-port", "br-int", "eth1", "c474a0e2830e", "--ipaddress=192.168.1.2/24", "--gateway=192.168.1.1",
-            "--macaddress=a2:c3:0d:49:7f:f8", "--mtu=1450",
+            "add-port",
+            "br-int",
+            "eth1",
+            "c474a0e2830e",
+            "--ipaddress=192.168.1.2/24",
+            "--gateway=192.168.1.1",
+            "--macaddress=a2:c3:0d:49:7f:f8",
+            "--mtu=1450",
         ])
         .unwrap();
         let Command::AddPort(a) = cli.command else { panic!() };
@@ -200,7 +206,8 @@ mod tests {
 
     #[test]
     fn options_take_a_separate_value_and_may_come_first() {
-        let cli = parse(&["--timeout", "3", "add-port", "--mtu", "1400", "br0", "eth1", "web", "--db=unix:/x.sock"]).unwrap();
+        let cli =
+            parse(&["--timeout", "3", "add-port", "--mtu", "1400", "br0", "eth1", "web", "--db=unix:/x.sock"]).unwrap();
         assert_eq!(cli.global.timeout, 3);
         assert_eq!(cli.global.db.as_deref(), Some("unix:/x.sock"));
         let Command::AddPort(a) = cli.command else { panic!() };
@@ -238,7 +245,10 @@ mod tests {
         assert!(matches!(parse(&["del-ports", "br0", "web"]).unwrap().command, Command::DelPorts(_)));
         let Command::SetVlan(s) = parse(&["set-vlan", "br0", "eth1", "web", "5"]).unwrap().command else { panic!() };
         assert_eq!(s.vlan, 5);
-        let Command::List(l) = parse(&["list", "br0", "--container", "web", "--format", "json"]).unwrap().command else { panic!() };
+        let Command::List(l) = parse(&["list", "br0", "--container", "web", "--format", "json"]).unwrap().command
+        else {
+            panic!()
+        };
         assert_eq!((l.bridge.as_deref(), l.container.as_deref(), l.format), (Some("br0"), Some("web"), Format::Json));
         assert!(parse(&["list"]).is_ok());
     }

@@ -75,7 +75,8 @@ pub struct Mac(pub [u8; 6]);
 impl FromStr for Mac {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid MAC address \"{}\": expected six hex pairs like 02:42:ac:11:00:02", s.escape_default());
+        let bad =
+            || format!("invalid MAC address \"{}\": expected six hex pairs like 02:42:ac:11:00:02", s.escape_default());
         let parts: Vec<&str> = s.split(':').collect();
         if parts.len() != 6 {
             return Err(bad());
@@ -206,7 +207,18 @@ mod tests {
     fn macs() {
         assert_eq!("a2:c3:0d:49:7f:f8".parse::<Mac>().unwrap().to_string(), "a2:c3:0d:49:7f:f8");
         assert_eq!("02:AB:cd:00:00:01".parse::<Mac>().unwrap().0, [2, 0xab, 0xcd, 0, 0, 1]);
-        for bad in ["", "00:00:00:00:00:00", "01:00:5e:00:00:01", "ff:ff:ff:ff:ff:ff", "a2:c3:0d:49:7f", "a2:c3:0d:49:7f:f8:00", "a2-c3-0d-49-7f-f8", "a2:c3:0d:49:7f:g8", "a2:c3:0d:49:7f:f", "+2:c3:0d:49:7f:f8"] {
+        for bad in [
+            "",
+            "00:00:00:00:00:00",
+            "01:00:5e:00:00:01",
+            "ff:ff:ff:ff:ff:ff",
+            "a2:c3:0d:49:7f",
+            "a2:c3:0d:49:7f:f8:00",
+            "a2-c3-0d-49-7f-f8",
+            "a2:c3:0d:49:7f:g8",
+            "a2:c3:0d:49:7f:f",
+            "+2:c3:0d:49:7f:f8",
+        ] {
             assert!(bad.parse::<Mac>().is_err(), "{bad}");
         }
     }
@@ -231,7 +243,18 @@ mod tests {
         assert_eq!("10.0.0.2".parse::<IfAddr>().unwrap().prefix, 32);
         assert_eq!("fd00::2/64".parse::<IfAddr>().unwrap().to_string(), "fd00::2/64");
         assert_eq!("fd00::2".parse::<IfAddr>().unwrap().prefix, 128);
-        for bad in ["10.0.0.2/33", "fd00::2/129", "10.0.0", "0.0.0.0/8", "224.0.0.1/4", "127.0.0.1/8", "::1", "x", "10.0.0.2/", "255.255.255.255"] {
+        for bad in [
+            "10.0.0.2/33",
+            "fd00::2/129",
+            "10.0.0",
+            "0.0.0.0/8",
+            "224.0.0.1/4",
+            "127.0.0.1/8",
+            "::1",
+            "x",
+            "10.0.0.2/",
+            "255.255.255.255",
+        ] {
             assert!(bad.parse::<IfAddr>().is_err(), "{bad}");
         }
         assert!(parse_gateway("10.0.0.1").is_ok());

@@ -61,7 +61,10 @@ impl Container {
         } else if self.network_mode == "host" {
             Some(format!("container \"{reference}\" uses the host's network namespace (--net=host)"))
         } else if self.network_mode.starts_with("container:") {
-            Some(format!("container \"{reference}\" shares the network namespace of another container ({})", self.network_mode))
+            Some(format!(
+                "container \"{reference}\" shares the network namespace of another container ({})",
+                self.network_mode
+            ))
         } else {
             None
         }
@@ -90,7 +93,8 @@ impl DockerClient {
         } else {
             return Err(Error::invalid(format!("unsupported DOCKER_HOST \"{endpoint}\": expected unix:// or tcp://")));
         };
-        let docker = docker.map_err(|e| Error::Docker { step: format!("connect to Docker at {endpoint}"), message: e.to_string() })?;
+        let docker = docker
+            .map_err(|e| Error::Docker { step: format!("connect to Docker at {endpoint}"), message: e.to_string() })?;
         Ok(DockerClient { docker, endpoint, timeout })
     }
 
@@ -116,9 +120,7 @@ impl DockerClient {
 
     /// Like [`DockerClient::find`], but a missing container is an error.
     pub async fn get(&self, reference: &str) -> Result<Container> {
-        self.find(reference)
-            .await?
-            .ok_or_else(|| Error::refused(format!("container \"{reference}\" does not exist")))
+        self.find(reference).await?.ok_or_else(|| Error::refused(format!("container \"{reference}\" does not exist")))
     }
 
     /// Every container, running or not (for `list`).
@@ -135,7 +137,11 @@ impl DockerClient {
                 let state = s.state.map(|st| st.to_string()).unwrap_or_default();
                 Some(Container {
                     id: s.id?,
-                    name: s.names.and_then(|n| n.into_iter().next()).map(|n| n.trim_start_matches('/').to_string()).unwrap_or_default(),
+                    name: s
+                        .names
+                        .and_then(|n| n.into_iter().next())
+                        .map(|n| n.trim_start_matches('/').to_string())
+                        .unwrap_or_default(),
                     running: state == "running",
                     paused: state == "paused",
                     restarting: state == "restarting",
@@ -149,12 +155,17 @@ impl DockerClient {
     }
 
     fn timed_out(&self, what: &str) -> Error {
-        Error::Docker { step: what.to_string(), message: format!("Docker at {} did not answer within --timeout", self.endpoint) }
+        Error::Docker {
+            step: what.to_string(),
+            message: format!("Docker at {} did not answer within --timeout", self.endpoint),
+        }
     }
 
     fn failed(&self, what: &str, e: bollard::errors::Error) -> Error {
         let message = match e {
-            bollard::errors::Error::DockerResponseServerError { status_code, message } => format!("Docker answered {status_code}: {message}"),
+            bollard::errors::Error::DockerResponseServerError { status_code, message } => {
+                format!("Docker answered {status_code}: {message}")
+            }
             other => format!("cannot reach Docker at {}: {other}", self.endpoint),
         };
         Error::Docker { step: what.to_string(), message }

@@ -63,10 +63,7 @@ impl Error {
     }
 
     pub fn io(step: impl Into<String>, source: io::Error) -> Self {
-        Error::Io {
-            step: step.into(),
-            source,
-        }
+        Error::Io { step: step.into(), source }
     }
 
     pub fn kind(&self) -> Kind {

@@ -35,7 +35,9 @@ impl NetlinkError {
 impl From<rtnetlink::Error> for NetlinkError {
     fn from(e: rtnetlink::Error) -> Self {
         match e {
-            rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => NetlinkError::Kernel { errno: m.raw_code().abs() },
+            rtnetlink::Error::NetlinkError(m) if m.raw_code() != 0 => {
+                NetlinkError::Kernel { errno: m.raw_code().abs() }
+            }
             other => NetlinkError::Other(other.to_string()),
         }
     }
@@ -91,7 +93,14 @@ impl Netlink {
     /// Create a veth pair: `host` in this socket's namespace, `peer` created
     /// directly in `peer_ns` under its final name, with its MTU and MAC, in a
     /// single message (no move, no rename, nothing half-made on failure).
-    pub async fn create_veth(&self, host: &str, peer: &str, peer_ns: &Netns, mtu: Option<u32>, mac: Option<[u8; 6]>) -> Result<()> {
+    pub async fn create_veth(
+        &self,
+        host: &str,
+        peer: &str,
+        peer_ns: &Netns,
+        mtu: Option<u32>,
+        mac: Option<[u8; 6]>,
+    ) -> Result<()> {
         let mut peer_msg = LinkMessageBuilder::<LinkUnspec>::new().name(peer.to_string()).setns_by_fd(peer_ns.raw_fd());
         if let Some(m) = mtu {
             peer_msg = peer_msg.mtu(m);
@@ -191,8 +200,12 @@ impl Netlink {
     /// Add the default route via `gateway` on link `index`.
     pub async fn add_default_route(&self, index: u32, gateway: IpAddr) -> Result<()> {
         let msg = match gateway {
-            IpAddr::V4(gw) => RouteMessageBuilder::<std::net::Ipv4Addr>::new().output_interface(index).gateway(gw).build(),
-            IpAddr::V6(gw) => RouteMessageBuilder::<std::net::Ipv6Addr>::new().output_interface(index).gateway(gw).build(),
+            IpAddr::V4(gw) => {
+                RouteMessageBuilder::<std::net::Ipv4Addr>::new().output_interface(index).gateway(gw).build()
+            }
+            IpAddr::V6(gw) => {
+                RouteMessageBuilder::<std::net::Ipv6Addr>::new().output_interface(index).gateway(gw).build()
+            }
         };
         self.handle.route().add(msg).execute().await?;
         Ok(())

@@ -45,7 +45,8 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
     let ns_path = container
         .netns_path()
         .ok_or_else(|| Error::refused(format!("container \"{}\" has no network namespace", a.container)))?;
-    let netns = Netns::open(&ns_path).step(|| format!("open network namespace {ns_path} of container \"{}\"", a.container))?;
+    let netns =
+        Netns::open(&ns_path).step(|| format!("open network namespace {ns_path} of container \"{}\"", a.container))?;
     let host_ns = Netns::current().step(|| "open the host network namespace".into())?;
     if netns.same_as(&host_ns) {
         return Err(Error::refused(format!("container \"{}\" uses the host's network namespace", a.container)));
@@ -57,18 +58,28 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
     let port_name = host_port_name(&uuid::Uuid::new_v4());
 
     ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", container.name));
-    host.create_veth(&port_name, iface, &netns, a.mtu, a.macaddress.map(|m| m.0))
-        .await
-        .map_err(|e| {
-            if e.is(libc::EEXIST) {
-                Error::refused(format!("interface {iface} already exists in container \"{}\"", a.container))
-            } else {
-                Error::Netlink { step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container), source: e }
+    host.create_veth(&port_name, iface, &netns, a.mtu, a.macaddress.map(|m| m.0)).await.map_err(|e| {
+        if e.is(libc::EEXIST) {
+            Error::refused(format!("interface {iface} already exists in container \"{}\"", a.container))
+        } else {
+            Error::Netlink {
+                step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container),
+                source: e,
             }
-        })?;
+        }
+    })?;
 
     let netdev = datapath.as_deref() == Some("netdev") || a.datapath_type.as_deref() == Some("netdev");
-    let plan = Plan { ctx, a: &a, container: &container, netns: &netns, host: &host, inside: &inside, port_name: &port_name, netdev };
+    let plan = Plan {
+        ctx,
+        a: &a,
+        container: &container,
+        netns: &netns,
+        host: &host,
+        inside: &inside,
+        port_name: &port_name,
+        netdev,
+    };
     let result = plan.configure_links().await;
     let result = match result {
         Ok(()) => plan.commit(&mut ovs, datapath.is_some()).await,
@@ -79,7 +90,10 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
         // Deleting the host end takes the peer inside the container with it.
         return match host.delete(&port_name).await {
             Ok(_) => Err(e),
-            Err(undo) => Err(Error::Many(vec![e, Error::Netlink { step: format!("undo: delete veth {port_name}"), source: undo }])),
+            Err(undo) => Err(Error::Many(vec![
+                e,
+                Error::Netlink { step: format!("undo: delete veth {port_name}"), source: undo },
+            ])),
         };
     }
     Ok(())
@@ -146,8 +160,11 @@ impl Plan<'_> {
             .step(|| format!("look up {iface} in container \"{cname}\""))?
             .ok_or_else(|| Error::refused(format!("{iface} vanished from container \"{cname}\"")))?;
         if self.netdev {
-            crate::ethtool::disable_tx_checksum(self.netns, iface)
-                .step(|| format!("turn TX checksum offload off on {iface} in container \"{cname}\" (needed by the netdev datapath)"))?;
+            crate::ethtool::disable_tx_checksum(self.netns, iface).step(|| {
+                format!(
+                    "turn TX checksum offload off on {iface} in container \"{cname}\" (needed by the netdev datapath)"
+                )
+            })?;
         }
         // The peer cannot be created up (ENOTCONN); bring it up from inside.
         self.inside.set_up(link.index).await.step(|| format!("set {iface} up in container \"{cname}\""))?;
@@ -209,13 +226,25 @@ impl Plan<'_> {
             .collect();
         let mut attempt = 0;
         loop {
-            let plan = if bridge_exists { BridgePlan::Exists } else { BridgePlan::Create { datapath_type: a.datapath_type.clone() } };
+            let plan = if bridge_exists {
+                BridgePlan::Exists
+            } else {
+                BridgePlan::Create { datapath_type: a.datapath_type.clone() }
+            };
             let txn = vswitch::add_port_txn(&new, &plan, &absent);
-            self.ctx.step(format_args!("adding port {} to bridge {}{}", self.port_name, a.bridge, if bridge_exists { "" } else { " (creating the bridge)" }));
+            self.ctx.step(format_args!(
+                "adding port {} to bridge {}{}",
+                self.port_name,
+                a.bridge,
+                if bridge_exists { "" } else { " (creating the bridge)" }
+            ));
             match ovs.commit(txn, self.ctx.wait).await {
                 Ok(_) => break,
                 Err(OvsdbError::VswitchdTimeout) => {
-                    let e = Error::Ovsdb { step: format!("add port {} to bridge {}", self.port_name, a.bridge), source: OvsdbError::VswitchdTimeout };
+                    let e = Error::Ovsdb {
+                        step: format!("add port {} to bridge {}", self.port_name, a.bridge),
+                        source: OvsdbError::VswitchdTimeout,
+                    };
                     return self.undo_row(ovs, e).await;
                 }
                 Err(OvsdbError::Precondition(what)) if what.starts_with("bridge ") && attempt < BRIDGE_RETRIES => {
@@ -223,9 +252,17 @@ impl Plan<'_> {
                     bridge_exists = !bridge_exists;
                 }
                 Err(OvsdbError::Precondition(what)) if what.starts_with("no port is attached") => {
-                    return Err(Error::refused(format!("port already attached for CONTAINER={} and INTERFACE={iface}", a.container)));
+                    return Err(Error::refused(format!(
+                        "port already attached for CONTAINER={} and INTERFACE={iface}",
+                        a.container
+                    )));
                 }
-                Err(e) => return Err(Error::Ovsdb { step: format!("add port {} to bridge {}", self.port_name, a.bridge), source: e }),
+                Err(e) => {
+                    return Err(Error::Ovsdb {
+                        step: format!("add port {} to bridge {}", self.port_name, a.bridge),
+                        source: e,
+                    })
+                }
             }
         }
         if let Err(e) = self.check_applied(ovs).await {
@@ -250,10 +287,8 @@ impl Plan<'_> {
             return Ok(());
         }
         let port = self.port_name;
-        let found = ovs
-            .find_ports(vec![crate::ovsdb::Cond::eq("name", port)])
-            .await
-            .step(|| format!("check port {port}"))?;
+        let found =
+            ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", port)]).await.step(|| format!("check port {port}"))?;
         match found.first() {
             Some(p) if p.error.is_some() => Err(Error::Refused(format!(
                 "ovs-vswitchd could not add port {port} to bridge {}: {}",
@@ -268,7 +303,10 @@ impl Plan<'_> {
 
 /// Remove the port named `name` from OVSDB, whichever bridge holds it.
 async fn remove_row(ovs: &mut Vswitch, name: &str) -> Result<()> {
-    let found = ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", name)]).await.step(|| format!("undo: look up port {name}"))?;
+    let found = ovs
+        .find_ports(vec![crate::ovsdb::Cond::eq("name", name)])
+        .await
+        .step(|| format!("undo: look up port {name}"))?;
     for p in found {
         if let Some(u) = p.port_uuid {
             ovs.commit(vswitch::del_port_txn(&u), false).await.step(|| format!("undo: remove port {name}"))?;

@@ -17,7 +17,8 @@ pub async fn exec_one(ctx: &Ctx, a: PortRef) -> Result<()> {
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
     let (_, ports) = find_attached(ctx, &ovs, &docker, &a.container, Some(iface)).await?;
-    let (here, elsewhere): (Vec<_>, Vec<_>) = ports.into_iter().partition(|p| p.bridge.as_deref() == Some(a.bridge.as_str()));
+    let (here, elsewhere): (Vec<_>, Vec<_>) =
+        ports.into_iter().partition(|p| p.bridge.as_deref() == Some(a.bridge.as_str()));
     if here.is_empty() {
         return Err(Error::refused(match elsewhere.first() {
             Some(p) => format!(
@@ -26,7 +27,9 @@ pub async fn exec_one(ctx: &Ctx, a: PortRef) -> Result<()> {
                 p.bridge.as_deref().unwrap_or("(none)"),
                 a.bridge
             ),
-            None => format!("no port attached for CONTAINER={} and INTERFACE={iface} on bridge {}", a.container, a.bridge),
+            None => {
+                format!("no port attached for CONTAINER={} and INTERFACE={iface} on bridge {}", a.container, a.bridge)
+            }
         }));
     }
     remove(ctx, &mut ovs, &here).await

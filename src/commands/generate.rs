@@ -14,7 +14,9 @@ pub fn generated_files() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     let cmd = Cli::command();
     out.push(("man/ovs-docker.1".to_string(), man_page(&cmd)));
-    for (shell, file) in [(Shell::Bash, "ovs-docker.bash"), (Shell::Zsh, "_ovs-docker"), (Shell::Fish, "ovs-docker.fish")] {
+    for (shell, file) in
+        [(Shell::Bash, "ovs-docker.bash"), (Shell::Zsh, "_ovs-docker"), (Shell::Fish, "ovs-docker.fish")]
+    {
         let mut buf = Vec::new();
         clap_complete::generate(shell, &mut cmd.clone(), "ovs-docker", &mut buf);
         out.push((format!("completions/{file}"), buf));
@@ -43,7 +45,10 @@ fn man_page(cmd: &clap::Command) -> Vec<u8> {
         text.push_str(&format!("{}\n", roff(&about)));
         for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
             let name = match arg.get_long() {
-                Some(l) => format!("--{l}={}", arg.get_value_names().and_then(|v| v.first()).map(|v| v.to_string()).unwrap_or_default()),
+                Some(l) => format!(
+                    "--{l}={}",
+                    arg.get_value_names().and_then(|v| v.first()).map(|v| v.to_string()).unwrap_or_default()
+                ),
                 None => arg.get_id().to_string().to_uppercase(),
             };
             let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();

@@ -46,10 +46,13 @@ pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
         let target = docker.find(r).await?;
         ports.retain(|p| port_matches(p, r, target.as_ref()));
     }
-    ports.sort_by(|x, y| (&x.bridge, x.container_ref(), x.container_iface()).cmp(&(&y.bridge, y.container_ref(), y.container_iface())));
+    ports.sort_by(|x, y| {
+        (&x.bridge, x.container_ref(), x.container_iface()).cmp(&(&y.bridge, y.container_ref(), y.container_iface()))
+    });
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
-    let host_links: HashSet<String> = host.links().await.step(|| "list host links".into())?.into_iter().map(|l| l.name).collect();
+    let host_links: HashSet<String> =
+        host.links().await.step(|| "list host links".into())?.into_iter().map(|l| l.name).collect();
     let mut rows = Vec::with_capacity(ports.len());
     for p in &ports {
         let c = owner(p, &containers);
@@ -57,7 +60,8 @@ pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
     }
     match a.format {
         Format::Json => {
-            let text = serde_json::to_string_pretty(&rows).map_err(|e| crate::error::Error::io("encode JSON", e.into()))?;
+            let text =
+                serde_json::to_string_pretty(&rows).map_err(|e| crate::error::Error::io("encode JSON", e.into()))?;
             println!("{text}");
         }
         Format::Table => print_table(&rows),
@@ -72,7 +76,13 @@ fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Contai
     }
 }
 
-async fn row(ctx: &Ctx, p: &AttachedPort, c: Option<&Container>, host_links: &HashSet<String>, docker: &crate::docker::DockerClient) -> Row {
+async fn row(
+    ctx: &Ctx,
+    p: &AttachedPort,
+    c: Option<&Container>,
+    host_links: &HashSet<String>,
+    docker: &crate::docker::DockerClient,
+) -> Row {
     let mut r = Row {
         bridge: p.bridge.clone().unwrap_or_default(),
         port: p.name.clone(),
@@ -91,7 +101,7 @@ async fn row(ctx: &Ctx, p: &AttachedPort, c: Option<&Container>, host_links: &Ha
         Some(c) if !c.running => "container stopped".into(),
         Some(_) if !host_links.contains(&p.name) => "link missing".into(),
         Some(_) if p.error.is_some() => format!("error: {}", p.error.as_deref().unwrap_or_default()),
-        Some(c) => match inspect_inside(docker, c, &p.container_iface().to_string(), &mut r).await {
+        Some(c) => match inspect_inside(docker, c, p.container_iface(), &mut r).await {
             Ok(true) => "ok".into(),
             Ok(false) => "interface missing".into(),
             Err(e) => {
@@ -110,7 +120,9 @@ async fn inspect_inside(docker: &crate::docker::DockerClient, c: &Container, ifa
     let Some(path) = full.netns_path() else { return Ok(false) };
     let ns = Netns::open(&path).step(|| format!("open network namespace {path}"))?;
     let nl = Netlink::inside(&ns).step(|| format!("open a netlink socket in container \"{}\"", c.name))?;
-    let Some(link) = nl.link(iface).await.step(|| format!("look up {iface} in container \"{}\"", c.name))? else { return Ok(false) };
+    let Some(link) = nl.link(iface).await.step(|| format!("look up {iface} in container \"{}\"", c.name))? else {
+        return Ok(false);
+    };
     r.mac = link.mac.map(|m| Mac(m).to_string());
     r.mtu = link.mtu;
     r.addresses = nl

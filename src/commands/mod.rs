@@ -76,7 +76,10 @@ pub fn port_matches(port: &AttachedPort, reference: &str, container: Option<&Con
         (Some(c), Some(full)) => full == c.id,
         // Upstream's: only the reference as it was typed is recorded.
         (Some(c), None) => c.is_named_by(recorded),
-        (None, Some(full)) => reference.len() >= 4 && full.starts_with(reference) || port.external_ids.get(vswitch::keys::NAME).is_some_and(|n| n == reference),
+        (None, Some(full)) => {
+            reference.len() >= 4 && full.starts_with(reference)
+                || port.external_ids.get(vswitch::keys::NAME).is_some_and(|n| n == reference)
+        }
         (None, None) => false,
     }
 }
@@ -99,7 +102,10 @@ pub async fn find_attached(
     let ports = ports.step(|| "look up container ports in OVSDB".into())?;
     ctx.step(format_args!(
         "container \"{reference}\" is {}",
-        container.as_ref().map(|c| format!("{} ({})", c.name, c.short_id())).unwrap_or_else(|| "unknown to Docker".into())
+        container
+            .as_ref()
+            .map(|c| format!("{} ({})", c.name, c.short_id()))
+            .unwrap_or_else(|| "unknown to Docker".into())
     ));
     let mine = ports.into_iter().filter(|p| port_matches(p, reference, container.as_ref())).collect();
     Ok((container, mine))
@@ -154,7 +160,12 @@ mod tests {
     #[test]
     fn our_ports_match_by_full_id() {
         let c = web();
-        let ours = port(&[("container_id", "web1"), ("container_iface", "eth1"), ("container_full_id", &c.id), ("container_name", "web1")]);
+        let ours = port(&[
+            ("container_id", "web1"),
+            ("container_iface", "eth1"),
+            ("container_full_id", &c.id),
+            ("container_name", "web1"),
+        ]);
         assert!(port_matches(&ours, "c474a0e2830e", Some(&c)));
         // A new container that took the old one's name is another container...
         let mut newer = web();

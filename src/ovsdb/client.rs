@@ -41,16 +41,13 @@ impl Endpoint {
             }
             Ok(Endpoint::Tcp(addr.to_string()))
         } else {
-            Err(format!(
-                "invalid --db \"{spec}\": expected unix:PATH or tcp:IP:PORT"
-            ))
+            Err(format!("invalid --db \"{spec}\": expected unix:PATH or tcp:IP:PORT"))
         }
     }
 
     /// The default: `unix:$OVS_RUNDIR/db.sock`, as ovs-vsctl does.
     pub fn default_spec() -> String {
-        let rundir =
-            std::env::var("OVS_RUNDIR").unwrap_or_else(|_| "/var/run/openvswitch".to_string());
+        let rundir = std::env::var("OVS_RUNDIR").unwrap_or_else(|_| "/var/run/openvswitch".to_string());
         format!("unix:{rundir}/db.sock")
     }
 }
@@ -97,26 +94,19 @@ impl Client {
                 Endpoint::Tcp(addr) => {
                     let addr = addr.replace(['[', ']'], "");
                     let (host, port) = addr.rsplit_once(':').unwrap_or((&addr, "6640"));
-                    tokio::net::TcpStream::connect((host, port.parse().unwrap_or(6640)))
-                        .await
-                        .map(|s| {
-                            let (r, w) = s.into_split();
-                            (
-                                Box::new(r) as Box<dyn AsyncRead + Send + Unpin>,
-                                Box::new(w) as Box<dyn AsyncWrite + Send + Unpin>,
-                            )
-                        })
+                    tokio::net::TcpStream::connect((host, port.parse().unwrap_or(6640))).await.map(|s| {
+                        let (r, w) = s.into_split();
+                        (
+                            Box::new(r) as Box<dyn AsyncRead + Send + Unpin>,
+                            Box::new(w) as Box<dyn AsyncWrite + Send + Unpin>,
+                        )
+                    })
                 }
             }
         };
         let (reader, writer) = match tokio::time::timeout(timeout, connect).await {
             Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => {
-                return Err(OvsdbError::Connect {
-                    endpoint: name,
-                    source: e,
-                })
-            }
+            Ok(Err(e)) => return Err(OvsdbError::Connect { endpoint: name, source: e }),
             Err(_) => return Err(OvsdbError::Timeout { endpoint: name, what: "connect".into() }),
         };
         Ok(Self::from_parts(reader, writer, timeout, name))
@@ -132,13 +122,7 @@ impl Client {
         let writer: Writer = Arc::new(tokio::sync::Mutex::new(writer));
         let pending: Pending = Arc::default();
         let (notify_tx, notify_rx) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_loop(
-            reader,
-            writer.clone(),
-            pending.clone(),
-            notify_tx,
-            endpoint.clone(),
-        ));
+        let reader = tokio::spawn(read_loop(reader, writer.clone(), pending.clone(), notify_tx, endpoint.clone()));
         Client {
             writer,
             pending,
@@ -166,19 +150,13 @@ impl Client {
 
     /// Send a request without waiting; await the returned receiver with
     /// [`Client::await_reply`]. This is how requests are pipelined.
-    pub async fn send(
-        &self,
-        method: &str,
-        params: Value,
-    ) -> Result<oneshot::Receiver<Reply>, OvsdbError> {
+    pub async fn send(&self, method: &str, params: Value) -> Result<oneshot::Receiver<Reply>, OvsdbError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
         let msg = json!({"method": method, "params": params, "id": id});
-        let bytes = serde_json::to_vec(&msg).map_err(|e| OvsdbError::Protocol {
-            endpoint: self.endpoint.clone(),
-            message: e.to_string(),
-        })?;
+        let bytes = serde_json::to_vec(&msg)
+            .map_err(|e| OvsdbError::Protocol { endpoint: self.endpoint.clone(), message: e.to_string() })?;
         let write = async {
             let mut w = self.writer.lock().await;
             w.write_all(&bytes).await?;
@@ -188,10 +166,7 @@ impl Client {
             Ok(Ok(())) => Ok(rx),
             Ok(Err(e)) => {
                 lock(&self.pending).remove(&id);
-                Err(OvsdbError::Io {
-                    endpoint: self.endpoint.clone(),
-                    source: e,
-                })
+                Err(OvsdbError::Io { endpoint: self.endpoint.clone(), source: e })
             }
             Err(_) => {
                 lock(&self.pending).remove(&id);
@@ -200,35 +175,23 @@ impl Client {
         }
     }
 
-    pub async fn await_reply(
-        &self,
-        method: &str,
-        rx: oneshot::Receiver<Reply>,
-    ) -> Result<Value, OvsdbError> {
+    pub async fn await_reply(&self, method: &str, rx: oneshot::Receiver<Reply>) -> Result<Value, OvsdbError> {
         match tokio::time::timeout(self.timeout, rx).await {
             Ok(Ok(reply)) => reply,
-            Ok(Err(_)) => Err(OvsdbError::Closed {
-                endpoint: self.endpoint.clone(),
-            }),
+            Ok(Err(_)) => Err(OvsdbError::Closed { endpoint: self.endpoint.clone() }),
             Err(_) => Err(self.timed_out(method)),
         }
     }
 
     /// The next notification (method, params), such as a monitor `update`,
     /// waiting at most until `deadline`.
-    pub async fn next_notification(
-        &self,
-        deadline: tokio::time::Instant,
-    ) -> Option<(String, Value)> {
+    pub async fn next_notification(&self, deadline: tokio::time::Instant) -> Option<(String, Value)> {
         let mut rx = self.notifications.lock().await;
         tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten()
     }
 
     fn timed_out(&self, method: &str) -> OvsdbError {
-        OvsdbError::Timeout {
-            endpoint: self.endpoint.clone(),
-            what: format!("{method} request"),
-        }
+        OvsdbError::Timeout { endpoint: self.endpoint.clone(), what: format!("{method} request") }
     }
 }
 
@@ -294,10 +257,9 @@ async fn dispatch(
             let Some(id) = id.as_u64() else { return };
             let Some(tx) = lock(pending).remove(&id) else { return };
             let reply = match msg.get("error") {
-                Some(e) if !e.is_null() => Err(OvsdbError::Rpc {
-                    endpoint: endpoint.to_string(),
-                    message: super::error_text(e),
-                }),
+                Some(e) if !e.is_null() => {
+                    Err(OvsdbError::Rpc { endpoint: endpoint.to_string(), message: super::error_text(e) })
+                }
                 _ => Ok(msg.get("result").cloned().unwrap_or(Value::Null)),
             };
             let _ = tx.send(reply);
@@ -374,7 +336,9 @@ mod tests {
         let mut f = Default::default();
         let ra = read_value(&mut server, &mut f).await;
         server
-            .write_all(json!({"id": ra["id"], "result": null, "error": {"error": "unknown database"}}).to_string().as_bytes())
+            .write_all(
+                json!({"id": ra["id"], "result": null, "error": {"error": "unknown database"}}).to_string().as_bytes(),
+            )
             .await
             .unwrap();
         let e = c.await_reply("transact", a).await.unwrap_err();

@@ -78,10 +78,7 @@ mod tests {
     fn back_to_back_values_are_split() {
         let mut f = Framer::new();
         f.push(br#"{"id":1,"result":[]}{"id":2,"result":{}}"#);
-        assert_eq!(
-            f.drain().unwrap(),
-            vec![json!({"id":1,"result":[]}), json!({"id":2,"result":{}})]
-        );
+        assert_eq!(f.drain().unwrap(), vec![json!({"id":1,"result":[]}), json!({"id":2,"result":{}})]);
         assert_eq!(f.pending(), 0);
     }
 

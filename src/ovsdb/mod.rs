@@ -50,14 +50,12 @@ impl OvsdbError {
     pub(crate) fn duplicate(&self) -> Self {
         use OvsdbError::*;
         match self {
-            Connect { endpoint, source } => Connect {
-                endpoint: endpoint.clone(),
-                source: std::io::Error::new(source.kind(), source.to_string()),
-            },
-            Io { endpoint, source } => Io {
-                endpoint: endpoint.clone(),
-                source: std::io::Error::new(source.kind(), source.to_string()),
-            },
+            Connect { endpoint, source } => {
+                Connect { endpoint: endpoint.clone(), source: std::io::Error::new(source.kind(), source.to_string()) }
+            }
+            Io { endpoint, source } => {
+                Io { endpoint: endpoint.clone(), source: std::io::Error::new(source.kind(), source.to_string()) }
+            }
             Timeout { endpoint, what } => Timeout { endpoint: endpoint.clone(), what: what.clone() },
             Closed { endpoint } => Closed { endpoint: endpoint.clone() },
             Protocol { endpoint, message } => Protocol { endpoint: endpoint.clone(), message: message.clone() },

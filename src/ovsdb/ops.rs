@@ -26,15 +26,40 @@ fn conds(c: &[Cond]) -> Value {
 
 #[derive(Debug, Clone)]
 pub enum Op {
-    Select { table: &'static str, conds: Vec<Cond>, columns: Vec<&'static str> },
-    Insert { table: &'static str, row: Value, uuid_name: Option<String> },
-    Update { table: &'static str, conds: Vec<Cond>, row: Value },
-    Mutate { table: &'static str, conds: Vec<Cond>, mutations: Value },
-    Delete { table: &'static str, conds: Vec<Cond> },
+    Select {
+        table: &'static str,
+        conds: Vec<Cond>,
+        columns: Vec<&'static str>,
+    },
+    Insert {
+        table: &'static str,
+        row: Value,
+        uuid_name: Option<String>,
+    },
+    Update {
+        table: &'static str,
+        conds: Vec<Cond>,
+        row: Value,
+    },
+    Mutate {
+        table: &'static str,
+        conds: Vec<Cond>,
+        mutations: Value,
+    },
+    Delete {
+        table: &'static str,
+        conds: Vec<Cond>,
+    },
     /// Fails the transaction unless the selected rows equal `rows` right
     /// now. `what` says in words what was required, for the error message
     /// (the server itself only says "timed out").
-    Wait { table: &'static str, conds: Vec<Cond>, columns: Vec<&'static str>, rows: Vec<Value>, what: String },
+    Wait {
+        table: &'static str,
+        conds: Vec<Cond>,
+        columns: Vec<&'static str>,
+        rows: Vec<Value>,
+        what: String,
+    },
     Comment(String),
 }
 
@@ -162,7 +187,9 @@ pub mod data {
         if let Some(a) = v.as_array() {
             if a.len() == 2 && a[0] == "map" {
                 for pair in a[1].as_array().into_iter().flatten() {
-                    if let (Some(k), Some(val)) = (pair.get(0).and_then(Value::as_str), pair.get(1).and_then(Value::as_str)) {
+                    if let (Some(k), Some(val)) =
+                        (pair.get(0).and_then(Value::as_str), pair.get(1).and_then(Value::as_str))
+                    {
                         out.insert(k.to_string(), val.to_string());
                     }
                 }
@@ -203,11 +230,7 @@ mod tests {
             what: "bridge br0 exists".into(),
         });
         t.push(Op::Insert { table: "Interface", row: json!({"name": "p_l"}), uuid_name: Some("i".into()) });
-        t.push(Op::Mutate {
-            table: "Open_vSwitch",
-            conds: vec![],
-            mutations: json!([["next_cfg", "+=", 1]]),
-        });
+        t.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
         assert_eq!(
             t.params("Open_vSwitch"),
             json!(["Open_vSwitch",
@@ -219,7 +242,13 @@ mod tests {
 
     fn two_ops() -> Txn {
         let mut t = Txn::new();
-        t.push(Op::Wait { table: "Interface", conds: vec![], columns: vec!["name"], rows: vec![], what: "no port is attached".into() });
+        t.push(Op::Wait {
+            table: "Interface",
+            conds: vec![],
+            columns: vec!["name"],
+            rows: vec![],
+            what: "no port is attached".into(),
+        });
         t.push(Op::Insert { table: "Port", row: json!({}), uuid_name: None });
         t
     }
@@ -235,7 +264,10 @@ mod tests {
         let e = two_ops()
             .check(json!([{}, {"uuid": ["uuid", "x"]}, {"error": "referential integrity violation", "details": "cannot delete Port"}]))
             .unwrap_err();
-        assert!(matches!(e, OvsdbError::Transaction(ref m) if m.contains("referential integrity violation (cannot delete Port)")), "{e}");
+        assert!(
+            matches!(e, OvsdbError::Transaction(ref m) if m.contains("referential integrity violation (cannot delete Port)")),
+            "{e}"
+        );
     }
 
     #[test]

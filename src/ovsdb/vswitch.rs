@@ -118,7 +118,11 @@ impl Vswitch {
     /// The datapath type of an existing bridge (`""` means the default).
     pub async fn bridge_datapath_type(&self, bridge: &str) -> Result<Option<String>, OvsdbError> {
         let res = self
-            .select(vec![Op::Select { table: "Bridge", conds: vec![Cond::eq("name", bridge)], columns: vec!["datapath_type"] }])
+            .select(vec![Op::Select {
+                table: "Bridge",
+                conds: vec![Cond::eq("name", bridge)],
+                columns: vec!["datapath_type"],
+            }])
             .await?;
         Ok(data::rows(&res[0]).first().and_then(|r| r["datapath_type"].as_str().map(str::to_string)))
     }
@@ -294,7 +298,13 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
         what: format!("no interface is named {}", port.name),
     });
     for a in absent {
-        t.push(Op::Wait { table: a.table, conds: a.conds.clone(), columns: vec!["_uuid"], rows: vec![], what: a.what.clone() });
+        t.push(Op::Wait {
+            table: a.table,
+            conds: a.conds.clone(),
+            columns: vec!["_uuid"],
+            rows: vec![],
+            what: a.what.clone(),
+        });
     }
     let ids = data::map(port.external_ids.iter().map(|(k, v)| (*k, v.as_str())));
     t.push(Op::Insert {
@@ -360,7 +370,11 @@ pub fn del_port_txn(port_uuid: &str) -> Txn {
 /// Make the port an access port of `vlan` (Port.tag), as upstream set-vlan.
 pub fn set_tag_txn(port_uuid: &str, vlan: u16) -> Txn {
     let mut t = Txn::new();
-    t.push(Op::Update { table: "Port", conds: vec![Cond::eq("_uuid", data::uuid(port_uuid))], row: json!({"tag": vlan}) });
+    t.push(Op::Update {
+        table: "Port",
+        conds: vec![Cond::eq("_uuid", data::uuid(port_uuid))],
+        row: json!({"tag": vlan}),
+    });
     t
 }
 
