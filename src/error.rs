@@ -48,6 +48,11 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A signal (SIGINT, SIGTERM, SIGHUP) stopped the command; what it had
+    /// done was undone.
+    #[error("interrupted by signal {0}; what was done has been undone")]
+    Interrupted(i32),
+
     /// Several independent failures (teardown carries on after the first).
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Many(Vec<Error>),
@@ -77,6 +82,9 @@ impl Error {
 
     /// Exit code documented in README and the man page.
     pub fn exit_code(&self) -> i32 {
+        if let Error::Interrupted(sig) = self {
+            return 128 + sig;
+        }
         match self.kind() {
             Kind::Refused => 1,
             Kind::Usage => 2,

@@ -10,6 +10,8 @@ pub mod config;
 pub mod docker;
 pub mod error;
 pub mod ethtool;
+pub mod fault;
+pub mod lock;
 pub mod netlink;
 pub mod netns;
 pub mod ovsdb;

@@ -62,6 +62,12 @@ pub struct LinkInfo {
     pub mac: Option<[u8; 6]>,
     pub mtu: Option<u32>,
     pub up: bool,
+    /// IFLA_IFALIAS: where we mark the host ends we create (see
+    /// [`crate::config::host_port_alias`]).
+    pub alias: Option<String>,
+    /// For a veth: the peer's index (IFLA_LINK), in the peer's namespace.
+    pub peer_index: Option<u32>,
+    pub is_veth: bool,
 }
 
 /// A rtnetlink socket bound to one namespace.
@@ -93,9 +99,12 @@ impl Netlink {
     /// Create a veth pair: `host` in this socket's namespace, `peer` created
     /// directly in `peer_ns` under its final name, with its MTU and MAC, in a
     /// single message (no move, no rename, nothing half-made on failure).
+    /// The host end carries `alias` (IFLA_IFALIAS), set in the same message,
+    /// so a veth left by a crash can always be told apart and cleaned up.
     pub async fn create_veth(
         &self,
         host: &str,
+        alias: &str,
         peer: &str,
         peer_ns: &Netns,
         mtu: Option<u32>,
@@ -125,7 +134,29 @@ impl Netlink {
             msg.attributes.push(LinkAttribute::Mtu(m));
         }
         self.handle.link().add(msg).execute().await?;
+        // The kernel ignores IFLA_IFALIAS when creating a link: set it at
+        // once. A crash in between leaves an unmarked veth, which add-port
+        // and del-port still recognise through its peer (see
+        // `commands::reclaim::remove_orphan_peer`).
+        let created = self.link(host).await?.ok_or_else(|| NetlinkError::Kernel { errno: libc::ENODEV })?;
+        self.handle.link().set(LinkUnspec::new_with_index(created.index).alias(alias).build()).execute().await?;
         Ok(())
+    }
+
+    /// The link with this index, if any.
+    pub async fn link_by_index(&self, index: u32) -> Result<Option<LinkInfo>> {
+        let mut stream = self.handle.link().get().match_index(index).execute();
+        match stream.try_next().await {
+            Ok(m) => Ok(m.map(|m| link_info(&m))),
+            Err(e) => {
+                let e = NetlinkError::from(e);
+                if e.is(libc::ENODEV) {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 
     /// The link called `name`, if any.
@@ -243,11 +274,24 @@ fn link_info(msg: &LinkMessage) -> LinkInfo {
         mac: None,
         mtu: None,
         up: msg.header.flags.contains(LinkFlags::Up),
+        alias: None,
+        peer_index: None,
+        is_veth: false,
     };
     for a in &msg.attributes {
         match a {
             LinkAttribute::IfName(n) => info.name = n.clone(),
             LinkAttribute::Mtu(m) => info.mtu = Some(*m),
+            LinkAttribute::IfAlias(a) => info.alias = Some(a.clone()),
+            LinkAttribute::Link(i) => info.peer_index = Some(*i),
+            LinkAttribute::LinkInfo(infos) => {
+                info.is_veth = infos.iter().any(|i| {
+                    matches!(
+                        i,
+                        rtnetlink::packet_route::link::LinkInfo::Kind(rtnetlink::packet_route::link::InfoKind::Veth)
+                    )
+                })
+            }
             LinkAttribute::Address(a) if a.len() == 6 => {
                 let mut mac = [0u8; 6];
                 mac.copy_from_slice(a);

@@ -1,23 +1,26 @@
 //! `add-port BRIDGE INTERFACE CONTAINER [options]`.
 //!
-//! Order of work: validate everything, look everything up, then create the
-//! veth (peer directly in the container under its final name) and configure
-//! it, and commit one guarded OVSDB transaction last. Any failure undoes
-//! what was done, in reverse.
+//! Order of work: validate everything, look everything up, take the port's
+//! lock, reclaim what a restart or a crash left for this container and
+//! interface, then create the veth (peer directly in the container under its
+//! final name) and configure it, and commit one guarded OVSDB transaction
+//! last. Every step is journalled first; a failure or a signal undoes them.
 
 use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
-use super::{find_attached, Ctx};
+use super::undo::{guarded, Journal, Step};
+use super::{reclaim, Ctx};
 use crate::cli::AddPortArgs;
-use crate::config::host_port_name;
+use crate::config::{host_port_alias, host_port_name};
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
+use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::netns::{write_sysctl, Netns};
 use crate::ovsdb::vswitch::{self, keys, Absent, BridgePlan, NewPort, Vswitch};
-use crate::ovsdb::OvsdbError;
+use crate::ovsdb::{Cond, OvsdbError};
 
 /// Bridge-state preconditions can fail when another run creates the bridge
 /// at the same moment; such a transaction is retried with fresh state.
@@ -25,20 +28,16 @@ const BRIDGE_RETRIES: usize = 5;
 
 pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
     check_addresses(&a)?;
+    let journal = Journal::default();
+    guarded(ctx, &journal, attach(ctx, &a, &journal)).await
+}
+
+async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
     let iface = a.interface.as_str();
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
 
-    let (container, attached) = find_attached(ctx, &ovs, &docker, &a.container, Some(iface)).await?;
-    let container = container.ok_or_else(|| Error::refused(format!("container \"{}\" does not exist", a.container)))?;
-    if let Some(p) = attached.first() {
-        return Err(Error::refused(format!(
-            "port already attached for CONTAINER={} and INTERFACE={iface} ({} on bridge {})",
-            a.container,
-            p.name,
-            p.bridge.as_deref().unwrap_or("?")
-        )));
-    }
+    let container = docker.get(&a.container).await?;
     if let Some(why) = container.refusal(&a.container) {
         return Err(Error::refused(why));
     }
@@ -51,28 +50,47 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
     if netns.same_as(&host_ns) {
         return Err(Error::refused(format!("container \"{}\" uses the host's network namespace", a.container)));
     }
-    let datapath = ovs.bridge_datapath_type(&a.bridge).await.step(|| format!("look up bridge {}", a.bridge))?;
+
+    // From here on nobody else works on this container's interface.
+    let _lock = PortLock::acquire(&container.id, iface, ctx.timeout)
+        .await
+        .step(|| format!("lock {}/{iface}", container.name))?
+        .ok_or_else(|| {
+            Error::refused(format!(
+                "another ovs-docker is still working on CONTAINER={} and INTERFACE={iface}",
+                a.container
+            ))
+        })?;
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let rows = ovs
+        .find_ports(vec![Cond::includes("external_ids", crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)]))])
+        .await
+        .step(|| "look up container ports in OVSDB".into())?;
+    for p in rows.iter().filter(|p| reclaim::belongs_to(p, &container)) {
+        if reclaim::is_live(p, &host).await? {
+            return Err(Error::refused(format!(
+                "port already attached for CONTAINER={} and INTERFACE={iface} ({} on bridge {})",
+                a.container,
+                p.name,
+                p.bridge.as_deref().unwrap_or("?")
+            )));
+        }
+        ctx.step(format_args!("reclaiming stale port {} (its veth is gone)", p.name));
+        reclaim::remove_port(ctx, &mut ovs, &host, p).await?;
+    }
+    let datapath = ovs.bridge_datapath_type(&a.bridge).await.step(|| format!("look up bridge {}", a.bridge))?;
+
     let inside = Netlink::inside(&netns).step(|| format!("open a netlink socket in container \"{}\"", a.container))?;
     let port_name = host_port_name(&uuid::Uuid::new_v4());
+    create_veth(ctx, journal, &host, &inside, &netns, &container, a, &port_name).await?;
+    crate::fault::point("veth-created").await;
 
-    ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", container.name));
-    host.create_veth(&port_name, iface, &netns, a.mtu, a.macaddress.map(|m| m.0)).await.map_err(|e| {
-        if e.is(libc::EEXIST) {
-            Error::refused(format!("interface {iface} already exists in container \"{}\"", a.container))
-        } else {
-            Error::Netlink {
-                step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container),
-                source: e,
-            }
-        }
-    })?;
-
-    let netdev = datapath.as_deref() == Some("netdev") || a.datapath_type.as_deref() == Some("netdev");
+    let netdev =
+        datapath.as_deref() == Some("netdev") || datapath.is_none() && a.datapath_type.as_deref() == Some("netdev");
     let plan = Plan {
         ctx,
-        a: &a,
+        a,
         container: &container,
         netns: &netns,
         host: &host,
@@ -80,23 +98,55 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
         port_name: &port_name,
         netdev,
     };
-    let result = plan.configure_links().await;
-    let result = match result {
-        Ok(()) => plan.commit(&mut ovs, datapath.is_some()).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = result {
-        ctx.step(format_args!("undoing: deleting veth {port_name}"));
-        // Deleting the host end takes the peer inside the container with it.
-        return match host.delete(&port_name).await {
-            Ok(_) => Err(e),
-            Err(undo) => Err(Error::Many(vec![
-                e,
-                Error::Netlink { step: format!("undo: delete veth {port_name}"), source: undo },
-            ])),
-        };
+    plan.configure_links().await?;
+    crate::fault::point("links-configured").await;
+    plan.commit(&mut ovs, journal, datapath.is_some()).await
+}
+
+/// Create the veth. If the interface name is taken inside the container by
+/// the peer of a veth that has no OVSDB row (left by a run
+/// killed half-way: we hold the lock, so nobody is working on it), remove it
+/// and try again.
+async fn create_veth(
+    ctx: &Ctx,
+    journal: &Journal,
+    host: &Netlink,
+    inside: &Netlink,
+    netns: &Netns,
+    c: &Container,
+    a: &AddPortArgs,
+    port_name: &str,
+) -> Result<()> {
+    let iface = a.interface.as_str();
+    let alias = host_port_alias(&c.id, iface);
+    for attempt in 0..2 {
+        ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
+        journal.record(Step::Veth(port_name.to_string()));
+        match host.create_veth(port_name, &alias, iface, netns, a.mtu, a.macaddress.map(|m| m.0)).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is(libc::EEXIST) && attempt == 0 => {
+                if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
+                    return Err(Error::refused(format!(
+                        "interface {iface} already exists in container \"{}\"",
+                        a.container
+                    )));
+                }
+            }
+            Err(e) if e.is(libc::EEXIST) => {
+                return Err(Error::refused(format!(
+                    "interface {iface} already exists in container \"{}\"",
+                    a.container
+                )))
+            }
+            Err(e) => {
+                return Err(Error::Netlink {
+                    step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container),
+                    source: e,
+                })
+            }
+        }
     }
-    Ok(())
+    unreachable!("the loop returns on its second attempt")
 }
 
 /// Address checks that need several options at once.
@@ -197,8 +247,8 @@ impl Plan<'_> {
     }
 
     /// Commit the port to OVSDB in one guarded transaction and wait for
-    /// ovs-vswitchd. On failure after the commit, the rows are removed again.
-    async fn commit(&self, ovs: &mut Vswitch, mut bridge_exists: bool) -> Result<()> {
+    /// ovs-vswitchd to take it.
+    async fn commit(&self, ovs: &mut Vswitch, journal: &Journal, mut bridge_exists: bool) -> Result<()> {
         let (a, c) = (self.a, self.container);
         let iface = a.interface.as_str();
         let new = NewPort {
@@ -214,7 +264,8 @@ impl Plan<'_> {
             tag: None,
         };
         // Whatever name the container goes by, no port may exist for it and
-        // this interface: that is what makes two concurrent runs safe.
+        // this interface: that is what keeps a concurrent upstream run (which
+        // takes no lock) from attaching the same interface.
         let refs = [a.container.as_str(), c.name.as_str(), c.id.as_str(), c.short_id()];
         let absent: Vec<Absent> = vswitch::alias_conds(Some(iface), Some(&c.id), &refs)
             .into_iter()
@@ -224,6 +275,7 @@ impl Plan<'_> {
                 what: format!("no port is attached for CONTAINER={} and INTERFACE={iface}", a.container),
             })
             .collect();
+        let step = || format!("add port {} to bridge {}", self.port_name, a.bridge);
         let mut attempt = 0;
         loop {
             let plan = if bridge_exists {
@@ -238,14 +290,11 @@ impl Plan<'_> {
                 a.bridge,
                 if bridge_exists { "" } else { " (creating the bridge)" }
             ));
+            journal.record(Step::Row(self.port_name.to_string()));
             match ovs.commit(txn, self.ctx.wait).await {
-                Ok(_) => break,
-                Err(OvsdbError::VswitchdTimeout) => {
-                    let e = Error::Ovsdb {
-                        step: format!("add port {} to bridge {}", self.port_name, a.bridge),
-                        source: OvsdbError::VswitchdTimeout,
-                    };
-                    return self.undo_row(ovs, e).await;
+                Ok(_) => {
+                    crate::fault::point("row-committed").await;
+                    break;
                 }
                 Err(OvsdbError::Precondition(what)) if what.starts_with("bridge ") && attempt < BRIDGE_RETRIES => {
                     attempt += 1;
@@ -257,27 +306,10 @@ impl Plan<'_> {
                         a.container
                     )));
                 }
-                Err(e) => {
-                    return Err(Error::Ovsdb {
-                        step: format!("add port {} to bridge {}", self.port_name, a.bridge),
-                        source: e,
-                    })
-                }
+                Err(e) => return Err(Error::Ovsdb { step: step(), source: e }),
             }
         }
-        if let Err(e) = self.check_applied(ovs).await {
-            return self.undo_row(ovs, e).await;
-        }
-        Ok(())
-    }
-
-    /// Remove the committed rows again after a later failure `e`.
-    async fn undo_row(&self, ovs: &mut Vswitch, e: Error) -> Result<()> {
-        self.ctx.step(format_args!("undoing: removing port {} from OVSDB", self.port_name));
-        Err(match remove_row(ovs, self.port_name).await {
-            Ok(()) => e,
-            Err(u) => Error::Many(vec![e, u]),
-        })
+        self.check_applied(ovs).await
     }
 
     /// Once ovs-vswitchd has applied the change (unless --no-wait), check
@@ -287,8 +319,7 @@ impl Plan<'_> {
             return Ok(());
         }
         let port = self.port_name;
-        let found =
-            ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", port)]).await.step(|| format!("check port {port}"))?;
+        let found = ovs.find_ports(vec![Cond::eq("name", port)]).await.step(|| format!("check port {port}"))?;
         match found.first() {
             Some(p) if p.error.is_some() => Err(Error::Refused(format!(
                 "ovs-vswitchd could not add port {port} to bridge {}: {}",
@@ -299,20 +330,6 @@ impl Plan<'_> {
             None => Err(Error::refused(format!("port {port} vanished from OVSDB"))),
         }
     }
-}
-
-/// Remove the port named `name` from OVSDB, whichever bridge holds it.
-async fn remove_row(ovs: &mut Vswitch, name: &str) -> Result<()> {
-    let found = ovs
-        .find_ports(vec![crate::ovsdb::Cond::eq("name", name)])
-        .await
-        .step(|| format!("undo: look up port {name}"))?;
-    for p in found {
-        if let Some(u) = p.port_uuid {
-            ovs.commit(vswitch::del_port_txn(&u), false).await.step(|| format!("undo: remove port {name}"))?;
-        }
-    }
-    Ok(())
 }
 
 fn family(ip: IpAddr) -> &'static str {

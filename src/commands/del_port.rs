@@ -1,25 +1,34 @@
 //! `del-port BRIDGE INTERFACE CONTAINER` and `del-ports BRIDGE CONTAINER`.
 //!
-//! The OVSDB rows go first, in one transaction, then the veths. A veth or a
-//! row that is already gone counts as removed, so a repeated or concurrent
-//! deletion never fails half-way; other failures are collected and the
-//! remaining ports are still removed.
+//! Each port is removed under its lock, veth first and row second (see
+//! [`reclaim::remove_port`]). A veth or a row that is already gone counts
+//! as removed, so a repeated or concurrent deletion never fails half-way;
+//! other failures are collected and the remaining ports are still removed.
 
-use super::{find_attached, Ctx};
+use super::{find_attached, reclaim, Ctx};
 use crate::cli::{DelPortsArgs, PortRef};
+use crate::docker::Container;
 use crate::error::{Context, Error, Result};
+use crate::lock::PortLock;
 use crate::netlink::Netlink;
-use crate::ovsdb::vswitch::{self, AttachedPort};
-use crate::ovsdb::Txn;
+use crate::ovsdb::vswitch::AttachedPort;
 
 pub async fn exec_one(ctx: &Ctx, a: PortRef) -> Result<()> {
     let iface = a.interface.as_str();
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
-    let (_, ports) = find_attached(ctx, &ovs, &docker, &a.container, Some(iface)).await?;
+    let (container, ports) = find_attached(ctx, &ovs, &docker, &a.container, Some(iface)).await?;
     let (here, elsewhere): (Vec<_>, Vec<_>) =
         ports.into_iter().partition(|p| p.bridge.as_deref() == Some(a.bridge.as_str()));
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
     if here.is_empty() {
+        // A run killed between creating the veth and writing its row leaves
+        // a veth and no row: remove it, that is what was asked.
+        if let Some(c) = &container {
+            if remove_orphan(ctx, &host, c, iface).await? {
+                return Ok(());
+            }
+        }
         return Err(Error::refused(match elsewhere.first() {
             Some(p) => format!(
                 "the port for CONTAINER={} and INTERFACE={iface} is on bridge {}, not {}",
@@ -32,42 +41,62 @@ pub async fn exec_one(ctx: &Ctx, a: PortRef) -> Result<()> {
             }
         }));
     }
-    remove(ctx, &mut ovs, &here).await
+    remove(ctx, &mut ovs, &host, container.as_ref(), &a.container, &here).await
 }
 
 pub async fn exec_all(ctx: &Ctx, a: DelPortsArgs) -> Result<()> {
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
-    let (_, ports) = find_attached(ctx, &ovs, &docker, &a.container, None).await?;
+    let (container, ports) = find_attached(ctx, &ovs, &docker, &a.container, None).await?;
     let here: Vec<_> = ports.into_iter().filter(|p| p.bridge.as_deref() == Some(a.bridge.as_str())).collect();
     if here.is_empty() {
         // As upstream: nothing to remove is not an error.
         ctx.step(format_args!("no port of container \"{}\" on bridge {}", a.container, a.bridge));
         return Ok(());
     }
-    remove(ctx, &mut ovs, &here).await
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    remove(ctx, &mut ovs, &host, container.as_ref(), &a.container, &here).await
 }
 
-/// Remove the ports' rows in one transaction, then their veths.
-async fn remove(ctx: &Ctx, ovs: &mut vswitch::Vswitch, ports: &[AttachedPort]) -> Result<()> {
-    let mut txn = Txn::new();
-    for p in ports {
-        if let Some(u) = &p.port_uuid {
-            txn.ops.extend(vswitch::del_port_txn(u).ops);
-        }
+/// Remove the veth a killed add-port left for `iface` of `c`, if any.
+async fn remove_orphan(ctx: &Ctx, host: &Netlink, c: &Container, iface: &str) -> Result<bool> {
+    let Some(_lock) = PortLock::acquire(&c.id, iface, ctx.timeout).await.step(|| format!("lock {}/{iface}", c.name))?
+    else {
+        return Ok(false);
+    };
+    if reclaim::remove_orphan_veths(ctx, host, &c.id, iface).await? > 0 {
+        return Ok(true);
     }
-    let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
-    ctx.step(format_args!("removing port(s) {} from OVSDB", names.join(", ")));
-    ovs.commit(txn, ctx.wait).await.step(|| format!("remove port(s) {}", names.join(", ")))?;
+    let Some(path) = c.netns_path().filter(|_| c.running) else { return Ok(false) };
+    let Ok(ns) = crate::netns::Netns::open(&path) else { return Ok(false) };
+    let inside = Netlink::inside(&ns).step(|| format!("open a netlink socket in container \"{}\"", c.name))?;
+    reclaim::remove_orphan_peer(ctx, host, &inside, iface).await
+}
 
-    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+/// Remove each port under its lock; carry on after a failure.
+async fn remove(
+    ctx: &Ctx,
+    ovs: &mut crate::ovsdb::vswitch::Vswitch,
+    host: &Netlink,
+    container: Option<&Container>,
+    reference: &str,
+    ports: &[AttachedPort],
+) -> Result<()> {
     let mut errors = Vec::new();
-    for name in names {
-        ctx.step(format_args!("deleting veth {name}"));
-        // The host end's peer inside the container goes with it; a link
-        // already gone (container stopped or removed) is fine.
-        if let Err(e) = host.delete(name).await {
-            errors.push(Error::Netlink { step: format!("delete veth {name}"), source: e });
+    for p in ports {
+        // The same key add-port locks: the container's full ID.
+        let key = p.full_id().or(container.map(|c| c.id.as_str())).unwrap_or(reference);
+        let lock = PortLock::acquire(key, p.container_iface(), ctx.timeout).await;
+        let result = match lock {
+            Ok(Some(_lock)) => reclaim::remove_port(ctx, ovs, host, p).await,
+            Ok(None) => Err(Error::refused(format!(
+                "another ovs-docker is still working on CONTAINER={reference} and INTERFACE={}",
+                p.container_iface()
+            ))),
+            Err(e) => Err(Error::io(format!("lock {reference}/{}", p.container_iface()), e)),
+        };
+        if let Err(e) = result {
+            errors.push(e);
         }
     }
     match errors.len() {

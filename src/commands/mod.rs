@@ -5,7 +5,9 @@ mod add_port;
 mod del_port;
 mod generate;
 mod list;
+mod reclaim;
 mod set_vlan;
+mod undo;
 
 use std::time::Duration;
 

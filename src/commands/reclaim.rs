@@ -1,0 +1,114 @@
+//! What a container restart or a killed run leaves behind, and how it is
+//! removed: a *stale port* (an OVSDB row whose veth is gone, as after every
+//! container restart) and an *orphan veth* (a veth we made whose OVSDB row
+//! was never written, as after a run killed between the two).
+
+use super::Ctx;
+use crate::config::parse_host_port_alias;
+use crate::docker::Container;
+use crate::error::{Context, Result};
+use crate::netlink::Netlink;
+use crate::ovsdb::vswitch::{self, AttachedPort, Vswitch};
+
+/// Whether the port row was made for this very container (by us: its full
+/// ID; by upstream: the reference it recorded names this container).
+pub fn belongs_to(p: &AttachedPort, c: &Container) -> bool {
+    match p.full_id() {
+        Some(id) => id == c.id,
+        None => c.is_named_by(p.container_ref()),
+    }
+}
+
+/// A port is live while its host veth exists: a container that stops or
+/// restarts loses its namespace, and the veth pair with it.
+pub async fn is_live(p: &AttachedPort, host: &Netlink) -> Result<bool> {
+    Ok(host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some())
+}
+
+/// Remove a port: its veth first, then its row, so that a run killed in
+/// between leaves a stale row (which every command heals), never a veth
+/// without a row.
+pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &AttachedPort) -> Result<()> {
+    ctx.step(format_args!("deleting veth {}", p.name));
+    host.delete(&p.name).await.step(|| format!("delete veth {}", p.name))?;
+    crate::fault::point("veth-deleted").await;
+    if let Some(u) = &p.port_uuid {
+        ctx.step(format_args!("removing port {} from OVSDB", p.name));
+        ovs.commit(vswitch::del_port_txn(u), ctx.wait).await.step(|| format!("remove port {} from OVSDB", p.name))?;
+    }
+    Ok(())
+}
+
+/// Host links that we created for `full_id`/`iface` (see
+/// [`crate::config::host_port_alias`]).
+pub async fn our_veths(host: &Netlink, full_id: &str, iface: &str) -> Result<Vec<String>> {
+    let links = host.links().await.step(|| "list host links".into())?;
+    Ok(links
+        .into_iter()
+        .filter(|l| l.alias.as_deref().and_then(parse_host_port_alias) == Some((full_id, iface)))
+        .map(|l| l.name)
+        .collect())
+}
+
+/// Delete the veths we made for `full_id`/`iface` that have no OVSDB row.
+/// Call it only while holding that port's lock: then none of them can be a
+/// run in progress. Returns how many were deleted.
+pub async fn remove_orphan_veths(ctx: &Ctx, host: &Netlink, full_id: &str, iface: &str) -> Result<usize> {
+    let names = our_veths(host, full_id, iface).await?;
+    if names.is_empty() {
+        return Ok(0);
+    }
+    let ovs = ctx.vswitch().await?;
+    let mut removed = 0;
+    for name in names {
+        let rows = ovs
+            .select(vec![crate::ovsdb::Op::Select {
+                table: "Interface",
+                conds: vec![crate::ovsdb::Cond::eq("name", name.as_str())],
+                columns: vec!["_uuid"],
+            }])
+            .await
+            .step(|| format!("look up interface {name}"))?;
+        if !crate::ovsdb::data::rows(&rows[0]).is_empty() {
+            continue;
+        }
+        ctx.step(format_args!("deleting orphan veth {name} left by an interrupted run"));
+        if host.delete(&name).await.step(|| format!("delete orphan veth {name}"))? {
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// If `iface` inside the container is the peer of a host veth named like
+/// ours or upstream's (`<13 hex>_l`) that has no OVSDB row, delete that veth
+/// and return true. This finds what a run killed between creating the veth
+/// and committing its row left, marked or not. Call it only while holding
+/// the port's lock. (Upstream moves its peer into the container only after
+/// writing the row, so its runs in progress are never taken for orphans.)
+pub async fn remove_orphan_peer(ctx: &Ctx, host: &Netlink, inside: &Netlink, iface: &str) -> Result<bool> {
+    let Some(link) = inside.link(iface).await.step(|| format!("look up {iface} in the container"))? else {
+        return Ok(false);
+    };
+    let Some(peer) = link.peer_index.filter(|_| link.is_veth) else { return Ok(false) };
+    let Some(host_end) = host.link_by_index(peer).await.step(|| format!("look up the peer of {iface}"))? else {
+        return Ok(false);
+    };
+    if !crate::config::is_host_port_name(&host_end.name) {
+        return Ok(false);
+    }
+    let ovs = ctx.vswitch().await?;
+    let rows = ovs
+        .select(vec![crate::ovsdb::Op::Select {
+            table: "Interface",
+            conds: vec![crate::ovsdb::Cond::eq("name", host_end.name.as_str())],
+            columns: vec!["_uuid"],
+        }])
+        .await
+        .step(|| format!("look up interface {}", host_end.name))?;
+    if !crate::ovsdb::data::rows(&rows[0]).is_empty() {
+        return Ok(false);
+    }
+    ctx.step(format_args!("deleting orphan veth {} (peer of {iface}) left by an interrupted run", host_end.name));
+    Ok(host.delete(&host_end.name).await.step(|| format!("delete orphan veth {}", host_end.name))?)
+}

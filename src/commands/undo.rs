@@ -1,0 +1,127 @@
+//! Undoing a command that failed or was interrupted half-way.
+//!
+//! Each step is recorded *before* it is attempted, so an interruption at any
+//! await point (even between the kernel doing the work and its answer
+//! arriving) still leaves a record of it. Every undo step is idempotent: it
+//! removes the object by name if it exists.
+
+use std::cell::RefCell;
+
+use super::Ctx;
+use crate::error::{Context, Error, Result};
+use crate::netlink::Netlink;
+use crate::ovsdb::vswitch;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step {
+    /// A veth whose host end has this name (its peer goes with it).
+    Veth(String),
+    /// OVSDB Port and Interface rows with this name.
+    Row(String),
+}
+
+#[derive(Debug, Default)]
+pub struct Journal(RefCell<Vec<Step>>);
+
+impl Journal {
+    pub fn record(&self, step: Step) {
+        self.0.borrow_mut().push(step);
+    }
+
+    /// Undo every recorded step, newest first, carrying on after failures.
+    pub async fn undo(&self, ctx: &Ctx) -> Result<()> {
+        let steps: Vec<Step> = self.0.borrow_mut().drain(..).rev().collect();
+        let mut errors = Vec::new();
+        for step in steps {
+            ctx.step(format_args!("undoing: {step:?}"));
+            let r = match &step {
+                Step::Veth(name) => undo_veth(name).await,
+                Step::Row(name) => remove_rows(ctx, name).await,
+            };
+            if let Err(e) = r {
+                errors.push(e);
+            }
+        }
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+}
+
+async fn undo_veth(name: &str) -> Result<()> {
+    let host = Netlink::host().step(|| "undo: open a netlink socket".into())?;
+    host.delete(name).await.step(|| format!("undo: delete veth {name}"))?;
+    Ok(())
+}
+
+/// Remove the Port named `name` from whichever bridge holds it.
+pub async fn remove_rows(ctx: &Ctx, name: &str) -> Result<()> {
+    let mut ovs = ctx.vswitch().await?;
+    let found =
+        ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", name)]).await.step(|| format!("look up port {name}"))?;
+    for p in found {
+        if let Some(u) = p.port_uuid {
+            ovs.commit(vswitch::del_port_txn(&u), false).await.step(|| format!("remove port {name} from OVSDB"))?;
+        }
+    }
+    Ok(())
+}
+
+/// The signals that stop a command cleanly: SIGINT, SIGTERM, SIGHUP.
+/// Installed before any work starts, so none of them can kill the process
+/// half-way through by default action.
+pub struct Signals {
+    int: Option<tokio::signal::unix::Signal>,
+    term: Option<tokio::signal::unix::Signal>,
+    hup: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    pub fn install() -> Self {
+        use tokio::signal::unix::{signal, SignalKind};
+        Signals {
+            int: signal(SignalKind::interrupt()).ok(),
+            term: signal(SignalKind::terminate()).ok(),
+            hup: signal(SignalKind::hangup()).ok(),
+        }
+    }
+
+    /// The number of the first signal received.
+    pub async fn recv(&mut self) -> i32 {
+        async fn wait(s: &mut Option<tokio::signal::unix::Signal>) {
+            match s {
+                Some(s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending().await,
+            }
+        }
+        tokio::select! {
+            _ = wait(&mut self.int) => libc::SIGINT,
+            _ = wait(&mut self.term) => libc::SIGTERM,
+            _ = wait(&mut self.hup) => libc::SIGHUP,
+        }
+    }
+}
+
+/// Run `work` with `journal`; if it fails or a signal arrives, undo what
+/// the journal recorded and return the first error.
+pub async fn guarded<F>(ctx: &Ctx, journal: &Journal, work: F) -> Result<()>
+where
+    F: std::future::Future<Output = Result<()>>,
+{
+    let mut signals = Signals::install();
+    let result = tokio::select! {
+        r = work => r,
+        sig = signals.recv() => Err(Error::Interrupted(sig)),
+    };
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => match journal.undo(ctx).await {
+            Ok(()) => Err(e),
+            Err(undo) => Err(Error::Many(vec![e, undo])),
+        },
+    }
+}

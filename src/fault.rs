@@ -1,0 +1,18 @@
+//! Fault injection for the reliability tests: stop the process at a named
+//! step, the way a crash or an operator's kill would.
+//!
+//! `OVS_DOCKER_CRASH_AT=STEP` kills the process with SIGKILL when it reaches
+//! STEP; `OVS_DOCKER_PAUSE_AT=STEP` sleeps there for a minute so that a test
+//! can send a signal at that exact point. Steps: `veth-created`,
+//! `links-configured`, `row-committed` (add-port), `veth-deleted`
+//! (del-port, del-ports, gc).
+
+pub async fn point(step: &str) {
+    if std::env::var_os("OVS_DOCKER_CRASH_AT").is_some_and(|v| v == step) {
+        let _ = nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL);
+    }
+    if std::env::var_os("OVS_DOCKER_PAUSE_AT").is_some_and(|v| v == step) {
+        eprintln!("ovs-docker: paused at {step}");
+        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    }
+}
