@@ -138,7 +138,7 @@ impl Netlink {
         // once. A crash in between leaves an unmarked veth, which add-port
         // and del-port still recognise through its peer (see
         // `commands::reclaim::remove_orphan_peer`).
-        let created = self.link(host).await?.ok_or_else(|| NetlinkError::Kernel { errno: libc::ENODEV })?;
+        let created = self.link(host).await?.ok_or(NetlinkError::Kernel { errno: libc::ENODEV })?;
         self.handle.link().set(LinkUnspec::new_with_index(created.index).alias(alias).build()).execute().await?;
         Ok(())
     }

@@ -83,9 +83,6 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
 
     let inside = Netlink::inside(&netns).step(|| format!("open a netlink socket in container \"{}\"", a.container))?;
     let port_name = host_port_name(&uuid::Uuid::new_v4());
-    create_veth(ctx, journal, &host, &inside, &netns, &container, a, &port_name).await?;
-    crate::fault::point("veth-created").await;
-
     let netdev =
         datapath.as_deref() == Some("netdev") || datapath.is_none() && a.datapath_type.as_deref() == Some("netdev");
     let plan = Plan {
@@ -98,55 +95,11 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
         port_name: &port_name,
         netdev,
     };
+    plan.create_veth(journal).await?;
+    crate::fault::point("veth-created").await;
     plan.configure_links().await?;
     crate::fault::point("links-configured").await;
     plan.commit(&mut ovs, journal, datapath.is_some()).await
-}
-
-/// Create the veth. If the interface name is taken inside the container by
-/// the peer of a veth that has no OVSDB row (left by a run
-/// killed half-way: we hold the lock, so nobody is working on it), remove it
-/// and try again.
-async fn create_veth(
-    ctx: &Ctx,
-    journal: &Journal,
-    host: &Netlink,
-    inside: &Netlink,
-    netns: &Netns,
-    c: &Container,
-    a: &AddPortArgs,
-    port_name: &str,
-) -> Result<()> {
-    let iface = a.interface.as_str();
-    let alias = host_port_alias(&c.id, iface);
-    for attempt in 0..2 {
-        ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
-        journal.record(Step::Veth(port_name.to_string()));
-        match host.create_veth(port_name, &alias, iface, netns, a.mtu, a.macaddress.map(|m| m.0)).await {
-            Ok(()) => return Ok(()),
-            Err(e) if e.is(libc::EEXIST) && attempt == 0 => {
-                if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
-                    return Err(Error::refused(format!(
-                        "interface {iface} already exists in container \"{}\"",
-                        a.container
-                    )));
-                }
-            }
-            Err(e) if e.is(libc::EEXIST) => {
-                return Err(Error::refused(format!(
-                    "interface {iface} already exists in container \"{}\"",
-                    a.container
-                )))
-            }
-            Err(e) => {
-                return Err(Error::Netlink {
-                    step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container),
-                    source: e,
-                })
-            }
-        }
-    }
-    unreachable!("the loop returns on its second attempt")
 }
 
 /// Address checks that need several options at once.
@@ -180,6 +133,45 @@ struct Plan<'a> {
 }
 
 impl Plan<'_> {
+    /// Create the veth. If the interface name is taken inside the container by
+    /// the peer of a veth that has no OVSDB row (left by a run
+    /// killed half-way: we hold the lock, so nobody is working on it), remove it
+    /// and try again.
+    async fn create_veth(&self, journal: &Journal) -> Result<()> {
+        let (ctx, host, inside, netns, c, a, port_name) =
+            (self.ctx, self.host, self.inside, self.netns, self.container, self.a, self.port_name);
+        let iface = a.interface.as_str();
+        let alias = host_port_alias(&c.id, iface);
+        for attempt in 0..2 {
+            ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
+            journal.record(Step::Veth(port_name.to_string()));
+            match host.create_veth(port_name, &alias, iface, netns, a.mtu, a.macaddress.map(|m| m.0)).await {
+                Ok(()) => return Ok(()),
+                Err(e) if e.is(libc::EEXIST) && attempt == 0 => {
+                    if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
+                        return Err(Error::refused(format!(
+                            "interface {iface} already exists in container \"{}\"",
+                            a.container
+                        )));
+                    }
+                }
+                Err(e) if e.is(libc::EEXIST) => {
+                    return Err(Error::refused(format!(
+                        "interface {iface} already exists in container \"{}\"",
+                        a.container
+                    )))
+                }
+                Err(e) => {
+                    return Err(Error::Netlink {
+                        step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container),
+                        source: e,
+                    })
+                }
+            }
+        }
+        unreachable!("the loop returns on its second attempt")
+    }
+
     /// Bring both ends up and set the container side's address and route.
     async fn configure_links(&self) -> Result<()> {
         let (a, port, iface) = (self.a, self.port_name, self.a.interface.as_str());
