@@ -25,6 +25,9 @@ _ovs__docker() {
             ovs__docker,del-ports)
                 cmd="ovs__docker__subcmd__del__subcmd__ports"
                 ;;
+            ovs__docker,gc)
+                cmd="ovs__docker__subcmd__gc"
+                ;;
             ovs__docker,generate)
                 cmd="ovs__docker__subcmd__generate"
                 ;;
@@ -46,6 +49,9 @@ _ovs__docker() {
             ovs__docker__subcmd__help,del-ports)
                 cmd="ovs__docker__subcmd__help__subcmd__del__subcmd__ports"
                 ;;
+            ovs__docker__subcmd__help,gc)
+                cmd="ovs__docker__subcmd__help__subcmd__gc"
+                ;;
             ovs__docker__subcmd__help,generate)
                 cmd="ovs__docker__subcmd__help__subcmd__generate"
                 ;;
@@ -65,7 +71,7 @@ _ovs__docker() {
 
     case "${cmd}" in
         ovs__docker)
-            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan list generate help"
+            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan list gc generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -172,6 +178,28 @@ _ovs__docker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__docker__subcmd__gc)
+            opts="-v -h --dry-run --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__docker__subcmd__generate)
             opts="-v -h --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -195,7 +223,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help)
-            opts="add-port del-port del-ports set-vlan list generate help"
+            opts="add-port del-port del-ports set-vlan list gc generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,6 +265,20 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help__subcmd__del__subcmd__ports)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__gc)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

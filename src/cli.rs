@@ -80,6 +80,13 @@ pub enum Command {
     /// List the container ports attached to Open vSwitch bridges
     List(ListArgs),
 
+    /// Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs
+    #[command(long_about = "Remove the ports whose container is gone or no longer running, or whose veth is \
+        missing, and the veths that a killed run left without an OVSDB row. Only container ports (made by \
+        ovs-docker or the upstream script) are considered: tunnels, physical, internal and other tools' ports \
+        are never touched. Prints one line per object removed.")]
+    Gc(GcArgs),
+
     /// Write the man page and shell completions into a directory
     #[command(hide = true)]
     Generate {
@@ -164,6 +171,16 @@ pub struct ListArgs {
     /// Output format: a table for people, or JSON for scripts
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct GcArgs {
+    /// Only ports on this bridge (orphan veths, being on no bridge, are then left alone)
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: Option<String>,
+    /// Say what would be removed, remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 fn parse_timeout(s: &str) -> Result<u64, String> {

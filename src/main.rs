@@ -36,6 +36,7 @@ fn command_name(cli: &Cli) -> &'static str {
         DelPorts(_) => "del-ports",
         SetVlan(_) => "set-vlan",
         List(_) => "list",
+        Gc(_) => "gc",
         Generate { .. } => "generate",
     }
 }

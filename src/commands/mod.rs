@@ -3,6 +3,7 @@
 
 mod add_port;
 mod del_port;
+mod gc;
 mod generate;
 mod list;
 mod reclaim;
@@ -28,6 +29,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::DelPorts(a) => del_port::exec_all(&ctx, a).await,
         Command::SetVlan(a) => set_vlan::exec(&ctx, a).await,
         Command::List(a) => list::exec(&ctx, a).await,
+        Command::Gc(a) => gc::exec(&ctx, a).await,
         Command::Generate { dir } => generate(&dir),
     }
 }

@@ -58,22 +58,10 @@ pub async fn remove_orphan_veths(ctx: &Ctx, host: &Netlink, full_id: &str, iface
     if names.is_empty() {
         return Ok(0);
     }
-    let ovs = ctx.vswitch().await?;
     let mut removed = 0;
     for name in names {
-        let rows = ovs
-            .select(vec![crate::ovsdb::Op::Select {
-                table: "Interface",
-                conds: vec![crate::ovsdb::Cond::eq("name", name.as_str())],
-                columns: vec!["_uuid"],
-            }])
-            .await
-            .step(|| format!("look up interface {name}"))?;
-        if !crate::ovsdb::data::rows(&rows[0]).is_empty() {
-            continue;
-        }
         ctx.step(format_args!("deleting orphan veth {name} left by an interrupted run"));
-        if host.delete(&name).await.step(|| format!("delete orphan veth {name}"))? {
+        if remove_orphan_veths_checked(ctx, host, &name, false).await? {
             removed += 1;
         }
     }
@@ -111,4 +99,25 @@ pub async fn remove_orphan_peer(ctx: &Ctx, host: &Netlink, inside: &Netlink, ifa
     }
     ctx.step(format_args!("deleting orphan veth {} (peer of {iface}) left by an interrupted run", host_end.name));
     host.delete(&host_end.name).await.step(|| format!("delete orphan veth {}", host_end.name))
+}
+
+/// Delete the host veth `name` if it still has no OVSDB row (or, with
+/// `dry_run`, only say whether it would be). Call it holding the lock.
+pub async fn remove_orphan_veths_checked(ctx: &Ctx, host: &Netlink, name: &str, dry_run: bool) -> Result<bool> {
+    let ovs = ctx.vswitch().await?;
+    let rows = ovs
+        .select(vec![crate::ovsdb::Op::Select {
+            table: "Interface",
+            conds: vec![crate::ovsdb::Cond::eq("name", name)],
+            columns: vec!["_uuid"],
+        }])
+        .await
+        .step(|| format!("look up interface {name}"))?;
+    if !crate::ovsdb::data::rows(&rows[0]).is_empty() {
+        return Ok(false);
+    }
+    if dry_run {
+        return Ok(true);
+    }
+    host.delete(name).await.step(|| format!("delete orphan veth {name}"))
 }
