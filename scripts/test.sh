@@ -10,10 +10,22 @@ if ! command -v cargo >/dev/null; then
 fi
 
 bash scripts/testbed.sh up
-# Containers and bridges named ovsdt* belong to the tests: a killed run leaves
-# them behind (bridges persist in conf.db across OVS restarts).
-bash scripts/testbed.sh clean
+
+# Held shared by every running test.sh: clean only when no other run is live,
+# since its containers and bridges carry the same ovsdt prefix as leftovers.
+# (A bare `cargo test` takes no part in this: do not clean beside one.)
+lock=/run/ovs-docker-testbed/tests.lock
+rc=0
+flock -n -E 75 "$lock" bash scripts/testbed.sh clean || rc=$?
+case $rc in
+    0) ;;
+    75) echo "test.sh: another test run is active: leftovers kept" >&2 ;;
+    *) exit "$rc" ;;
+esac
+
 # Tells the integration tests that OVS and dockerd are supposed to answer, so a
 # missing daemon is a failure rather than a skip.
 export OVS_DOCKER_TESTBED=1
-exec cargo test --locked "$@"
+# -o: cargo and the daemons tests may start do not inherit the lock's fd;
+# flock itself holds it and exits with cargo's status.
+exec flock -s -o "$lock" cargo test --locked "$@"

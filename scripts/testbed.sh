@@ -135,7 +135,9 @@ start_dockerd() {
     # which a zombie or a reused PID passes; then it waits for a socket in vain.
     drop_stale_pidfile "$CONTAINERD_PIDFILE" containerd
     log "starting dockerd (log: $STATE_DIR/dockerd.log)"
-    [[ -e $STATE_DIR/dockerd.log ]] && mv -f "$STATE_DIR/dockerd.log" "$STATE_DIR/dockerd.log.1"
+    if [[ -e $STATE_DIR/dockerd.log ]]; then
+        mv -f "$STATE_DIR/dockerd.log" "$STATE_DIR/dockerd.log.1"
+    fi
     # vfs: no overlayfs needed; no iptables or docker0: tests attach via OVS.
     # --shutdown-timeout=2: test containers run `sleep` as PID 1, which ignores
     # SIGTERM, so a default stop would take 10+ s per `down`.
@@ -223,7 +225,7 @@ cmd_up() {
         [[ -e $ctl ]] || continue
         pid=${ctl%.ctl}
         pid=${pid##*.}
-        [[ $pid =~ ^[0-9]+$ ]] && [[ ! -d /proc/$pid ]] && rm -f "$ctl"
+        if [[ $pid =~ ^[0-9]+$ && ! -d /proc/$pid ]]; then rm -f "$ctl"; fi
     done
     log "ready"
 }
@@ -285,18 +287,24 @@ cmd_clean() {
     local names=() bridges=() n
     if docker_ok; then
         while read -r n; do
-            [[ $n == "$PREFIX"-* ]] && names+=("$n")
+            if [[ $n == "$PREFIX"-* ]]; then names+=("$n"); fi
         done < <(docker ps -a --format '{{.Names}}')
         if ((${#names[@]})); then
             log "removing containers: ${names[*]}"
-            docker rm -f "${names[@]}" >/dev/null
+            # One may go away meanwhile (its test removed it): that is fine.
+            docker rm -f "${names[@]}" >/dev/null 2>&1 || true
+            for n in "${names[@]}"; do
+                if docker container inspect "$n" >/dev/null 2>&1; then
+                    die "container $n could not be removed"
+                fi
+            done
         fi
     else
         log "dockerd does not answer: containers left alone"
     fi
     if ovsdb_ok; then
         while read -r n; do
-            [[ $n == "$PREFIX"* ]] && bridges+=("$n")
+            if [[ $n == "$PREFIX"* ]]; then bridges+=("$n"); fi
         done < <(ovs-vsctl --timeout=5 list-br)
         if ((${#bridges[@]})); then
             log "removing bridges: ${bridges[*]}"
