@@ -162,6 +162,9 @@ impl DockerClient {
     }
 
     fn failed(&self, what: &str, e: bollard::errors::Error) -> Error {
+        if matches!(e, bollard::errors::Error::RequestTimeoutError) {
+            return self.timed_out(what);
+        }
         let message = match e {
             bollard::errors::Error::DockerResponseServerError { status_code, message } => {
                 format!("Docker answered {status_code}: {message}")
