@@ -109,8 +109,9 @@ impl DockerClient {
         match res {
             Ok(c) => Ok(Some(from_inspect(c))),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
-            Err(bollard::errors::Error::DockerResponseServerError { status_code: 400, message })
-                if message.contains("multiple") || message.contains("ambiguous") =>
+            // dockerd 20.10 answers 500 "Multiple IDs found with provided prefix".
+            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+                if message.to_lowercase().contains("multiple") || message.to_lowercase().contains("ambiguous") =>
             {
                 Err(Error::refused(format!("container reference \"{reference}\" is ambiguous: {message}")))
             }

@@ -1,5 +1,6 @@
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use ovs_docker::cli::Cli;
@@ -10,7 +11,10 @@ fn main() -> ExitCode {
         let _ = Cli::command().print_help();
         return ExitCode::SUCCESS;
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -39,4 +43,25 @@ fn command_name(cli: &Cli) -> &'static str {
         Gc(_) => "gc",
         Generate { .. } => "generate",
     }
+}
+
+/// Help and version go to stdout as clap prints them; a usage error is one
+/// line, like every other error, and exits 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = e.render().to_string();
+    // The message is the first paragraph (clap lists missing arguments on
+    // the lines below the first); usage and tips follow a blank line.
+    let paragraph: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+    let joined = paragraph.join(" ");
+    let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+    let known = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect::<Vec<_>>();
+    match std::env::args().nth(1).filter(|a| known.contains(a)) {
+        Some(cmd) => eprintln!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')"),
+        None => eprintln!("ovs-docker: {message} (see 'ovs-docker --help')"),
+    }
+    ExitCode::from(2)
 }

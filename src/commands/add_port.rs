@@ -104,6 +104,11 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
 
 /// Address checks that need several options at once.
 fn check_addresses(a: &AddPortArgs) -> Result<()> {
+    if let (Some(addr), Some(mtu)) = (a.ipaddress, a.mtu) {
+        if addr.ip.is_ipv6() && mtu < 1280 {
+            return Err(Error::invalid(format!("IPv6 address {addr} needs --mtu of at least 1280, not {mtu}")));
+        }
+    }
     let Some(gw) = a.gateway else { return Ok(()) };
     let Some(addr) = a.ipaddress else {
         return Err(Error::invalid(format!("--gateway={gw} needs --ipaddress on the same subnet")));
@@ -112,7 +117,9 @@ fn check_addresses(a: &AddPortArgs) -> Result<()> {
         return Err(Error::invalid(format!("gateway {gw} is not of the same family as address {addr}")));
     }
     let net = IpNetwork::new(addr.ip, addr.prefix).map_err(|e| Error::invalid(format!("address {addr}: {e}")))?;
-    if !net.contains(gw) {
+    // IPv6 routers are often reached by their link-local address.
+    let link_local = matches!(gw, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80);
+    if !net.contains(gw) && !link_local {
         return Err(Error::invalid(format!("gateway {gw} is not on the subnet of address {addr}")));
     }
     if gw == addr.ip {
@@ -190,7 +197,11 @@ impl Plan<'_> {
                 (format!("/proc/sys/net/ipv4/conf/{port}/arp_ignore"), "8"),
                 (format!("/proc/sys/net/ipv6/conf/{port}/disable_ipv6"), "1"),
             ] {
-                write_sysctl(&path, value).step(|| format!("set {path}"))?;
+                match write_sysctl(&path, value) {
+                    // A link whose MTU is below 1280 has no IPv6 at all.
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && path.contains("ipv6") => {}
+                    r => r.step(|| format!("set {path}"))?,
+                }
             }
         }
         self.host.set_up(host_link.index).await.step(|| format!("set veth {port} up"))?;
@@ -282,6 +293,9 @@ impl Plan<'_> {
                 a.bridge,
                 if bridge_exists { "" } else { " (creating the bridge)" }
             ));
+            if !bridge_exists {
+                journal.record(Step::Bridge { bridge: a.bridge.clone(), port: self.port_name.to_string() });
+            }
             journal.record(Step::Row(self.port_name.to_string()));
             match ovs.commit(txn, self.ctx.wait).await {
                 Ok(_) => {

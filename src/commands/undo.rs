@@ -18,6 +18,9 @@ pub enum Step {
     Veth(String),
     /// OVSDB Port and Interface rows with this name.
     Row(String),
+    /// A bridge add-port created for the port `port` (marked so in its
+    /// external_ids); removed only if nothing else was added to it.
+    Bridge { bridge: String, port: String },
 }
 
 #[derive(Debug, Default)]
@@ -37,6 +40,7 @@ impl Journal {
             let r = match &step {
                 Step::Veth(name) => undo_veth(name).await,
                 Step::Row(name) => remove_rows(ctx, name).await,
+                Step::Bridge { bridge, port } => remove_created_bridge(ctx, bridge, port).await,
             };
             if let Err(e) = r {
                 errors.push(e);
@@ -67,6 +71,25 @@ pub async fn remove_rows(ctx: &Ctx, name: &str) -> Result<()> {
         }
     }
     Ok(())
+}
+
+async fn remove_created_bridge(ctx: &Ctx, bridge: &str, port: &str) -> Result<()> {
+    let mut ovs = ctx.vswitch().await?;
+    let res = ovs
+        .select(vec![crate::ovsdb::Op::Select {
+            table: "Bridge",
+            conds: vec![crate::ovsdb::Cond::eq("name", bridge)],
+            columns: vec!["_uuid", "ports", "external_ids"],
+        }])
+        .await
+        .step(|| format!("undo: look up bridge {bridge}"))?;
+    let Some(row) = crate::ovsdb::data::rows(&res[0]).into_iter().next() else { return Ok(()) };
+    let Some(txn) = vswitch::del_created_bridge_txn(&row, port) else { return Ok(()) };
+    match ovs.commit(txn, false).await {
+        // Someone added a port meanwhile: the bridge is theirs now too.
+        Ok(_) | Err(crate::ovsdb::OvsdbError::Precondition(_)) => Ok(()),
+        Err(e) => Err(Error::Ovsdb { step: format!("undo: delete bridge {bridge}"), source: e }),
+    }
 }
 
 /// The signals that stop a command cleanly: SIGINT, SIGTERM, SIGHUP.

@@ -23,8 +23,11 @@ pub mod keys {
     pub const FULL_ID: &str = "container_full_id";
     /// The container's name when the port was made.
     pub const NAME: &str = "container_name";
-    /// Ownership marker: which tool made the port.
+    /// Ownership marker: which tool made the port (or the bridge).
     pub const CREATED_BY: &str = "created_by";
+    /// On a bridge that add-port created: the port it was created for, so
+    /// that undoing that add-port removes exactly this bridge.
+    pub const CREATED_FOR: &str = "ovs_docker_created_for";
 }
 
 pub const CREATED_BY_US: &str = "ovs-docker";
@@ -340,6 +343,7 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
             let mut row = json!({
                 "name": port.bridge,
                 "ports": data::set(vec![data::named("br_port"), data::named("port")]),
+                "external_ids": data::map([(keys::CREATED_BY, CREATED_BY_US), (keys::CREATED_FOR, port.name.as_str())]),
             });
             if let Some(dp) = datapath_type {
                 row["datapath_type"] = json!(dp);
@@ -353,6 +357,32 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
         }
     }
     t
+}
+
+/// Delete the bridge that add-port created for `port_name`, provided it
+/// holds nothing but its own internal port any more. Returns the bridge's
+/// uuid if a transaction is needed.
+pub fn del_created_bridge_txn(bridge_row: &Value, port_name: &str) -> Option<Txn> {
+    let uuid = data::as_uuid(&bridge_row["_uuid"])?;
+    let ids = data::as_map(&bridge_row["external_ids"]);
+    if ids.get(keys::CREATED_FOR).map(String::as_str) != Some(port_name) || data::uuids(&bridge_row["ports"]).len() > 1
+    {
+        return None;
+    }
+    let mut t = Txn::new();
+    t.push(Op::Wait {
+        table: "Bridge",
+        conds: vec![Cond::eq("_uuid", data::uuid(uuid))],
+        columns: vec!["ports"],
+        rows: vec![json!({"ports": bridge_row["ports"]})],
+        what: "no port was added to the bridge meanwhile".into(),
+    });
+    t.push(Op::Mutate {
+        table: "Open_vSwitch",
+        conds: vec![],
+        mutations: json!([["bridges", "delete", data::set(vec![data::uuid(uuid)])]]),
+    });
+    Some(t)
 }
 
 /// Remove the port from whatever bridge holds it; its Port and Interface
