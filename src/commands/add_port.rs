@@ -20,7 +20,7 @@ use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::netns::{write_sysctl, Netns};
 use crate::ovsdb::vswitch::{self, keys, Absent, BridgePlan, NewPort, Vswitch};
-use crate::ovsdb::{Cond, OvsdbError};
+use crate::ovsdb::{data, Cond, Op, OvsdbError};
 
 /// Bridge-state preconditions can fail when another run creates the bridge
 /// at the same moment; such a transaction is retried with fresh state.
@@ -35,9 +35,9 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
 async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
     let iface = a.interface.as_str();
     let docker = ctx.docker()?;
-    let mut ovs = ctx.vswitch().await?;
-
-    let container = docker.get(&a.container).await?;
+    // Docker and OVSDB are asked at the same time.
+    let (container, ovs) = tokio::join!(docker.get(&a.container), ctx.vswitch());
+    let (container, mut ovs) = (container?, ovs?);
     if let Some(why) = container.refusal(&a.container) {
         return Err(Error::refused(why));
     }
@@ -325,14 +325,18 @@ impl Plan<'_> {
             return Ok(());
         }
         let port = self.port_name;
-        let found = ovs.find_ports(vec![Cond::eq("name", port)]).await.step(|| format!("check port {port}"))?;
-        match found.first() {
-            Some(p) if p.error.is_some() => Err(Error::Refused(format!(
-                "ovs-vswitchd could not add port {port} to bridge {}: {}",
-                self.a.bridge,
-                p.error.as_deref().unwrap_or_default()
-            ))),
-            Some(_) => Ok(()),
+        let res = ovs
+            .select(vec![Op::Select { table: "Interface", conds: vec![Cond::eq("name", port)], columns: vec!["error"] }])
+            .await
+            .step(|| format!("check port {port}"))?;
+        match data::rows(&res[0]).first() {
+            Some(row) => match data::as_opt_str(&row["error"]) {
+                Some(error) => Err(Error::Refused(format!(
+                    "ovs-vswitchd could not add port {port} to bridge {}: {error}",
+                    self.a.bridge
+                ))),
+                None => Ok(()),
+            },
             None => Err(Error::refused(format!("port {port} vanished from OVSDB"))),
         }
     }

@@ -40,13 +40,15 @@ pub struct Ctx {
     pub timeout: Duration,
     pub wait: bool,
     pub verbose: bool,
+    /// When the command started, for the times -v prints.
+    pub started: std::time::Instant,
 }
 
 impl Ctx {
     pub fn new(g: &GlobalArgs) -> Result<Self> {
         let spec = g.db.clone().unwrap_or_else(Endpoint::default_spec);
         let db = Endpoint::parse(&spec).map_err(Error::invalid)?;
-        Ok(Ctx { db, timeout: g.timeout(), wait: !g.no_wait, verbose: g.verbose })
+        Ok(Ctx { db, timeout: g.timeout(), wait: !g.no_wait, verbose: g.verbose, started: std::time::Instant::now() })
     }
 
     pub async fn vswitch(&self) -> Result<Vswitch> {
@@ -59,10 +61,10 @@ impl Ctx {
         DockerClient::connect(self.timeout)
     }
 
-    /// With -v, say what is being done.
+    /// With -v, say what is being done, and when (milliseconds since start).
     pub fn step(&self, what: std::fmt::Arguments<'_>) {
         if self.verbose {
-            eprintln!("ovs-docker: {what}");
+            eprintln!("ovs-docker: [{:7.3} ms] {what}", self.started.elapsed().as_secs_f64() * 1e3);
         }
     }
 }

@@ -134,36 +134,20 @@ impl Vswitch {
     /// ports if `conds` is empty), with their Port and Bridge. Two round
     /// trips, whatever the number of ports on the bridges.
     pub async fn find_ports(&self, conds: Vec<Cond>) -> Result<Vec<AttachedPort>, OvsdbError> {
-        let res = self
-            .select(vec![
-                Op::Select {
-                    table: "Interface",
-                    conds,
-                    columns: vec!["_uuid", "name", "external_ids", "mac_in_use", "ofport", "error"],
-                },
-                Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "ports"] },
-            ])
-            .await?;
-        let mut ports: Vec<AttachedPort> = data::rows(&res[0])
-            .iter()
-            .filter_map(|r| {
-                let external_ids = data::as_map(&r["external_ids"]);
-                if !external_ids.contains_key(keys::CONTAINER_ID) || !external_ids.contains_key(keys::CONTAINER_IFACE) {
-                    return None;
-                }
-                Some(AttachedPort {
-                    iface_uuid: data::as_uuid(&r["_uuid"])?.to_string(),
-                    name: r["name"].as_str()?.to_string(),
-                    external_ids,
-                    mac_in_use: data::as_opt_str(&r["mac_in_use"]),
-                    ofport: data::as_opt_int(&r["ofport"]),
-                    error: data::as_opt_str(&r["error"]),
-                    port_uuid: None,
-                    bridge: None,
-                    tag: None,
-                })
-            })
-            .collect();
+        // A full listing reads every bridge's port list along; a targeted
+        // lookup asks only for the bridges of the ports it found, so its
+        // cost does not grow with the number of ports on the bridges.
+        let everything = conds.is_empty();
+        let mut ops = vec![Op::Select {
+            table: "Interface",
+            conds,
+            columns: vec!["_uuid", "name", "external_ids", "mac_in_use", "ofport", "error"],
+        }];
+        if everything {
+            ops.push(Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "ports"] });
+        }
+        let res = self.select(ops).await?;
+        let mut ports: Vec<AttachedPort> = data::rows(&res[0]).iter().filter_map(attached_port).collect();
         if ports.is_empty() {
             return Ok(ports);
         }
@@ -176,19 +160,39 @@ impl Vswitch {
             })
             .collect();
         let port_res = self.select(port_ops).await?;
-        let mut bridge_of: BTreeMap<String, String> = BTreeMap::new();
-        for b in data::rows(&res[1]) {
-            let Some(name) = b["name"].as_str() else { continue };
-            for p in data::uuids(&b["ports"]) {
-                bridge_of.insert(p, name.to_string());
-            }
-        }
         for (p, r) in ports.iter_mut().zip(port_res.iter()) {
             if let Some(row) = data::rows(r).first() {
                 p.port_uuid = data::as_uuid(&row["_uuid"]).map(str::to_string);
                 p.tag = data::as_opt_int(&row["tag"]);
-                p.bridge = p.port_uuid.as_ref().and_then(|u| bridge_of.get(u).cloned());
             }
+        }
+        let mut bridge_of: BTreeMap<String, String> = BTreeMap::new();
+        if everything {
+            for b in data::rows(&res[1]) {
+                let Some(name) = b["name"].as_str() else { continue };
+                for p in data::uuids(&b["ports"]) {
+                    bridge_of.insert(p, name.to_string());
+                }
+            }
+        } else {
+            let uuids: Vec<&str> = ports.iter().filter_map(|p| p.port_uuid.as_deref()).collect();
+            let ops = uuids
+                .iter()
+                .map(|u| Op::Select {
+                    table: "Bridge",
+                    conds: vec![Cond::includes("ports", data::uuid(u))],
+                    columns: vec!["name"],
+                })
+                .collect();
+            let res = self.select(ops).await?;
+            for (u, r) in uuids.iter().zip(res.iter()) {
+                if let Some(name) = data::rows(r).first().and_then(|b| b["name"].as_str().map(str::to_string)) {
+                    bridge_of.insert(u.to_string(), name);
+                }
+            }
+        }
+        for p in ports.iter_mut() {
+            p.bridge = p.port_uuid.as_ref().and_then(|u| bridge_of.get(u).cloned());
         }
         Ok(ports)
     }
@@ -242,6 +246,26 @@ impl Vswitch {
             }
         }
     }
+}
+
+/// An Interface row that carries both upstream keys, as an AttachedPort
+/// (Port and Bridge still unknown).
+fn attached_port(r: &Value) -> Option<AttachedPort> {
+    let external_ids = data::as_map(&r["external_ids"]);
+    if !external_ids.contains_key(keys::CONTAINER_ID) || !external_ids.contains_key(keys::CONTAINER_IFACE) {
+        return None;
+    }
+    Some(AttachedPort {
+        iface_uuid: data::as_uuid(&r["_uuid"])?.to_string(),
+        name: r["name"].as_str()?.to_string(),
+        external_ids,
+        mac_in_use: data::as_opt_str(&r["mac_in_use"]),
+        ofport: data::as_opt_int(&r["ofport"]),
+        error: data::as_opt_str(&r["error"]),
+        port_uuid: None,
+        bridge: None,
+        tag: None,
+    })
 }
 
 fn cur_cfg_in(table_updates: &Value) -> Option<i64> {
