@@ -19,6 +19,9 @@ _ovs__docker() {
             ovs__docker,add-port)
                 cmd="ovs__docker__subcmd__add__subcmd__port"
                 ;;
+            ovs__docker,batch)
+                cmd="ovs__docker__subcmd__batch"
+                ;;
             ovs__docker,del-port)
                 cmd="ovs__docker__subcmd__del__subcmd__port"
                 ;;
@@ -42,6 +45,9 @@ _ovs__docker() {
                 ;;
             ovs__docker__subcmd__help,add-port)
                 cmd="ovs__docker__subcmd__help__subcmd__add__subcmd__port"
+                ;;
+            ovs__docker__subcmd__help,batch)
+                cmd="ovs__docker__subcmd__help__subcmd__batch"
                 ;;
             ovs__docker__subcmd__help,del-port)
                 cmd="ovs__docker__subcmd__help__subcmd__del__subcmd__port"
@@ -71,7 +77,7 @@ _ovs__docker() {
 
     case "${cmd}" in
         ovs__docker)
-            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan list gc generate help"
+            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan list gc batch generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,6 +125,28 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__batch)
+            opts="-v -h --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -223,7 +251,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help)
-            opts="add-port del-port del-ports set-vlan list gc generate help"
+            opts="add-port del-port del-ports set-vlan list gc batch generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -237,6 +265,20 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help__subcmd__add__subcmd__port)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__batch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -36,6 +36,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "generate" -d 'Write the man page and shell completions into a directory'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ipaddress -d 'Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6)' -r
@@ -77,16 +78,22 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l dry-run -d 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -87,6 +87,19 @@ pub enum Command {
         are never touched. Prints one line per object removed.")]
     Gc(GcArgs),
 
+    /// Run the commands in FILE (- for standard input), one per line
+    #[command(
+        long_about = "Run the commands in FILE (- for standard input), one per line, as `ip -batch` does: \
+            the same commands and arguments as on the command line, without global options (give those to \
+            batch itself). Blank lines and # comments are skipped; words split as in a shell, with quotes. \
+            Every line is parsed first: one bad line and nothing runs. Lines then run in order, each \
+            all-or-nothing like the command on its own; the batch waits once, at the end, for ovs-vswitchd to \
+            apply all changes. A failing line is reported with its number and the others still run; the exit \
+            status is that of the first failing line.",
+        after_help = "Example:\n  printf 'add-port br0 eth1 web1 --ipaddress=10.0.0.2/24\\nadd-port br0 eth1 web2 --ipaddress=10.0.0.3/24\\n' | ovs-docker batch -"
+    )]
+    Batch(BatchArgs),
+
     /// Write the man page and shell completions into a directory
     #[command(hide = true)]
     Generate {
@@ -181,6 +194,12 @@ pub struct GcArgs {
     /// Say what would be removed, remove nothing
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// File of commands, one per line; - reads standard input
+    pub file: std::path::PathBuf,
 }
 
 fn parse_timeout(s: &str) -> Result<u64, String> {

@@ -53,6 +53,11 @@ pub enum Error {
     #[error("interrupted by signal {0}; what was done has been undone")]
     Interrupted(i32),
 
+    /// A batch in which at least one line failed (each was reported with
+    /// its line number); carries the first failure for the exit code.
+    #[error("at least one line failed (see above); first: {0}")]
+    Batch(Box<Error>),
+
     /// Several independent failures (teardown carries on after the first).
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Many(Vec<Error>),
@@ -75,6 +80,7 @@ impl Error {
         match self {
             Error::Invalid(_) => Kind::Usage,
             Error::Refused(_) => Kind::Refused,
+            Error::Batch(first) => first.kind(),
             Error::Many(list) => list.iter().map(Error::kind).max_by_key(|k| *k as u8).unwrap_or(Kind::System),
             _ => Kind::System,
         }
@@ -82,8 +88,10 @@ impl Error {
 
     /// Exit code documented in README and the man page.
     pub fn exit_code(&self) -> i32 {
-        if let Error::Interrupted(sig) = self {
-            return 128 + sig;
+        match self {
+            Error::Interrupted(sig) => return 128 + sig,
+            Error::Batch(first) => return first.exit_code(),
+            _ => {}
         }
         match self.kind() {
             Kind::Refused => 1,

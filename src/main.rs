@@ -41,6 +41,7 @@ fn command_name(cli: &Cli) -> &'static str {
         SetVlan(_) => "set-vlan",
         List(_) => "list",
         Gc(_) => "gc",
+        Batch(_) => "batch",
         Generate { .. } => "generate",
     }
 }

@@ -26,13 +26,14 @@ use crate::ovsdb::{data, Cond, Op, OvsdbError};
 /// at the same moment; such a transaction is retried with fresh state.
 const BRIDGE_RETRIES: usize = 5;
 
-pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<()> {
+/// Returns the name of the port (the host end of the veth) it added.
+pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<String> {
     check_addresses(&a)?;
     let journal = Journal::default();
     guarded(ctx, &journal, attach(ctx, &a, &journal)).await
 }
 
-async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
+async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String> {
     let iface = a.interface.as_str();
     let docker = ctx.docker()?;
     // Docker and OVSDB are asked at the same time.
@@ -99,7 +100,8 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<()> {
     crate::fault::point("veth-created").await;
     plan.configure_links().await?;
     crate::fault::point("links-configured").await;
-    plan.commit(&mut ovs, journal, datapath.is_some()).await
+    plan.commit(&mut ovs, journal, datapath.is_some()).await?;
+    Ok(port_name)
 }
 
 /// Address checks that need several options at once.
@@ -324,21 +326,24 @@ impl Plan<'_> {
         if !self.ctx.wait {
             return Ok(());
         }
-        let port = self.port_name;
-        let res = ovs
-            .select(vec![Op::Select { table: "Interface", conds: vec![Cond::eq("name", port)], columns: vec!["error"] }])
-            .await
-            .step(|| format!("check port {port}"))?;
-        match data::rows(&res[0]).first() {
-            Some(row) => match data::as_opt_str(&row["error"]) {
-                Some(error) => Err(Error::Refused(format!(
-                    "ovs-vswitchd could not add port {port} to bridge {}: {error}",
-                    self.a.bridge
-                ))),
-                None => Ok(()),
-            },
-            None => Err(Error::refused(format!("port {port} vanished from OVSDB"))),
-        }
+        check_interface(ovs, self.port_name, &self.a.bridge).await
+    }
+}
+
+/// After ovs-vswitchd applied a change: did it take the interface `port`?
+pub async fn check_interface(ovs: &Vswitch, port: &str, bridge: &str) -> Result<()> {
+    let res = ovs
+        .select(vec![Op::Select { table: "Interface", conds: vec![Cond::eq("name", port)], columns: vec!["error"] }])
+        .await
+        .step(|| format!("check port {port}"))?;
+    match data::rows(&res[0]).first() {
+        Some(row) => match data::as_opt_str(&row["error"]) {
+            Some(error) => {
+                Err(Error::Refused(format!("ovs-vswitchd could not add port {port} to bridge {bridge}: {error}")))
+            }
+            None => Ok(()),
+        },
+        None => Err(Error::refused(format!("port {port} vanished from OVSDB"))),
     }
 }
 

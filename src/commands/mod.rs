@@ -2,6 +2,7 @@
 //! built from the global options, and how a port is matched to a container.
 
 mod add_port;
+mod batch;
 mod del_port;
 mod gc;
 mod generate;
@@ -24,17 +25,19 @@ pub use generate::generate;
 pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli.global)?;
     match cli.command {
-        Command::AddPort(a) => add_port::exec(&ctx, a).await,
+        Command::AddPort(a) => add_port::exec(&ctx, a).await.map(drop),
         Command::DelPort(a) => del_port::exec_one(&ctx, a).await,
         Command::DelPorts(a) => del_port::exec_all(&ctx, a).await,
         Command::SetVlan(a) => set_vlan::exec(&ctx, a).await,
         Command::List(a) => list::exec(&ctx, a).await,
         Command::Gc(a) => gc::exec(&ctx, a).await,
+        Command::Batch(a) => batch::exec(&ctx, a).await,
         Command::Generate { dir } => generate(&dir),
     }
 }
 
 /// What every command needs from the global options.
+#[derive(Clone)]
 pub struct Ctx {
     pub db: Endpoint,
     pub timeout: Duration,

@@ -131,9 +131,9 @@ impl Signals {
 
 /// Run `work` with `journal`; if it fails or a signal arrives, undo what
 /// the journal recorded and return the first error.
-pub async fn guarded<F>(ctx: &Ctx, journal: &Journal, work: F) -> Result<()>
+pub async fn guarded<T, F>(ctx: &Ctx, journal: &Journal, work: F) -> Result<T>
 where
-    F: std::future::Future<Output = Result<()>>,
+    F: std::future::Future<Output = Result<T>>,
 {
     let mut signals = Signals::install();
     let result = tokio::select! {
@@ -141,7 +141,7 @@ where
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
     match result {
-        Ok(()) => Ok(()),
+        Ok(v) => Ok(v),
         Err(e) => match journal.undo(ctx).await {
             Ok(()) => Err(e),
             Err(undo) => Err(Error::Many(vec![e, undo])),

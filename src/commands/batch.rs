@@ -1,0 +1,249 @@
+//! `batch FILE` (`-` for standard input): one command per line, as `ip
+//! -batch` reads them.
+//!
+//! Every line is parsed before anything is done: one bad line and nothing
+//! runs. Then the lines run in order in one process, each with the same
+//! all-or-nothing rules as the command on its own, but without waiting for
+//! ovs-vswitchd: the batch waits once, at the end, for all its changes, and
+//! then checks that ovs-vswitchd took every port it added (a port it
+//! refused is removed again and its line reported as failed). A failing
+//! line is reported with its number and the others still run; a signal
+//! stops the batch after undoing the line in progress.
+
+use std::io::Read;
+
+use clap::Parser;
+
+use super::{add_port, del_port, gc, list, reclaim, set_vlan, Ctx};
+use crate::cli::{BatchArgs, Command};
+use crate::error::{Context, Error, Result};
+use crate::netlink::Netlink;
+
+/// One line of a batch: a command without global options.
+#[derive(Debug, Parser)]
+#[command(no_binary_name = true, disable_help_flag = true, disable_version_flag = true)]
+struct Line {
+    #[command(subcommand)]
+    command: Command,
+}
+
+pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
+    let text = read_input(&a.file)?;
+    let lines = parse(&text)?;
+    let run_ctx = Ctx { wait: false, ..ctx.clone() };
+    let mut first_error: Option<Error> = None;
+    let mut added: Vec<(usize, String, String)> = Vec::new();
+    for (number, command) in lines {
+        let name = command_name(&command);
+        let result = match command {
+            Command::AddPort(args) => {
+                let bridge = args.bridge.clone();
+                add_port::exec(&run_ctx, args).await.map(|port| added.push((number, port, bridge)))
+            }
+            Command::DelPort(args) => del_port::exec_one(&run_ctx, args).await,
+            Command::DelPorts(args) => del_port::exec_all(&run_ctx, args).await,
+            Command::SetVlan(args) => set_vlan::exec(&run_ctx, args).await,
+            Command::List(args) => list::exec(&run_ctx, args).await,
+            Command::Gc(args) => gc::exec(&run_ctx, args).await,
+            Command::Batch(_) | Command::Generate { .. } => unreachable!("refused by parse()"),
+        };
+        if let Err(e) = result {
+            eprintln!("ovs-docker: batch: line {number}: {name}: {e}");
+            let stop = matches!(e, Error::Interrupted(_));
+            first_error.get_or_insert(e);
+            if stop {
+                break;
+            }
+        }
+    }
+    if ctx.wait && first_error.as_ref().is_none_or(|e| !matches!(e, Error::Interrupted(_))) {
+        if let Err(e) = wait_and_check(ctx, &added).await {
+            first_error.get_or_insert(e);
+        }
+    }
+    match first_error {
+        None => Ok(()),
+        Some(e) => Err(Error::Batch(Box::new(e))),
+    }
+}
+
+/// One wait for every change of the batch, then check each added port.
+async fn wait_and_check(ctx: &Ctx, added: &[(usize, String, String)]) -> Result<()> {
+    let mut ovs = ctx.vswitch().await?;
+    ctx.step(format_args!("waiting for ovs-vswitchd to apply the batch"));
+    ovs.commit(crate::ovsdb::Txn::new(), true).await.step(|| "wait for ovs-vswitchd to apply the batch".into())?;
+    let mut first = None;
+    for (number, port, bridge) in added {
+        if let Err(e) = add_port::check_interface(&ovs, port, bridge).await {
+            eprintln!("ovs-docker: batch: line {number}: add-port: {e}");
+            let host = Netlink::host().step(|| "open a netlink socket".into())?;
+            let found = ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", port.as_str())]).await;
+            for p in found.step(|| format!("look up port {port}"))? {
+                reclaim::remove_port(ctx, &mut ovs, &host, &p).await?;
+            }
+            first.get_or_insert(e);
+        }
+    }
+    first.map_or(Ok(()), Err)
+}
+
+fn read_input(file: &std::path::Path) -> Result<String> {
+    let mut text = String::new();
+    if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut text).step(|| "read the batch from standard input".into())?;
+    } else {
+        text = std::fs::read_to_string(file).step(|| format!("read batch file {}", file.display()))?;
+    }
+    Ok(text)
+}
+
+/// Parse every line; all errors are reported, with line numbers, before
+/// anything is done.
+fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let number = i + 1;
+        let words = match split_words(raw) {
+            Ok(w) => w,
+            Err(e) => {
+                errors.push(format!("line {number}: {e}"));
+                continue;
+            }
+        };
+        if words.is_empty() {
+            continue;
+        }
+        match Line::try_parse_from(&words) {
+            Ok(Line { command: Command::Batch(_) | Command::Generate { .. } }) => {
+                errors.push(format!("line {number}: {} cannot be used inside a batch", words[0]));
+            }
+            Ok(line) => out.push((number, line.command)),
+            Err(e) => {
+                let rendered = e.render().to_string();
+                let first: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+                let joined = first.join(" ");
+                errors.push(format!("line {number}: {}", joined.strip_prefix("error: ").unwrap_or(&joined)));
+            }
+        }
+    }
+    if errors.is_empty() {
+        return Ok(out);
+    }
+    for e in &errors {
+        eprintln!("ovs-docker: batch: {e}");
+    }
+    Err(Error::invalid(format!("{} line(s) could not be parsed; nothing was run", errors.len())))
+}
+
+/// Split a line into words as a shell would, without expansions: white
+/// space separates, '...' is literal, "..." allows \" and \\, a backslash
+/// escapes the next character, and # starts a comment between words.
+fn split_words(line: &str) -> std::result::Result<Vec<String>, String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut in_word = false;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            c if c.is_whitespace() => {
+                if in_word {
+                    words.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            '#' if !in_word => break,
+            '\'' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('\'') => break,
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated ' quote".into()),
+                    }
+                }
+            }
+            '"' => {
+                in_word = true;
+                loop {
+                    match chars.next() {
+                        Some('"') => break,
+                        Some('\\') => match chars.next() {
+                            Some(c @ ('"' | '\\')) => cur.push(c),
+                            Some(c) => {
+                                cur.push('\\');
+                                cur.push(c);
+                            }
+                            None => return Err("unterminated \" quote".into()),
+                        },
+                        Some(c) => cur.push(c),
+                        None => return Err("unterminated \" quote".into()),
+                    }
+                }
+            }
+            '\\' => {
+                in_word = true;
+                match chars.next() {
+                    Some(c) => cur.push(c),
+                    None => return Err("a backslash ends the line".into()),
+                }
+            }
+            c => {
+                in_word = true;
+                cur.push(c);
+            }
+        }
+    }
+    if in_word {
+        words.push(cur);
+    }
+    Ok(words)
+}
+
+fn command_name(c: &Command) -> &'static str {
+    match c {
+        Command::AddPort(_) => "add-port",
+        Command::DelPort(_) => "del-port",
+        Command::DelPorts(_) => "del-ports",
+        Command::SetVlan(_) => "set-vlan",
+        Command::List(_) => "list",
+        Command::Gc(_) => "gc",
+        Command::Batch(_) => "batch",
+        Command::Generate { .. } => "generate",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_split_like_a_shell() {
+        assert_eq!(split_words("add-port br0 eth1 c1 --ipaddress=10.0.0.2/24").unwrap().len(), 5);
+        assert_eq!(
+            split_words("  a   'b c'  \"d \\\"e\\\"\" f\\ g  # comment").unwrap(),
+            ["a", "b c", "d \"e\"", "f g"]
+        );
+        assert_eq!(split_words("# only a comment").unwrap(), Vec::<String>::new());
+        assert_eq!(split_words("a#b").unwrap(), ["a#b"]);
+        assert!(split_words("a 'b").is_err());
+        assert!(split_words("a \"b").is_err());
+        assert!(split_words("a \\").is_err());
+    }
+
+    #[test]
+    fn every_bad_line_is_reported_with_its_number() {
+        let text = "add-port br0 eth1 c1\n\n# comment\nadd-port br0 eth1\nset-vlan br0 eth1 c1 5000\nbatch x\n--db=unix:/x list\n";
+        let e = parse(text).unwrap_err().to_string();
+        assert_eq!(e, "4 line(s) could not be parsed; nothing was run");
+    }
+
+    #[test]
+    fn good_lines_parse_in_order() {
+        let cmds =
+            parse("add-port br0 eth1 c1 --mtu 1400\ndel-port br0 eth1 c1\n  \nset-vlan br0 eth1 c1 5\n").unwrap();
+        let numbers: Vec<usize> = cmds.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [1, 2, 4]);
+        assert!(matches!(cmds[0].1, Command::AddPort(ref a) if a.mtu == Some(1400)));
+    }
+}
