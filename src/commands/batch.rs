@@ -30,7 +30,8 @@ struct Line {
 pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
     let text = read_input(&a.file)?;
     let lines = parse(&text)?;
-    let run_ctx = Ctx { wait: false, ..ctx.clone() };
+    let deferred = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let run_ctx = Ctx { wait: false, deferred_veths: Some(deferred.clone()), ..ctx.clone() };
     let mut first_error: Option<Error> = None;
     let mut added: Vec<(usize, String, String)> = Vec::new();
     for (number, command) in lines {
@@ -54,6 +55,14 @@ pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
             if stop {
                 break;
             }
+        }
+    }
+    let names: Vec<String> = deferred.borrow_mut().drain(..).collect();
+    if !names.is_empty() {
+        ctx.step(format_args!("deleting {} veths at once", names.len()));
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        if let Err(e) = host.delete_many(&names).await.step(|| format!("delete veths {}", names.join(", "))) {
+            first_error.get_or_insert(e);
         }
     }
     if ctx.wait && first_error.as_ref().is_none_or(|e| !matches!(e, Error::Interrupted(_))) {

@@ -45,13 +45,23 @@ pub struct Ctx {
     pub verbose: bool,
     /// When the command started, for the times -v prints.
     pub started: std::time::Instant,
+    /// In a batch: host veths whose deletion is deferred to one bulk
+    /// deletion at the end (see `reclaim::remove_port`).
+    pub deferred_veths: Option<std::rc::Rc<std::cell::RefCell<Vec<String>>>>,
 }
 
 impl Ctx {
     pub fn new(g: &GlobalArgs) -> Result<Self> {
         let spec = g.db.clone().unwrap_or_else(Endpoint::default_spec);
         let db = Endpoint::parse(&spec).map_err(Error::invalid)?;
-        Ok(Ctx { db, timeout: g.timeout(), wait: !g.no_wait, verbose: g.verbose, started: std::time::Instant::now() })
+        Ok(Ctx {
+            db,
+            timeout: g.timeout(),
+            wait: !g.no_wait,
+            verbose: g.verbose,
+            started: std::time::Instant::now(),
+            deferred_veths: None,
+        })
     }
 
     pub async fn vswitch(&self) -> Result<Vswitch> {

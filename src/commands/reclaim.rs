@@ -28,7 +28,30 @@ pub async fn is_live(p: &AttachedPort, host: &Netlink) -> Result<bool> {
 /// Remove a port: its veth first, then its row, so that a run killed in
 /// between leaves a stale row (which every command heals), never a veth
 /// without a row.
+///
+/// In a batch the veth deletions are deferred and done together at the end
+/// (one kernel grace period for all); the row goes first then, and the veth
+/// is marked as ours beforehand, so that a run killed before the bulk
+/// deletion leaves an orphan veth that gc and the next add-port or del-port
+/// recognise.
 pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &AttachedPort) -> Result<()> {
+    if let Some(deferred) = &ctx.deferred_veths {
+        if let Some(link) = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))? {
+            if link.alias.as_deref().and_then(parse_host_port_alias).is_none() {
+                let id = p.full_id().unwrap_or(p.container_ref());
+                let alias = crate::config::host_port_alias(id, p.container_iface());
+                host.set_alias(link.index, &alias).await.step(|| format!("mark veth {}", p.name))?;
+            }
+            deferred.borrow_mut().push(p.name.clone());
+        }
+        if let Some(u) = &p.port_uuid {
+            ctx.step(format_args!("removing port {} from OVSDB (veth deletion deferred)", p.name));
+            ovs.commit(vswitch::del_port_txn(u), ctx.wait)
+                .await
+                .step(|| format!("remove port {} from OVSDB", p.name))?;
+        }
+        return Ok(());
+    }
     ctx.step(format_args!("deleting veth {}", p.name));
     host.delete(&p.name).await.step(|| format!("delete veth {}", p.name))?;
     crate::fault::point("veth-deleted").await;
