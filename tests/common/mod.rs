@@ -910,3 +910,268 @@ pub fn wait_until(what: &str, secs: u64, mut cond: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+// ---------------------------------------------------------------------------
+// Reliability helpers (processes killed or signalled mid-way, global gc,
+// hostile bytes)
+// ---------------------------------------------------------------------------
+
+/// As [`try_run_env`], with arguments that need not be UTF-8.
+pub fn try_run_os(
+    env: &[(&str, &str)],
+    program: &str,
+    args: &[std::ffi::OsString],
+    deadline: Duration,
+) -> std::io::Result<CmdOutput> {
+    let cmdline = std::iter::once(program.to_string())
+        .chain(args.iter().map(|a| shell_quote(&a.to_string_lossy())))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let child = Command::new(program)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    match rx.recv_timeout(deadline) {
+        Ok(Ok(out)) => Ok(CmdOutput {
+            cmdline,
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }),
+        Ok(Err(e)) => Err(e),
+        Err(_) => {
+            // SAFETY: our own child, not yet reaped.
+            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
+            panic!("`{cmdline}` did not finish within {deadline:?} (killed it)");
+        }
+    }
+}
+
+/// Run the binary under test with arguments that need not be UTF-8.
+#[track_caller]
+pub fn ovs_docker_os(args: &[std::ffi::OsString]) -> CmdOutput {
+    try_run_os(&[], bin(), args, DEADLINE).unwrap_or_else(|e| panic!("cannot run {}: {e}", bin()))
+}
+
+/// A run of the binary under test in the background, to be killed or
+/// signalled while it works. Its stderr is read line by line as it comes.
+/// Dropping it SIGKILLs it if it is still running (it is our own child).
+pub struct Spawned {
+    pub cmdline: String,
+    child: Option<std::process::Child>,
+    stderr_lines: mpsc::Receiver<String>,
+    stderr_seen: Vec<String>,
+    stdout: Option<std::thread::JoinHandle<String>>,
+}
+
+impl Spawned {
+    #[track_caller]
+    pub fn start<S: AsRef<str>>(env: &[(&str, &str)], args: &[S]) -> Spawned {
+        use std::io::{BufRead, Read};
+        let cmdline = env
+            .iter()
+            .map(|(k, v)| format!("{k}={}", shell_quote(v)))
+            .chain(std::iter::once(bin()).chain(args.iter().map(AsRef::as_ref)).map(shell_quote))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut child = Command::new(bin())
+            .args(args.iter().map(AsRef::as_ref))
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {cmdline}: {e}"));
+        let err = child.stderr.take().expect("piped stderr");
+        let mut out = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdout = std::thread::spawn(move || {
+            let mut s = String::new();
+            let _ = out.read_to_string(&mut s);
+            s
+        });
+        Spawned { cmdline, child: Some(child), stderr_lines: rx, stderr_seen: Vec::new(), stdout: Some(stdout) }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// Wait until a line of stderr contains `needle`; panic after `secs`.
+    #[track_caller]
+    pub fn wait_for_stderr(&mut self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            if self.stderr_seen.iter().any(|l| l.contains(needle)) {
+                return;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr_lines.recv_timeout(left) {
+                Ok(line) => self.stderr_seen.push(line),
+                Err(_) => panic!(
+                    "`{}` never printed {needle:?} within {secs} s; stderr so far:\n{}",
+                    self.cmdline,
+                    self.stderr_seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Send `sig` to the process (still our unreaped child, so its PID
+    /// cannot have been reused).
+    pub fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(c.id() as libc::pid_t, sig) };
+        }
+    }
+
+    /// Wait for the process to end (up to `DEADLINE`) and collect its output.
+    #[track_caller]
+    pub fn finish(mut self) -> CmdOutput {
+        let mut child = self.child.take().expect("not finished yet");
+        let deadline = Instant::now() + DEADLINE;
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(s)) => break s,
+                Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+                Ok(None) => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    panic!("`{}` did not finish within {DEADLINE:?} (killed it)", self.cmdline);
+                }
+                Err(e) => panic!("wait for `{}`: {e}", self.cmdline),
+            }
+        };
+        let stdout = self.stdout.take().and_then(|t| t.join().ok()).unwrap_or_default();
+        // The reader thread ends at EOF, once every holder of the pipe exited.
+        while let Ok(line) = self.stderr_lines.recv_timeout(Duration::from_secs(5)) {
+            self.stderr_seen.push(line);
+        }
+        CmdOutput {
+            cmdline: self.cmdline.clone(),
+            code: std::os::unix::process::ExitStatusExt::signal(&status).map_or(status.code(), |_| None),
+            stdout,
+            stderr: self.stderr_seen.join("\n"),
+        }
+    }
+}
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// A small random number below `n` (tests need no better randomness).
+pub fn rand_below(n: u64) -> u64 {
+    let v = uuid::Uuid::new_v4().as_u128() as u64;
+    v % n.max(1)
+}
+
+/// Host links carrying the alias ovs-docker puts on the veths it makes for
+/// the container with this full ID (`ovs-docker <full id> <iface>`): a veth
+/// left without its row, wherever its peer went, shows here.
+pub fn marked_veths(full_id: &str) -> BTreeSet<String> {
+    let prefix = format!("ovs-docker {full_id} ");
+    host_links()
+        .into_iter()
+        .filter(|(_, l)| l["ifalias"].as_str().is_some_and(|a| a.starts_with(&prefix)))
+        .map(|(n, _)| n)
+        .collect()
+}
+
+/// The leak check of the reliability tests: the snapshot is as `before`,
+/// and no veth marked for any of the containers exists beyond those the
+/// snapshot accounts for.
+#[track_caller]
+pub fn assert_no_leak(before: &Snapshot, containers: &[&TestContainer], bridges: &[&TestBridge], context: &str) {
+    let now = leak_snapshot(containers, bridges);
+    assert_unchanged(before, &now, context);
+    for c in containers {
+        let marked: BTreeSet<String> = marked_veths(&c.id).difference(&now.host_ends).cloned().collect();
+        assert!(marked.is_empty(), "{context}: veths marked for container {} left behind: {marked:?}", c.name);
+    }
+}
+
+/// The state of /var/run/netns: None if it does not exist, else its entries
+/// and its modification time. Our commands must never create or change it.
+pub fn netns_dir_state() -> Option<(BTreeSet<String>, std::time::SystemTime)> {
+    let meta = std::fs::symlink_metadata("/var/run/netns").ok()?;
+    let entries = std::fs::read_dir("/var/run/netns")
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    Some((entries, meta.modified().unwrap_or(std::time::UNIX_EPOCH)))
+}
+
+/// A cross-process lock around global state that `gc` without BRIDGE acts
+/// on. A test that makes stale ports or orphan veths and asserts they are
+/// still there later holds it shared ([`stale_states_guard`]); a test that
+/// runs `gc` on the whole machine holds it exclusively
+/// ([`global_gc_guard`]) while it does, so it never heals another test's
+/// scenario under its feet. Released when dropped (or when the process dies).
+pub struct FlockGuard {
+    _file: File,
+}
+
+fn flock_guard(how: i32) -> FlockGuard {
+    std::fs::create_dir_all(LOCK_DIR).unwrap_or_else(|e| panic!("create {LOCK_DIR}: {e}"));
+    let path = format!("{LOCK_DIR}/global-gc.lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("open {path}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    // SAFETY: flock on a file descriptor we own.
+    while unsafe { libc::flock(file.as_raw_fd(), how | libc::LOCK_NB) } != 0 {
+        assert!(Instant::now() < deadline, "could not lock {path} within 120 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    FlockGuard { _file: file }
+}
+
+/// Held while a test relies on stale ports or orphan veths staying put.
+pub fn stale_states_guard() -> FlockGuard {
+    flock_guard(libc::LOCK_SH)
+}
+
+/// Held while a test runs `gc` without BRIDGE. Never take it while holding
+/// [`stale_states_guard`] in the same thread (it would wait for itself).
+pub fn global_gc_guard() -> FlockGuard {
+    flock_guard(libc::LOCK_EX)
+}
+
+/// The lines of `text` that mention any of `names`.
+pub fn lines_mentioning<'a>(text: &'a str, names: &[&str]) -> Vec<&'a str> {
+    text.lines().filter(|l| names.iter().any(|n| l.contains(n))).collect()
+}
+
+/// `list --format=json` state of the port named `port`, if listed.
+#[track_caller]
+pub fn list_state(bridge: &str, port: &str) -> Option<String> {
+    list_json(&[bridge])
+        .into_iter()
+        .find(|r| r["port"] == port)
+        .map(|r| r["state"].as_str().unwrap_or_default().to_string())
+}
