@@ -4,8 +4,9 @@
 //! `OVS_DOCKER_CRASH_AT=STEP` kills the process with SIGKILL when it reaches
 //! STEP; `OVS_DOCKER_PAUSE_AT=STEP` sleeps there for a minute so that a test
 //! can send a signal at that exact point. Steps: `veth-created`,
-//! `links-configured`, `row-committed` (add-port), `veth-deleted`
-//! (del-port, del-ports, gc).
+//! `links-configured`, `row-committed` (add-port); `row-removed` (the port's
+//! row is gone, its veth not yet) and `veth-deleted` (del-port, del-ports,
+//! gc, and add-port reclaiming a stale port).
 
 pub async fn point(step: &str) {
     if std::env::var_os("OVS_DOCKER_CRASH_AT").is_some_and(|v| v == step) {

@@ -6,7 +6,7 @@
 use super::Ctx;
 use crate::config::parse_host_port_alias;
 use crate::docker::Container;
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 use crate::netlink::Netlink;
 use crate::ovsdb::vswitch::{self, AttachedPort, Vswitch};
 
@@ -25,39 +25,51 @@ pub async fn is_live(p: &AttachedPort, host: &Netlink) -> Result<bool> {
     Ok(host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some())
 }
 
-/// Remove a port: its veth first, then its row, so that a run killed in
-/// between leaves a stale row (which every command heals), never a veth
-/// without a row.
+/// Remove a port: its row, then its veth, the kernel's deletion of the veth
+/// (15 to 20 ms) overlapping ovs-vswitchd's removal of the port. The veth
+/// is marked as ours first (see [`crate::config::host_port_alias`]), so a
+/// run killed between the two leaves an orphan veth that gc and the next
+/// add-port or del-port recognise and remove.
 ///
 /// In a batch the veth deletions are deferred and done together at the end
-/// (one kernel grace period for all); the row goes first then, and the veth
-/// is marked as ours beforehand, so that a run killed before the bulk
-/// deletion leaves an orphan veth that gc and the next add-port or del-port
-/// recognise.
+/// (one kernel grace period for all).
 pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &AttachedPort) -> Result<()> {
-    if let Some(deferred) = &ctx.deferred_veths {
-        if let Some(link) = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))? {
-            if link.alias.as_deref().and_then(parse_host_port_alias).is_none() {
-                let id = p.full_id().unwrap_or(p.container_ref());
-                let alias = crate::config::host_port_alias(id, p.container_iface());
-                host.set_alias(link.index, &alias).await.step(|| format!("mark veth {}", p.name))?;
-            }
-            deferred.borrow_mut().push(p.name.clone());
+    let present = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?;
+    if let Some(link) = &present {
+        if link.alias.as_deref().and_then(parse_host_port_alias).is_none() {
+            let id = p.full_id().unwrap_or(p.container_ref());
+            let alias = crate::config::host_port_alias(id, p.container_iface());
+            host.set_alias(link.index, &alias).await.step(|| format!("mark veth {}", p.name))?;
         }
-        if let Some(u) = &p.port_uuid {
-            ctx.step(format_args!("removing port {} from OVSDB (veth deletion deferred)", p.name));
-            ovs.commit(vswitch::del_port_txn(u), ctx.wait)
-                .await
-                .step(|| format!("remove port {} from OVSDB", p.name))?;
-        }
-        return Ok(());
     }
-    ctx.step(format_args!("deleting veth {}", p.name));
-    host.delete(&p.name).await.step(|| format!("delete veth {}", p.name))?;
-    crate::fault::point("veth-deleted").await;
+    let mut target = None;
     if let Some(u) = &p.port_uuid {
         ctx.step(format_args!("removing port {} from OVSDB", p.name));
-        ovs.commit(vswitch::del_port_txn(u), ctx.wait).await.step(|| format!("remove port {} from OVSDB", p.name))?;
+        target = ovs
+            .submit(vswitch::del_port_txn(u), ctx.wait)
+            .await
+            .step(|| format!("remove port {} from OVSDB", p.name))?
+            .1;
+    }
+    crate::fault::point("row-removed").await;
+    if present.is_some() {
+        if let Some(deferred) = &ctx.deferred_veths {
+            deferred.borrow_mut().push(p.name.clone());
+        } else {
+            ctx.step(format_args!("deleting veth {}", p.name));
+            let deletion = Netlink::delete_in_background(p.name.clone());
+            if let Some(t) = target.take() {
+                ovs.wait_cfg(t).await.step(|| format!("remove port {} from OVSDB", p.name))?;
+            }
+            match deletion.await {
+                Ok(r) => r.step(|| format!("delete veth {}", p.name)).map(drop)?,
+                Err(_) => return Err(Error::refused(format!("delete veth {}: the deleting thread died", p.name))),
+            }
+            crate::fault::point("veth-deleted").await;
+        }
+    }
+    if let Some(t) = target {
+        ovs.wait_cfg(t).await.step(|| format!("remove port {} from OVSDB", p.name))?;
     }
     Ok(())
 }

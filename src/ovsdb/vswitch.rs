@@ -199,7 +199,18 @@ impl Vswitch {
 
     /// Commit `txn`. With `wait`, bump `next_cfg` in the same transaction
     /// and return only once ovs-vswitchd has applied it, as ovs-vsctl does.
-    pub async fn commit(&mut self, mut txn: Txn, wait: bool) -> Result<Vec<Value>, OvsdbError> {
+    pub async fn commit(&mut self, txn: Txn, wait: bool) -> Result<Vec<Value>, OvsdbError> {
+        let (results, target) = self.submit(txn, wait).await?;
+        if let Some(t) = target {
+            self.wait_cfg(t).await?;
+        }
+        Ok(results)
+    }
+
+    /// Commit `txn` and, with `wait`, return the `next_cfg` to hand to
+    /// [`Vswitch::wait_cfg`] later, so that other work can be done while
+    /// ovs-vswitchd applies the change.
+    pub async fn submit(&mut self, mut txn: Txn, wait: bool) -> Result<(Vec<Value>, Option<i64>), OvsdbError> {
         let mut cfg_index = None;
         if wait {
             txn.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
@@ -219,17 +230,20 @@ impl Vswitch {
             self.cur_cfg = Some(cur_cfg_in(&initial).unwrap_or(0));
         }
         let results = txn.check(reply?)?;
-        if let Some(i) = cfg_index {
-            let target = data::rows(&results[i])
-                .first()
-                .and_then(|r| r["next_cfg"].as_i64())
-                .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))?;
-            self.wait_cfg(target).await?;
-        }
-        Ok(results)
+        let target = match cfg_index {
+            Some(i) => Some(
+                data::rows(&results[i])
+                    .first()
+                    .and_then(|r| r["next_cfg"].as_i64())
+                    .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))?,
+            ),
+            None => None,
+        };
+        Ok((results, target))
     }
 
-    async fn wait_cfg(&mut self, target: i64) -> Result<(), OvsdbError> {
+    /// Wait until ovs-vswitchd reports `cur_cfg` >= `target`.
+    pub async fn wait_cfg(&mut self, target: i64) -> Result<(), OvsdbError> {
         let deadline = tokio::time::Instant::now() + self.client.timeout();
         loop {
             if self.cur_cfg.is_some_and(|c| c >= target) {
