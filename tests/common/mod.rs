@@ -1113,14 +1113,57 @@ pub fn assert_no_leak(before: &Snapshot, containers: &[&TestContainer], bridges:
     }
 }
 
-/// The state of /var/run/netns: None if it does not exist, else its entries
-/// and its modification time. Our commands must never create or change it.
-pub fn netns_dir_state() -> Option<(BTreeSet<String>, std::time::SystemTime)> {
-    let meta = std::fs::symlink_metadata("/var/run/netns").ok()?;
-    let entries = std::fs::read_dir("/var/run/netns")
-        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-        .unwrap_or_default();
-    Some((entries, meta.modified().unwrap_or(std::time::UNIX_EPOCH)))
+/// The state of /var/run/netns: None if it does not exist, else its
+/// entries. Our commands must never create or change it. (Its modification
+/// time is not compared: the upstream script, which other tests may run at
+/// the same time, adds and removes entries there.)
+pub fn netns_dir_state() -> Option<BTreeSet<String>> {
+    std::fs::symlink_metadata("/var/run/netns").ok()?;
+    Some(
+        std::fs::read_dir("/var/run/netns")
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+            .unwrap_or_default(),
+    )
+}
+
+/// Names an entry of /var/run/netns made for one of `containers` would
+/// have: the upstream script uses the PID; a name or an ID would do too.
+pub fn netns_names_of(containers: &[&TestContainer]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for c in containers {
+        names.extend([c.name.clone(), c.id.clone(), c.short_id().to_string()]);
+        if let Some(pid) = c.pid() {
+            names.insert(pid.to_string());
+        }
+    }
+    names
+}
+
+/// Assert that /var/run/netns is as `before` (from [`netns_dir_state`]):
+/// not created, and without any entry for the containers (see
+/// [`netns_names_of`]; pass `pids_seen` for PIDs the containers had earlier,
+/// before a restart). Entries of other
+/// containers, which concurrent runs of the upstream script make and
+/// remove, are not ours to judge.
+#[track_caller]
+pub fn assert_netns_untouched(
+    before: &Option<BTreeSet<String>>,
+    containers: &[&TestContainer],
+    pids_seen: &[String],
+    context: &str,
+) {
+    let now = netns_dir_state();
+    match (before, &now) {
+        (None, Some(e)) => panic!("{context}: /var/run/netns was created (entries: {e:?})"),
+        (Some(b), None) => panic!("{context}: /var/run/netns was removed (it held {b:?})"),
+        (Some(b), Some(n)) => {
+            let mut ours = netns_names_of(containers);
+            ours.extend(pids_seen.iter().cloned());
+            let added: Vec<_> = n.difference(b).filter(|e| ours.contains(*e)).collect();
+            assert!(added.is_empty(), "{context}: entries for our containers in /var/run/netns: {added:?}");
+        }
+        (None, None) => {}
+    }
 }
 
 /// A cross-process lock around global state that `gc` without BRIDGE acts
