@@ -187,50 +187,19 @@ impl Netlink {
         // whole group (`ip link delete group N`).
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::Group(group));
-        match self.handle.link().del_with_message(msg).execute().await {
-            Ok(()) => Ok(grouped),
-            Err(e) => {
-                let e = NetlinkError::from(e);
-                if e.is(libc::ENODEV) {
-                    Ok(0)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        or_if_gone(self.handle.link().del_with_message(msg).execute().await.map(|()| grouped), 0)
     }
 
     /// The link with this index, if any.
     pub async fn link_by_index(&self, index: u32) -> Result<Option<LinkInfo>> {
         let mut stream = self.handle.link().get().match_index(index).execute();
-        match stream.try_next().await {
-            Ok(m) => Ok(m.map(|m| link_info(&m))),
-            Err(e) => {
-                let e = NetlinkError::from(e);
-                if e.is(libc::ENODEV) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        or_if_gone(stream.try_next().await.map(|m| m.map(|m| link_info(&m))), None)
     }
 
     /// The link called `name`, if any.
     pub async fn link(&self, name: &str) -> Result<Option<LinkInfo>> {
         let mut stream = self.handle.link().get().match_name(name.to_string()).execute();
-        match stream.try_next().await {
-            Ok(Some(msg)) => Ok(Some(link_info(&msg))),
-            Ok(None) => Ok(None),
-            Err(e) => {
-                let e = NetlinkError::from(e);
-                if e.is(libc::ENODEV) {
-                    Ok(None)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        or_if_gone(stream.try_next().await.map(|m| m.map(|m| link_info(&m))), None)
     }
 
     /// Every link in the namespace.
@@ -247,17 +216,7 @@ impl Netlink {
     /// Delete a link by name. A link that is already gone is success.
     pub async fn delete(&self, name: &str) -> Result<bool> {
         let Some(link) = self.link(name).await? else { return Ok(false) };
-        match self.handle.link().del(link.index).execute().await {
-            Ok(()) => Ok(true),
-            Err(e) => {
-                let e = NetlinkError::from(e);
-                if e.is(libc::ENODEV) {
-                    Ok(false)
-                } else {
-                    Err(e)
-                }
-            }
-        }
+        or_if_gone(self.handle.link().del(link.index).execute().await.map(|()| true), false)
     }
 
     /// Delete a host link by name on a thread of its own, with its own
@@ -337,6 +296,14 @@ impl Netlink {
             }
         }
         Ok(out)
+    }
+}
+
+/// ENODEV means the link is not there (any more): answer `gone` instead.
+fn or_if_gone<T>(r: std::result::Result<T, rtnetlink::Error>, gone: T) -> Result<T> {
+    match r.map_err(NetlinkError::from) {
+        Err(e) if e.is(libc::ENODEV) => Ok(gone),
+        other => other,
     }
 }
 
