@@ -132,7 +132,7 @@ pub struct AddPortArgs {
     #[arg(long, value_name = "MTU", value_parser = config::parse_mtu)]
     pub mtu: Option<u32>,
     /// Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)
-    #[arg(long, value_name = "TYPE")]
+    #[arg(long, value_name = "TYPE", value_parser = config::parse_datapath_type)]
     pub datapath_type: Option<String>,
 }
 

@@ -68,6 +68,17 @@ pub fn parse_container(s: &str) -> Result<String, String> {
     }
 }
 
+/// A datapath type as OVS names them (system, netdev, ...): a short word.
+pub fn parse_datapath_type(s: &str) -> Result<String, String> {
+    let ok =
+        !s.is_empty() && s.len() <= 32 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("invalid datapath type \"{}\": expected a word such as netdev or system", s.escape_default()))
+    }
+}
+
 /// A unicast, non-zero Ethernet address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mac(pub [u8; 6]);

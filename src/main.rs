@@ -60,7 +60,9 @@ fn usage_error(e: clap::Error) -> ExitCode {
     let joined = paragraph.join(" ");
     let message = joined.strip_prefix("error: ").unwrap_or(&joined);
     let known = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect::<Vec<_>>();
-    match std::env::args().nth(1).filter(|a| known.contains(a)) {
+    // args_os: the first argument may not be UTF-8 at all.
+    let first = std::env::args_os().nth(1).map(|a| a.to_string_lossy().into_owned());
+    match first.filter(|a| known.contains(a)) {
         Some(cmd) => eprintln!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')"),
         None => eprintln!("ovs-docker: {message} (see 'ovs-docker --help')"),
     }

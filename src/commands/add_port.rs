@@ -331,19 +331,32 @@ impl Plan<'_> {
 }
 
 /// After ovs-vswitchd applied a change: did it take the interface `port`?
+/// An error in `Interface.error`, or no OpenFlow port number (as when the
+/// bridge's datapath could not be created), means it did not.
 pub async fn check_interface(ovs: &Vswitch, port: &str, bridge: &str) -> Result<()> {
     let res = ovs
-        .select(vec![Op::Select { table: "Interface", conds: vec![Cond::eq("name", port)], columns: vec!["error"] }])
+        .select(vec![Op::Select {
+            table: "Interface",
+            conds: vec![Cond::eq("name", port)],
+            columns: vec!["error", "ofport"],
+        }])
         .await
         .step(|| format!("check port {port}"))?;
-    match data::rows(&res[0]).first() {
-        Some(row) => match data::as_opt_str(&row["error"]) {
-            Some(error) => {
-                Err(Error::Refused(format!("ovs-vswitchd could not add port {port} to bridge {bridge}: {error}")))
-            }
-            None => Ok(()),
-        },
-        None => Err(Error::refused(format!("port {port} vanished from OVSDB"))),
+    let Some(row) = data::rows(&res[0]).into_iter().next() else {
+        return Err(Error::refused(format!("port {port} vanished from OVSDB")));
+    };
+    let failed = |why: String| Error::Ovsdb {
+        step: format!("add port {port} to bridge {bridge}"),
+        source: OvsdbError::Interface(why),
+    };
+    if let Some(error) = data::as_opt_str(&row["error"]) {
+        return Err(failed(error));
+    }
+    match data::as_opt_int(&row["ofport"]) {
+        Some(n) if n > 0 => Ok(()),
+        _ => Err(failed(
+            "it got no OpenFlow port (is the bridge's datapath type usable here? see ovs-vswitchd's log)".into(),
+        )),
     }
 }
 

@@ -49,13 +49,22 @@ pub async fn exec_all(ctx: &Ctx, a: DelPortsArgs) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     let (container, ports) = find_attached(ctx, &ovs, &docker, &a.container, None).await?;
     let here: Vec<_> = ports.into_iter().filter(|p| p.bridge.as_deref() == Some(a.bridge.as_str())).collect();
-    if here.is_empty() {
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let result = if here.is_empty() {
         // As upstream: nothing to remove is not an error.
         ctx.step(format_args!("no port of container \"{}\" on bridge {}", a.container, a.bridge));
-        return Ok(());
+        Ok(())
+    } else {
+        remove(ctx, &mut ovs, &host, container.as_ref(), &a.container, &here).await
+    };
+    // A del-ports killed between removing rows and deleting veths left
+    // marked veths without rows: finish its work.
+    let mut ids = vec![a.container.as_str()];
+    if let Some(c) = &container {
+        ids.extend([c.id.as_str(), c.name.as_str()]);
     }
-    let host = Netlink::host().step(|| "open a netlink socket".into())?;
-    remove(ctx, &mut ovs, &host, container.as_ref(), &a.container, &here).await
+    reclaim::remove_marked_orphans(ctx, &host, &ids).await?;
+    result
 }
 
 /// Remove the veth a killed add-port left for `iface` of `c`, if any.

@@ -7,6 +7,7 @@ use super::Ctx;
 use crate::config::parse_host_port_alias;
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
+use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::ovsdb::vswitch::{self, AttachedPort, Vswitch};
 
@@ -77,12 +78,35 @@ pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &Attac
 /// Host links that we created for `full_id`/`iface` (see
 /// [`crate::config::host_port_alias`]).
 pub async fn our_veths(host: &Netlink, full_id: &str, iface: &str) -> Result<Vec<String>> {
+    Ok(marked_veths(host, &[full_id]).await?.into_iter().filter(|(_, _, i)| i == iface).map(|(n, _, _)| n).collect())
+}
+
+/// Host links marked as ours for any of `ids` (a container's full ID, or
+/// the reference an upstream port recorded): (name, id, interface).
+pub async fn marked_veths(host: &Netlink, ids: &[&str]) -> Result<Vec<(String, String, String)>> {
     let links = host.links().await.step(|| "list host links".into())?;
     Ok(links
         .into_iter()
-        .filter(|l| l.alias.as_deref().and_then(parse_host_port_alias) == Some((full_id, iface)))
-        .map(|l| l.name)
+        .filter_map(|l| {
+            let (id, iface) = l.alias.as_deref().and_then(parse_host_port_alias)?;
+            ids.contains(&id).then(|| (l.name.clone(), id.to_string(), iface.to_string()))
+        })
         .collect())
+}
+
+/// Delete every veth marked for one of `ids` that has no OVSDB row and
+/// whose lock is free (a run killed half-way, e.g. del-ports between
+/// removing rows and deleting veths). Returns how many were deleted.
+pub async fn remove_marked_orphans(ctx: &Ctx, host: &Netlink, ids: &[&str]) -> Result<usize> {
+    let mut removed = 0;
+    for (name, id, iface) in marked_veths(host, ids).await? {
+        let Some(_lock) = PortLock::try_acquire(&id, &iface).step(|| format!("lock {id}/{iface}"))? else { continue };
+        if remove_orphan_veths_checked(ctx, host, &name, false).await? {
+            ctx.step(format_args!("deleted orphan veth {name} left by an interrupted run"));
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Delete the veths we made for `full_id`/`iface` that have no OVSDB row.

@@ -43,6 +43,9 @@ pub enum OvsdbError {
     VswitchdTimeout,
     #[error("unexpected reply from ovsdb-server: {0}")]
     BadReply(String),
+    /// ovs-vswitchd applied the change but could not use the interface.
+    #[error("ovs-vswitchd could not use the interface: {0}")]
+    Interface(String),
 }
 
 impl OvsdbError {
@@ -64,6 +67,7 @@ impl OvsdbError {
             Transaction(m) => Transaction(m.clone()),
             VswitchdTimeout => VswitchdTimeout,
             BadReply(m) => BadReply(m.clone()),
+            Interface(m) => Interface(m.clone()),
         }
     }
 }
