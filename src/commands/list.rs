@@ -102,7 +102,7 @@ async fn row(
         Some(_) if !host_links.contains(&p.name) => "link missing".into(),
         Some(_) if p.error.is_some() => format!("error: {}", p.error.as_deref().unwrap_or_default()),
         // ovs-vswitchd has not (or could not) put it in the datapath.
-        Some(_) if !p.ofport.is_some_and(|n| n > 0) => "no OpenFlow port".into(),
+        Some(_) if p.ofport.is_none_or(|n| n <= 0) => "no OpenFlow port".into(),
         Some(c) => match inspect_inside(docker, c, p.container_iface(), &mut r).await {
             Ok(true) => "ok".into(),
             Ok(false) => "interface missing".into(),
