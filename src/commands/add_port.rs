@@ -317,6 +317,7 @@ impl Plan<'_> {
                 Err(e) => return Err(Error::Ovsdb { step: step(), source: e }),
             }
         }
+        self.ctx.step(format_args!("ovs-vswitchd applied the change"));
         self.check_applied(ovs).await
     }
 

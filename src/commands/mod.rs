@@ -24,7 +24,7 @@ pub use generate::generate;
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let ctx = Ctx::new(&cli.global)?;
-    match cli.command {
+    let result = match cli.command {
         Command::AddPort(a) => add_port::exec(&ctx, a).await.map(drop),
         Command::DelPort(a) => del_port::exec_one(&ctx, a).await,
         Command::DelPorts(a) => del_port::exec_all(&ctx, a).await,
@@ -33,7 +33,9 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Gc(a) => gc::exec(&ctx, a).await,
         Command::Batch(a) => batch::exec(&ctx, a).await,
         Command::Generate { dir } => generate(&dir),
-    }
+    };
+    ctx.step(format_args!("done"));
+    result
 }
 
 /// What every command needs from the global options.
