@@ -197,6 +197,9 @@ fn list_states() {
     assert_eq!(state(&p_stopped), "container stopped");
     assert_eq!(state(&p_gone), "container gone");
     assert_eq!(state(&p_cut), "link missing");
+    for (p, stale) in [(&p_running, false), (&p_stopped, true), (&p_gone, true), (&p_cut, true), (&p_renamed, false)] {
+        assert_eq!(find(&rows, p)["stale"], stale, "stale flag of {p}: {rows:#?}");
+    }
     assert_eq!(find(&rows, &p_running)["addresses"], serde_json::json!(["192.0.2.2/24"]));
     let g = find(&rows, &p_gone);
     assert_eq!(g["container"], gone.name.as_str(), "the recorded reference stays: {g}");

@@ -31,6 +31,8 @@ pub struct Row {
     /// ok, container gone, container stopped, link missing, interface
     /// missing, no OpenFlow port, or error: MESSAGE.
     pub state: String,
+    /// The first three states: what add-port reclaims and gc removes.
+    pub stale: bool,
 }
 
 pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
@@ -95,6 +97,7 @@ async fn row(
         mtu: None,
         addresses: Vec::new(),
         state: String::new(),
+        stale: false,
     };
     r.state = match c {
         None => "container gone".into(),
@@ -112,6 +115,7 @@ async fn row(
             }
         },
     };
+    r.stale = matches!(r.state.as_str(), "container gone" | "container stopped" | "link missing");
     r
 }
 
@@ -152,7 +156,7 @@ fn print_table(rows: &[Row]) {
                 r.vlan.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
                 r.mac.clone().unwrap_or_else(|| "-".into()),
                 if r.addresses.is_empty() { "-".into() } else { r.addresses.join(",") },
-                r.state.clone(),
+                if r.stale { format!("stale: {}", r.state) } else { r.state.clone() },
             ]
         })
         .collect();
