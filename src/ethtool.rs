@@ -7,7 +7,6 @@
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
-use crate::netns::Netns;
 
 const SIOCETHTOOL: libc::c_ulong = 0x8946;
 const ETHTOOL_STXCSUM: u32 = 0x17;
@@ -25,18 +24,22 @@ struct IfReq {
     _pad: [u8; 16],
 }
 
-/// Turn TX checksum offload off on `iface` inside `ns`. The ioctl acts in
-/// the namespace of the socket, so the socket is made inside `ns`.
-pub fn disable_tx_checksum(ns: &Netns, iface: &str) -> io::Result<()> {
-    let sock = ns.run(|| {
-        // SAFETY: plain socket(2); the fd is owned right away.
-        let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: fd is a fresh descriptor nobody else owns.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
-    })?;
+/// A socket for ethtool ioctls. The ioctl acts in the namespace the socket
+/// was made in: call this on a thread inside the container's namespace
+/// (see [`crate::netns::Netns::run`]).
+pub fn socket() -> io::Result<OwnedFd> {
+    // SAFETY: plain socket(2); the fd is owned right away.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Turn TX checksum offload off on `iface`, in the namespace of `sock`
+/// (made by [`socket`]).
+pub fn disable_tx_checksum(sock: &OwnedFd, iface: &str) -> io::Result<()> {
     let mut value = EthtoolValue { cmd: ETHTOOL_STXCSUM, data: 0 };
     let mut req = IfReq { name: [0; libc::IFNAMSIZ], data: &mut value, _pad: [0; 16] };
     if iface.len() >= libc::IFNAMSIZ {

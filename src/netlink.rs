@@ -94,8 +94,14 @@ impl Netlink {
     /// A socket inside `ns`: made on a thread that entered `ns`, then used
     /// from here; the socket keeps its namespace.
     pub fn inside(ns: &Netns) -> Result<Self> {
-        let (conn, handle, _) = ns.run(rtnetlink::new_connection)?;
-        Ok(Netlink { handle, conn: tokio::spawn(conn) })
+        Ok(Self::inside_with(ns, || Ok(()))?.0)
+    }
+
+    /// As [`Netlink::inside`], also running `extra` on the same short-lived
+    /// thread inside `ns` (to make other sockets there in one go).
+    pub fn inside_with<T: Send>(ns: &Netns, extra: impl FnOnce() -> std::io::Result<T> + Send) -> Result<(Self, T)> {
+        let ((conn, handle, _), more) = ns.run(|| Ok((rtnetlink::new_connection()?, extra()?)))?;
+        Ok((Netlink { handle, conn: tokio::spawn(conn) }, more))
     }
 
     /// Create a veth pair: `host` in this socket's namespace, `peer` created
@@ -103,6 +109,7 @@ impl Netlink {
     /// single message (no move, no rename, nothing half-made on failure).
     /// The host end carries `alias` (IFLA_IFALIAS), set in the same message,
     /// so a veth left by a crash can always be told apart and cleaned up.
+    /// Returns the host end's index.
     pub async fn create_veth(
         &self,
         host: &str,
@@ -111,7 +118,7 @@ impl Netlink {
         peer_ns: &Netns,
         mtu: Option<u32>,
         mac: Option<[u8; 6]>,
-    ) -> Result<()> {
+    ) -> Result<u32> {
         let mut peer_msg = LinkMessageBuilder::<LinkUnspec>::new().name(peer.to_string()).setns_by_fd(peer_ns.raw_fd());
         if let Some(m) = mtu {
             peer_msg = peer_msg.mtu(m);
@@ -142,7 +149,7 @@ impl Netlink {
         // `commands::reclaim::remove_orphan_peer`).
         let created = self.link(host).await?.ok_or(NetlinkError::Kernel { errno: libc::ENODEV })?;
         self.handle.link().set(LinkUnspec::new_with_index(created.index).alias(alias).build()).execute().await?;
-        Ok(())
+        Ok(created.index)
     }
 
     pub async fn set_alias(&self, index: u32, alias: &str) -> Result<()> {

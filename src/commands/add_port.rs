@@ -64,10 +64,12 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
         })?;
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
-    let rows = ovs
-        .find_ports(vec![Cond::includes("external_ids", crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)]))])
-        .await
-        .step(|| "look up container ports in OVSDB".into())?;
+    let (rows, datapath) = tokio::join!(
+        ovs.find_ports(vec![Cond::includes("external_ids", crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)]))]),
+        ovs.bridge_datapath_type(&a.bridge)
+    );
+    let rows = rows.step(|| "look up container ports in OVSDB".into())?;
+    let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
     for p in rows.iter().filter(|p| reclaim::belongs_to(p, &container)) {
         if reclaim::is_live(p, &host).await? {
             return Err(Error::refused(format!(
@@ -80,9 +82,11 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
         ctx.step(format_args!("reclaiming stale port {} (its veth is gone)", p.name));
         reclaim::remove_port(ctx, &mut ovs, &host, p).await?;
     }
-    let datapath = ovs.bridge_datapath_type(&a.bridge).await.step(|| format!("look up bridge {}", a.bridge))?;
 
-    let inside = Netlink::inside(&netns).step(|| format!("open a netlink socket in container \"{}\"", a.container))?;
+    // One trip into the namespace makes both the netlink socket and the
+    // socket for the ethtool ioctl there.
+    let (inside, ioctl) = Netlink::inside_with(&netns, crate::ethtool::socket)
+        .step(|| format!("open sockets in container \"{}\"", a.container))?;
     let port_name = host_port_name(&uuid::Uuid::new_v4());
     let netdev =
         datapath.as_deref() == Some("netdev") || datapath.is_none() && a.datapath_type.as_deref() == Some("netdev");
@@ -93,12 +97,13 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
         netns: &netns,
         host: &host,
         inside: &inside,
+        ioctl: &ioctl,
         port_name: &port_name,
         netdev,
     };
-    plan.create_veth(journal).await?;
+    let host_index = plan.create_veth(journal).await?;
     crate::fault::point("veth-created").await;
-    plan.configure_links().await?;
+    plan.configure_links(host_index).await?;
     crate::fault::point("links-configured").await;
     plan.commit(&mut ovs, journal, datapath.is_some()).await?;
     Ok(port_name)
@@ -137,6 +142,8 @@ struct Plan<'a> {
     netns: &'a Netns,
     host: &'a Netlink,
     inside: &'a Netlink,
+    /// A socket made inside the container's namespace, for ethtool.
+    ioctl: &'a std::os::fd::OwnedFd,
     port_name: &'a str,
     netdev: bool,
 }
@@ -146,7 +153,7 @@ impl Plan<'_> {
     /// the peer of a veth that has no OVSDB row (left by a run
     /// killed half-way: we hold the lock, so nobody is working on it), remove it
     /// and try again.
-    async fn create_veth(&self, journal: &Journal) -> Result<()> {
+    async fn create_veth(&self, journal: &Journal) -> Result<u32> {
         let (ctx, host, inside, netns, c, a, port_name) =
             (self.ctx, self.host, self.inside, self.netns, self.container, self.a, self.port_name);
         let iface = a.interface.as_str();
@@ -155,7 +162,7 @@ impl Plan<'_> {
             ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
             journal.record(Step::Veth(port_name.to_string()));
             match host.create_veth(port_name, &alias, iface, netns, a.mtu, a.macaddress.map(|m| m.0)).await {
-                Ok(()) => return Ok(()),
+                Ok(index) => return Ok(index),
                 Err(e) if e.is(libc::EEXIST) && attempt == 0 => {
                     if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
                         return Err(Error::refused(format!(
@@ -182,15 +189,9 @@ impl Plan<'_> {
     }
 
     /// Bring both ends up and set the container side's address and route.
-    async fn configure_links(&self) -> Result<()> {
+    async fn configure_links(&self, host_index: u32) -> Result<()> {
         let (a, port, iface) = (self.a, self.port_name, self.a.interface.as_str());
         let cname = &self.a.container;
-        let host_link = self
-            .host
-            .link(port)
-            .await
-            .step(|| format!("look up veth {port}"))?
-            .ok_or_else(|| Error::refused(format!("veth {port} vanished right after creation")))?;
         if self.netdev {
             // The userspace datapath reads the veth through AF_PACKET, but the
             // host kernel still sees its frames: keep it from answering ARP
@@ -206,7 +207,7 @@ impl Plan<'_> {
                 }
             }
         }
-        self.host.set_up(host_link.index).await.step(|| format!("set veth {port} up"))?;
+        self.host.set_up(host_index).await.step(|| format!("set veth {port} up"))?;
 
         let link = self
             .inside
@@ -215,7 +216,7 @@ impl Plan<'_> {
             .step(|| format!("look up {iface} in container \"{cname}\""))?
             .ok_or_else(|| Error::refused(format!("{iface} vanished from container \"{cname}\"")))?;
         if self.netdev {
-            crate::ethtool::disable_tx_checksum(self.netns, iface).step(|| {
+            crate::ethtool::disable_tx_checksum(self.ioctl, iface).step(|| {
                 format!(
                     "turn TX checksum offload off on {iface} in container \"{cname}\" (needed by the netdev datapath)"
                 )
