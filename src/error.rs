@@ -50,7 +50,7 @@ pub enum Error {
 
     /// A signal (SIGINT, SIGTERM, SIGHUP) stopped the command; what it had
     /// done was undone.
-    #[error("interrupted by signal {0}; what was done has been undone")]
+    #[error("interrupted by signal {0}")]
     Interrupted(i32),
 
     /// A batch in which at least one line failed (each was reported with
@@ -76,6 +76,17 @@ impl Error {
         Error::Io { step: step.into(), source }
     }
 
+    /// The signal that interrupted the command, if one did (also when the
+    /// undo that followed failed too).
+    pub fn signal(&self) -> Option<i32> {
+        match self {
+            Error::Interrupted(sig) => Some(*sig),
+            Error::Many(list) => list.first().and_then(Error::signal),
+            Error::Batch(first) => first.signal(),
+            _ => None,
+        }
+    }
+
     pub fn kind(&self) -> Kind {
         match self {
             Error::Invalid(_) => Kind::Usage,
@@ -88,10 +99,11 @@ impl Error {
 
     /// Exit code documented in README and the man page.
     pub fn exit_code(&self) -> i32 {
-        match self {
-            Error::Interrupted(sig) => return 128 + sig,
-            Error::Batch(first) => return first.exit_code(),
-            _ => {}
+        if let Some(sig) = self.signal() {
+            return 128 + sig;
+        }
+        if let Error::Batch(first) = self {
+            return first.exit_code();
         }
         match self.kind() {
             Kind::Refused => 1,

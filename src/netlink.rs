@@ -107,8 +107,8 @@ impl Netlink {
     /// Create a veth pair: `host` in this socket's namespace, `peer` created
     /// directly in `peer_ns` under its final name, with its MTU and MAC, in a
     /// single message (no move, no rename, nothing half-made on failure).
-    /// The host end carries `alias` (IFLA_IFALIAS), set in the same message,
-    /// so a veth left by a crash can always be told apart and cleaned up.
+    /// The host end is then marked with `alias` (IFLA_IFALIAS), so that a
+    /// veth left by a crash can be told apart and cleaned up.
     /// Returns the host end's index.
     pub async fn create_veth(
         &self,
@@ -279,30 +279,6 @@ impl Netlink {
         };
         self.handle.route().add(msg).execute().await?;
         Ok(())
-    }
-
-    /// The IPv4/IPv6 default gateways in the main table.
-    pub async fn default_gateways(&self) -> Result<Vec<IpAddr>> {
-        use rtnetlink::packet_route::route::{RouteAddress, RouteAttribute};
-        let mut out = Vec::new();
-        for msg in [
-            RouteMessageBuilder::<std::net::Ipv4Addr>::new().build(),
-            RouteMessageBuilder::<std::net::Ipv6Addr>::new().build(),
-        ] {
-            let routes: Vec<_> = self.handle.route().get(msg).execute().try_collect().await?;
-            for r in routes.iter().filter(|r| r.header.destination_prefix_length == 0) {
-                for a in &r.attributes {
-                    if let RouteAttribute::Gateway(g) = a {
-                        match g {
-                            RouteAddress::Inet(v4) => out.push(IpAddr::V4(*v4)),
-                            RouteAddress::Inet6(v6) => out.push(IpAddr::V6(*v6)),
-                            _ => {}
-                        }
-                    }
-                }
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use nix::sched::{setns, CloneFlags};
 
@@ -14,7 +14,6 @@ use nix::sched::{setns, CloneFlags};
 #[derive(Debug)]
 pub struct Netns {
     fd: OwnedFd,
-    path: PathBuf,
     inode: u64,
     dev: u64,
 }
@@ -23,8 +22,7 @@ impl Netns {
     /// Open a namespace file such as /proc/PID/ns/net or Docker's sandbox
     /// key (/var/run/docker/netns/ID).
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
-        let path = path.as_ref().to_path_buf();
-        let file = File::open(&path)?;
+        let file = File::open(path.as_ref())?;
         let meta = file.metadata()?;
         // A bind-mounted namespace is an nsfs inode; anything else (a
         // regular file put there by mistake or malice) is refused.
@@ -32,16 +30,12 @@ impl Netns {
         if fs.filesystem_type() != nix::sys::statfs::NSFS_MAGIC {
             return Err(io::Error::new(io::ErrorKind::InvalidInput, "not a network namespace file"));
         }
-        Ok(Netns { fd: file.into(), path, inode: meta.ino(), dev: meta.dev() })
+        Ok(Netns { fd: file.into(), inode: meta.ino(), dev: meta.dev() })
     }
 
     /// The namespace of this process (the host's, for us).
     pub fn current() -> io::Result<Self> {
         Self::open("/proc/thread-self/ns/net")
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     pub fn raw_fd(&self) -> i32 {

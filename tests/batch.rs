@@ -117,3 +117,21 @@ fn ovs_docker_stdin(args: &[&str], input: &str) -> CmdOutput {
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
+
+/// A port added and removed again by later lines of the same batch is not
+/// reported as missing by the batch's final check.
+#[test]
+fn a_port_added_then_removed_in_one_batch_is_fine() {
+    testbed();
+    let br = TestBridge::new();
+    let c = TestContainer::new();
+    let before = leak_snapshot(&[&c], &[&br]);
+    let file = batch_file(&[
+        format!("add-port {} eth1 {}", br.name, c.name),
+        format!("add-port {} eth2 {}", br.name, c.name),
+        format!("del-port {} eth1 {}", br.name, c.name),
+        format!("del-ports {} {}", br.name, c.id),
+    ]);
+    ovs_docker(&["batch", &file.0]).ok();
+    assert_unchanged(&before, &leak_snapshot(&[&c], &[&br]), "after add and del in one batch");
+}

@@ -129,3 +129,29 @@ fn removed_container_ports_are_deleted_by_old_name() {
     assert_eq!(before.rows, after.rows);
     assert!(marked_veths(&c.id).is_empty());
 }
+
+/// A container removed and recreated under the same name (as `docker
+/// compose up --force-recreate` does): the old port, recorded under that
+/// name, is stale and reclaimed; the new container gets its port at once.
+#[test]
+fn a_container_recreated_under_the_same_name_gets_its_port() {
+    testbed();
+    let _stale = stale_states_guard();
+    let br = TestBridge::new();
+    let old = TestContainer::new();
+    ovs_docker(&["add-port", &br.name, "eth1", &old.name]).ok();
+    let old_port = row_of(&old, "eth1").name;
+    let name = old.name.clone();
+    old.remove();
+    // A new container with the old one's name; the guard removes it.
+    let out = run("docker", &["run", "-d", "--net=none", "--name", name.as_str(), IMAGE, "sleep", "3600"]);
+    let new = TestContainer { name: name.clone(), id: out.stdout.trim().to_string() };
+    out.ok();
+    ovs_docker(&["add-port", &br.name, "eth1", &name]).ok();
+    let ports = br.ports();
+    assert_eq!(ports.len(), 1, "exactly the new port on the bridge: {ports:?}");
+    assert!(!ports.contains(&old_port), "the stale port {old_port} was not reclaimed: {ports:?}");
+    assert!(new.link_names().contains("eth1"));
+    ovs_docker(&["del-port", &br.name, "eth1", &name]).ok();
+    assert!(br.ports().is_empty());
+}

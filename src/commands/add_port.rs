@@ -10,7 +10,7 @@ use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
-use super::undo::{guarded, Journal, Step};
+use super::undo::{guarded, Journal, Signals, Step};
 use super::{reclaim, Ctx};
 use crate::cli::AddPortArgs;
 use crate::config::{host_port_alias, host_port_name};
@@ -30,7 +30,15 @@ const BRIDGE_RETRIES: usize = 5;
 pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<String> {
     check_addresses(&a)?;
     let journal = Journal::default();
-    guarded(ctx, &journal, attach(ctx, &a, &journal)).await
+    let mut signals = Signals::install();
+    guarded(ctx, &journal, &mut signals, attach(ctx, &a, &journal)).await
+}
+
+/// As [`exec`], within a batch: the batch's signals, and a journal the
+/// batch keeps so that it can still undo the line after its final check.
+pub async fn exec_in_batch(ctx: &Ctx, a: AddPortArgs, journal: &Journal, signals: &mut Signals) -> Result<String> {
+    check_addresses(&a)?;
+    guarded(ctx, journal, signals, attach(ctx, &a, journal)).await
 }
 
 async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String> {
@@ -52,8 +60,9 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
         return Err(Error::refused(format!("container \"{}\" uses the host's network namespace", a.container)));
     }
 
-    // From here on nobody else works on this container's interface.
-    let _lock = PortLock::acquire(&container.id, iface, ctx.timeout)
+    // From here on nobody else works on this container's interface. The
+    // journal keeps the lock until any undo is over.
+    let lock = PortLock::acquire(&container.id, iface, ctx.timeout)
         .await
         .step(|| format!("lock {}/{iface}", container.name))?
         .ok_or_else(|| {
@@ -62,6 +71,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
                 a.container
             ))
         })?;
+    journal.hold(lock);
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let (rows, datapath) = tokio::join!(
@@ -70,10 +80,20 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
     );
     let rows = rows.step(|| "look up container ports in OVSDB".into())?;
     let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
-    for p in rows.iter().filter(|p| reclaim::belongs_to(p, &container)) {
+    // Rows for this container and interface, and rows recorded under one of
+    // its names for an older container of the same name (recreated with
+    // `docker rm` and `docker run`): the commit's preconditions refuse both,
+    // so stale ones are reclaimed here and live ones refused.
+    let refs = [a.container.as_str(), container.name.as_str(), container.id.as_str(), container.short_id()];
+    for p in rows.iter().filter(|p| reclaim::belongs_to(p, &container) || refs.contains(&p.container_ref())) {
         if reclaim::is_live(p, &host).await? {
+            let whose = if reclaim::belongs_to(p, &container) {
+                String::new()
+            } else {
+                format!(", made for another container {}", p.full_id().unwrap_or("?"))
+            };
             return Err(Error::refused(format!(
-                "port already attached for CONTAINER={} and INTERFACE={iface} ({} on bridge {})",
+                "port already attached for CONTAINER={} and INTERFACE={iface} ({} on bridge {}{whose})",
                 a.container,
                 p.name,
                 p.bridge.as_deref().unwrap_or("?")

@@ -14,10 +14,12 @@ use std::io::Read;
 
 use clap::Parser;
 
-use super::{add_port, del_port, gc, list, reclaim, set_vlan, Ctx};
+use super::undo::{Journal, Signals};
+use super::{add_port, del_port, gc, list, set_vlan, Ctx};
 use crate::cli::{BatchArgs, Command};
 use crate::error::{Context, Error, Result};
 use crate::netlink::Netlink;
+use crate::ovsdb::{data, Cond, Op};
 
 /// One line of a batch: a command without global options.
 #[derive(Debug, Parser)]
@@ -30,33 +32,39 @@ struct Line {
 pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
     let text = read_input(&a.file)?;
     let lines = parse(&text)?;
+    // One set of handlers for the whole batch, so that a signal is never
+    // lost between lines or swallowed during a line that is not add-port.
+    let mut signals = Signals::install();
     let deferred = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let run_ctx = Ctx { wait: false, deferred_veths: Some(deferred.clone()), ..ctx.clone() };
     let mut first_error: Option<Error> = None;
-    let mut added: Vec<(usize, String, String)> = Vec::new();
+    let mut added: Vec<Added> = Vec::new();
     for (number, command) in lines {
         let name = command_name(&command);
         let result = match command {
             Command::AddPort(args) => {
+                let journal = Journal::default();
                 let bridge = args.bridge.clone();
-                add_port::exec(&run_ctx, args).await.map(|port| added.push((number, port, bridge)))
+                add_port::exec_in_batch(&run_ctx, args, &journal, &mut signals)
+                    .await
+                    .map(|port| added.push(Added { number, port, bridge, journal }))
             }
-            Command::DelPort(args) => del_port::exec_one(&run_ctx, args).await,
-            Command::DelPorts(args) => del_port::exec_all(&run_ctx, args).await,
-            Command::SetVlan(args) => set_vlan::exec(&run_ctx, args).await,
-            Command::List(args) => list::exec(&run_ctx, args).await,
-            Command::Gc(args) => gc::exec(&run_ctx, args).await,
-            Command::Batch(_) | Command::Generate { .. } => unreachable!("refused by parse()"),
+            other => tokio::select! {
+                r = run_line(&run_ctx, other) => r,
+                sig = signals.recv() => Err(Error::Interrupted(sig)),
+            },
         };
         if let Err(e) = result {
             eprintln!("ovs-docker: batch: line {number}: {name}: {e}");
-            let stop = matches!(e, Error::Interrupted(_));
+            let stop = e.signal().is_some();
             first_error.get_or_insert(e);
             if stop {
                 break;
             }
         }
     }
+    // Whatever happened, the veths that del-port lines removed from OVSDB
+    // are deleted (each is marked as ours, so even a kill here is healed).
     let names: Vec<String> = deferred.borrow_mut().drain(..).collect();
     if !names.is_empty() {
         ctx.step(format_args!("deleting {} veths at once", names.len()));
@@ -65,8 +73,12 @@ pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
             first_error.get_or_insert(e);
         }
     }
-    if ctx.wait && first_error.as_ref().is_none_or(|e| !matches!(e, Error::Interrupted(_))) {
-        if let Err(e) = wait_and_check(ctx, &added).await {
+    if ctx.wait && first_error.as_ref().is_none_or(|e| e.signal().is_none()) {
+        let checked = tokio::select! {
+            r = wait_and_check(ctx, &added) => r,
+            sig = signals.recv() => Err(Error::Interrupted(sig)),
+        };
+        if let Err(e) = checked {
             first_error.get_or_insert(e);
         }
     }
@@ -76,24 +88,61 @@ pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
     }
 }
 
-/// One wait for every change of the batch, then check each added port.
-async fn wait_and_check(ctx: &Ctx, added: &[(usize, String, String)]) -> Result<()> {
+/// A port an add-port line added, with that line's journal, so that the
+/// line can still be undone if ovs-vswitchd refuses the port at the end.
+struct Added {
+    number: usize,
+    port: String,
+    bridge: String,
+    journal: Journal,
+}
+
+async fn run_line(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::DelPort(args) => del_port::exec_one(ctx, args).await,
+        Command::DelPorts(args) => del_port::exec_all(ctx, args).await,
+        Command::SetVlan(args) => set_vlan::exec(ctx, args).await,
+        Command::List(args) => list::exec(ctx, args).await,
+        Command::Gc(args) => gc::exec(ctx, args).await,
+        Command::AddPort(_) | Command::Batch(_) | Command::Generate { .. } => {
+            unreachable!("add-port runs on its own; batch and generate are refused by parse()")
+        }
+    }
+}
+
+/// One wait for every change of the batch, then check each port added
+/// (and not removed again by a later line); undo the lines whose port
+/// ovs-vswitchd refused.
+async fn wait_and_check(ctx: &Ctx, added: &[Added]) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     ctx.step(format_args!("waiting for ovs-vswitchd to apply the batch"));
     ovs.commit(crate::ovsdb::Txn::new(), true).await.step(|| "wait for ovs-vswitchd to apply the batch".into())?;
-    let mut first = None;
-    for (number, port, bridge) in added {
-        if let Err(e) = add_port::check_interface(&ovs, port, bridge).await {
-            eprintln!("ovs-docker: batch: line {number}: add-port: {e}");
-            let host = Netlink::host().step(|| "open a netlink socket".into())?;
-            let found = ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", port.as_str())]).await;
-            for p in found.step(|| format!("look up port {port}"))? {
-                reclaim::remove_port(ctx, &mut ovs, &host, &p).await?;
+    let mut errors = Vec::new();
+    for line in added {
+        let still_there = ovs
+            .select(vec![Op::Select {
+                table: "Interface",
+                conds: vec![Cond::eq("name", line.port.as_str())],
+                columns: vec!["_uuid"],
+            }])
+            .await
+            .step(|| format!("look up port {}", line.port))?;
+        if data::rows(&still_there[0]).is_empty() {
+            continue;
+        }
+        if let Err(e) = add_port::check_interface(&ovs, &line.port, &line.bridge).await {
+            eprintln!("ovs-docker: batch: line {}: add-port: {e}", line.number);
+            errors.push(e);
+            if let Err(undo) = line.journal.undo(ctx).await {
+                errors.push(undo);
             }
-            first.get_or_insert(e);
         }
     }
-    first.map_or(Ok(()), Err)
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
 }
 
 fn read_input(file: &std::path::Path) -> Result<String> {

@@ -78,7 +78,7 @@ pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
 }
 
 fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
-    containers.iter().find(|c| reclaim::belongs_to(p, c))
+    reclaim::owner(p, containers)
 }
 
 /// Why the port is stale, or None if it is in use.

@@ -45,6 +45,8 @@ fn man_page(cmd: &clap::Command) -> Vec<u8> {
         text.push_str(&format!("{}\n", roff(&about)));
         for arg in sub.get_arguments().filter(|a| !a.is_hide_set() && a.get_id() != "help") {
             let name = match arg.get_long() {
+                // A flag takes no value: no `=VALUE` after it.
+                Some(l) if !arg.get_action().takes_values() => format!("--{l}"),
                 Some(l) => format!(
                     "--{l}={}",
                     arg.get_value_names().and_then(|v| v.first()).map(|v| v.to_string()).unwrap_or_default()

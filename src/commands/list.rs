@@ -72,10 +72,7 @@ pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
 }
 
 fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
-    match p.full_id() {
-        Some(id) => containers.iter().find(|c| c.id == id),
-        None => containers.iter().find(|c| c.is_named_by(p.container_ref())),
-    }
+    super::reclaim::owner(p, containers)
 }
 
 async fn row(
@@ -101,7 +98,7 @@ async fn row(
     };
     r.state = match c {
         None => "container gone".into(),
-        Some(c) if !c.running => "container stopped".into(),
+        Some(c) if !c.running && !c.paused => "container stopped".into(),
         Some(_) if !host_links.contains(&p.name) => "link missing".into(),
         Some(_) if p.error.is_some() => format!("error: {}", p.error.as_deref().unwrap_or_default()),
         // ovs-vswitchd has not (or could not) put it in the datapath.

@@ -142,7 +142,6 @@ mod tests {
             iface_uuid: "u".into(),
             name: "0123456789abc_l".into(),
             external_ids: ids.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
-            mac_in_use: None,
             ofport: None,
             error: None,
             port_uuid: None,

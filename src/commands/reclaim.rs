@@ -20,6 +20,18 @@ pub fn belongs_to(p: &AttachedPort, c: &Container) -> bool {
     }
 }
 
+/// The container a port row belongs to, among `containers`: by full ID for
+/// ours; for upstream's, an exact name or ID first, and only then an ID
+/// prefix (Docker resolves names before prefixes, and a short name may look
+/// like the start of another container's ID).
+pub fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
+    if let Some(id) = p.full_id() {
+        return containers.iter().find(|c| c.id == id);
+    }
+    let r = p.container_ref().strip_prefix('/').unwrap_or(p.container_ref());
+    containers.iter().find(|c| c.name == r || c.id == r).or_else(|| containers.iter().find(|c| c.is_named_by(r)))
+}
+
 /// A port is live while its host veth exists: a container that stops or
 /// restarts loses its namespace, and the veth pair with it.
 pub async fn is_live(p: &AttachedPort, host: &Netlink) -> Result<bool> {
@@ -64,7 +76,12 @@ pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &Attac
             }
             match deletion.await {
                 Ok(r) => r.step(|| format!("delete veth {}", p.name)).map(drop)?,
-                Err(_) => return Err(Error::refused(format!("delete veth {}: the deleting thread died", p.name))),
+                Err(_) => {
+                    return Err(Error::io(
+                        format!("delete veth {}", p.name),
+                        std::io::Error::other("the deleting thread died"),
+                    ))
+                }
             }
             crate::fault::point("veth-deleted").await;
         }
@@ -141,7 +158,11 @@ pub async fn remove_orphan_peer(ctx: &Ctx, host: &Netlink, inside: &Netlink, ifa
     let Some(host_end) = host.link_by_index(peer).await.step(|| format!("look up the peer of {iface}"))? else {
         return Ok(false);
     };
-    if !crate::config::is_host_port_name(&host_end.name) {
+    // Only the host end of *this* pair: a veth whose peer is our interface
+    // (an index alone could name an unrelated link if the pair's other end
+    // lives in a third namespace).
+    if !crate::config::is_host_port_name(&host_end.name) || !host_end.is_veth || host_end.peer_index != Some(link.index)
+    {
         return Ok(false);
     }
     let ovs = ctx.vswitch().await?;

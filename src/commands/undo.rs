@@ -9,6 +9,7 @@ use std::cell::RefCell;
 
 use super::Ctx;
 use crate::error::{Context, Error, Result};
+use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::ovsdb::vswitch;
 
@@ -24,16 +25,30 @@ pub enum Step {
 }
 
 #[derive(Debug, Default)]
-pub struct Journal(RefCell<Vec<Step>>);
+pub struct Journal {
+    steps: RefCell<Vec<Step>>,
+    /// The port's lock, held until the undo is over: while it is held,
+    /// nobody can see (and act on) what is being undone.
+    lock: RefCell<Option<PortLock>>,
+}
 
 impl Journal {
     pub fn record(&self, step: Step) {
-        self.0.borrow_mut().push(step);
+        self.steps.borrow_mut().push(step);
+    }
+
+    /// Keep `lock` until [`Journal::release`].
+    pub fn hold(&self, lock: PortLock) {
+        *self.lock.borrow_mut() = Some(lock);
+    }
+
+    pub fn release(&self) {
+        self.lock.borrow_mut().take();
     }
 
     /// Undo every recorded step, newest first, carrying on after failures.
     pub async fn undo(&self, ctx: &Ctx) -> Result<()> {
-        let steps: Vec<Step> = self.0.borrow_mut().drain(..).rev().collect();
+        let steps: Vec<Step> = self.steps.borrow_mut().drain(..).rev().collect();
         let mut errors = Vec::new();
         for step in steps {
             ctx.step(format_args!("undoing: {step:?}"));
@@ -129,22 +144,24 @@ impl Signals {
     }
 }
 
-/// Run `work` with `journal`; if it fails or a signal arrives, undo what
-/// the journal recorded and return the first error.
-pub async fn guarded<T, F>(ctx: &Ctx, journal: &Journal, work: F) -> Result<T>
+/// Run `work` with `journal`; if it fails or one of `signals` arrives, undo
+/// what the journal recorded (still holding the port's lock) and return the
+/// first error.
+pub async fn guarded<T, F>(ctx: &Ctx, journal: &Journal, signals: &mut Signals, work: F) -> Result<T>
 where
     F: std::future::Future<Output = Result<T>>,
 {
-    let mut signals = Signals::install();
     let result = tokio::select! {
         r = work => r,
         sig = signals.recv() => Err(Error::Interrupted(sig)),
     };
-    match result {
+    let result = match result {
         Ok(v) => Ok(v),
         Err(e) => match journal.undo(ctx).await {
             Ok(()) => Err(e),
             Err(undo) => Err(Error::Many(vec![e, undo])),
         },
-    }
+    };
+    journal.release();
+    result
 }

@@ -40,7 +40,6 @@ pub struct AttachedPort {
     /// The port (and interface) name, the host end of the veth.
     pub name: String,
     pub external_ids: BTreeMap<String, String>,
-    pub mac_in_use: Option<String>,
     pub ofport: Option<i64>,
     pub error: Option<String>,
     pub port_uuid: Option<String>,
@@ -99,23 +98,11 @@ impl Vswitch {
         Vswitch { client, cur_cfg: None }
     }
 
-    pub fn client(&self) -> &Client {
-        &self.client
-    }
-
     /// Run a read-only transaction of selects; one round trip.
     pub async fn select(&self, ops: Vec<Op>) -> Result<Vec<Value>, OvsdbError> {
         let txn = Txn { ops };
         let res = self.client.request("transact", txn.params(DB)).await?;
         txn.check(res)
-    }
-
-    /// The bridge's `_uuid`, if it exists.
-    pub async fn bridge_uuid(&self, bridge: &str) -> Result<Option<String>, OvsdbError> {
-        let res = self
-            .select(vec![Op::Select { table: "Bridge", conds: vec![Cond::eq("name", bridge)], columns: vec!["_uuid"] }])
-            .await?;
-        Ok(data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"])).map(str::to_string))
     }
 
     /// The datapath type of an existing bridge (`""` means the default).
@@ -141,7 +128,7 @@ impl Vswitch {
         let mut ops = vec![Op::Select {
             table: "Interface",
             conds,
-            columns: vec!["_uuid", "name", "external_ids", "mac_in_use", "ofport", "error"],
+            columns: vec!["_uuid", "name", "external_ids", "ofport", "error"],
         }];
         if everything {
             ops.push(Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "ports"] });
@@ -273,7 +260,6 @@ fn attached_port(r: &Value) -> Option<AttachedPort> {
         iface_uuid: data::as_uuid(&r["_uuid"])?.to_string(),
         name: r["name"].as_str()?.to_string(),
         external_ids,
-        mac_in_use: data::as_opt_str(&r["mac_in_use"]),
         ofport: data::as_opt_int(&r["ofport"]),
         error: data::as_opt_str(&r["error"]),
         port_uuid: None,
