@@ -191,13 +191,15 @@ pub fn try_run_env<S: AsRef<str>>(
         .chain(std::iter::once(program).chain(args.iter().map(AsRef::as_ref)).map(shell_quote))
         .collect::<Vec<_>>()
         .join(" ");
-    let child = Command::new(program)
-        .args(args.iter().map(AsRef::as_ref))
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
+    let mut cmd = Command::new(program);
+    cmd.args(args.iter().map(AsRef::as_ref)).envs(env.iter().copied());
+    spawn_and_wait(cmd, cmdline, deadline)
+}
+
+/// Run `cmd` with no stdin and captured output; kill it and panic if it
+/// overruns `deadline`.
+fn spawn_and_wait(mut cmd: Command, cmdline: String, deadline: Duration) -> std::io::Result<CmdOutput> {
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn()?;
     let pid = child.id();
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -927,32 +929,9 @@ pub fn try_run_os(
         .chain(args.iter().map(|a| shell_quote(&a.to_string_lossy())))
         .collect::<Vec<_>>()
         .join(" ");
-    let child = Command::new(program)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    let pid = child.id();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(deadline) {
-        Ok(Ok(out)) => Ok(CmdOutput {
-            cmdline,
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }),
-        Ok(Err(e)) => Err(e),
-        Err(_) => {
-            // SAFETY: our own child, not yet reaped.
-            unsafe { libc::kill(pid as libc::pid_t, libc::SIGKILL) };
-            panic!("`{cmdline}` did not finish within {deadline:?} (killed it)");
-        }
-    }
+    let mut cmd = Command::new(program);
+    cmd.args(args).envs(env.iter().copied());
+    spawn_and_wait(cmd, cmdline, deadline)
 }
 
 /// Run the binary under test with arguments that need not be UTF-8.
