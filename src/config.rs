@@ -119,8 +119,17 @@ impl fmt::Display for Mac {
 pub const MTU_MIN: u32 = 68;
 pub const MTU_MAX: u32 = 65535;
 
+/// Digits only: Rust's integer parsing would also take a leading `+`.
+fn digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
 pub fn parse_mtu(s: &str) -> Result<u32, String> {
-    let v: u32 = s.parse().map_err(|_| format!("invalid MTU \"{}\": not a number", s.escape_default()))?;
+    let v: u32 = s
+        .parse()
+        .ok()
+        .filter(|_| digits(s))
+        .ok_or_else(|| format!("invalid MTU \"{}\": not a number", s.escape_default()))?;
     if !(MTU_MIN..=MTU_MAX).contains(&v) {
         return Err(format!("invalid MTU {v}: must be {MTU_MIN} to {MTU_MAX}"));
     }
@@ -128,7 +137,11 @@ pub fn parse_mtu(s: &str) -> Result<u32, String> {
 }
 
 pub fn parse_vlan(s: &str) -> Result<u16, String> {
-    let v: u16 = s.parse().map_err(|_| format!("invalid VLAN \"{}\": not a number", s.escape_default()))?;
+    let v: u16 = s
+        .parse()
+        .ok()
+        .filter(|_| digits(s))
+        .ok_or_else(|| format!("invalid VLAN \"{}\": not a number", s.escape_default()))?;
     if v > 4095 {
         return Err(format!("invalid VLAN {v}: must be 0 to 4095"));
     }
@@ -255,12 +268,12 @@ mod tests {
     fn mtus_and_vlans() {
         assert_eq!(parse_mtu("68"), Ok(68));
         assert_eq!(parse_mtu("65535"), Ok(65535));
-        for bad in ["67", "65536", "-1", "", "1500x", "1e3"] {
+        for bad in ["67", "65536", "-1", "", "1500x", "1e3", "+1500", " 1500"] {
             assert!(parse_mtu(bad).is_err(), "{bad}");
         }
         assert_eq!(parse_vlan("0"), Ok(0));
         assert_eq!(parse_vlan("4095"), Ok(4095));
-        for bad in ["4096", "-1", "", "ten", "65536"] {
+        for bad in ["4096", "-1", "", "ten", "65536", "+5"] {
             assert!(parse_vlan(bad).is_err(), "{bad}");
         }
     }
