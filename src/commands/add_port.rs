@@ -47,6 +47,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
     // Docker and OVSDB are asked at the same time.
     let (container, ovs) = tokio::join!(docker.get(&a.container), ctx.vswitch());
     let (container, mut ovs) = (container?, ovs?);
+    ctx.step(format_args!("container \"{}\" is {} ({})", a.container, container.name, container.short_id()));
     if let Some(why) = container.refusal(&a.container) {
         return Err(Error::refused(why));
     }
@@ -72,6 +73,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
             ))
         })?;
     journal.hold(lock);
+    ctx.step(format_args!("locked {}/{iface}", container.name));
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let (rows, datapath) = tokio::join!(
@@ -80,6 +82,11 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
     );
     let rows = rows.step(|| "look up container ports in OVSDB".into())?;
     let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
+    ctx.step(format_args!(
+        "bridge {} is {}",
+        a.bridge,
+        datapath.as_deref().map_or("missing", |d| if d.is_empty() { "system" } else { d })
+    ));
     // Rows for this container and interface, and rows recorded under one of
     // its names for an older container of the same name (recreated with
     // `docker rm` and `docker run`): the commit's preconditions refuse both,
