@@ -202,6 +202,16 @@ pub struct BatchArgs {
     pub file: std::path::PathBuf,
 }
 
+/// A clap error as one line: its first paragraph (clap lists missing
+/// arguments on the lines below the first; usage and tips follow a blank
+/// line), without the `error: ` prefix.
+pub fn usage_message(e: &clap::Error) -> String {
+    let rendered = e.render().to_string();
+    let paragraph: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+    let joined = paragraph.join(" ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_string()
+}
+
 fn parse_timeout(s: &str) -> Result<u64, String> {
     match s.parse::<u64>() {
         Ok(v) if (1..=3600).contains(&v) => Ok(v),

@@ -72,6 +72,16 @@ impl Error {
         Error::Refused(msg.into())
     }
 
+    /// Ok if `errors` is empty, the error itself if there is one, else all
+    /// of them (for work that carries on after a failure).
+    pub fn all(mut errors: Vec<Error>) -> Result<()> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+
     pub fn io(step: impl Into<String>, source: io::Error) -> Self {
         Error::Io { step: step.into(), source }
     }

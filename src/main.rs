@@ -53,12 +53,7 @@ fn usage_error(e: clap::Error) -> ExitCode {
         let _ = e.print();
         return ExitCode::SUCCESS;
     }
-    let rendered = e.render().to_string();
-    // The message is the first paragraph (clap lists missing arguments on
-    // the lines below the first); usage and tips follow a blank line.
-    let paragraph: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-    let joined = paragraph.join(" ");
-    let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+    let message = ovs_docker::cli::usage_message(&e);
     let known = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect::<Vec<_>>();
     // args_os: the first argument may not be UTF-8 at all.
     let first = std::env::args_os().nth(1).map(|a| a.to_string_lossy().into_owned());

@@ -19,7 +19,6 @@ use super::{add_port, del_port, gc, list, set_vlan, Ctx};
 use crate::cli::{BatchArgs, Command};
 use crate::error::{Context, Error, Result};
 use crate::netlink::Netlink;
-use crate::ovsdb::{data, Cond, Op};
 
 /// One line of a batch: a command without global options.
 #[derive(Debug, Parser)]
@@ -119,15 +118,8 @@ async fn wait_and_check(ctx: &Ctx, added: &[Added]) -> Result<()> {
     ovs.commit(crate::ovsdb::Txn::new(), true).await.step(|| "wait for ovs-vswitchd to apply the batch".into())?;
     let mut errors = Vec::new();
     for line in added {
-        let still_there = ovs
-            .select(vec![Op::Select {
-                table: "Interface",
-                conds: vec![Cond::eq("name", line.port.as_str())],
-                columns: vec!["_uuid"],
-            }])
-            .await
-            .step(|| format!("look up port {}", line.port))?;
-        if data::rows(&still_there[0]).is_empty() {
+        // A later line of the batch may have removed it again.
+        if !ovs.has_interface(&line.port).await.step(|| format!("look up port {}", line.port))? {
             continue;
         }
         if let Err(e) = add_port::check_interface(&ovs, &line.port, &line.bridge).await {
@@ -138,11 +130,7 @@ async fn wait_and_check(ctx: &Ctx, added: &[Added]) -> Result<()> {
             }
         }
     }
-    match errors.len() {
-        0 => Ok(()),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::Many(errors)),
-    }
+    Error::all(errors)
 }
 
 fn read_input(file: &std::path::Path) -> Result<String> {
@@ -178,10 +166,7 @@ fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
             }
             Ok(line) => out.push((number, line.command)),
             Err(e) => {
-                let rendered = e.render().to_string();
-                let first: Vec<&str> = rendered.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
-                let joined = first.join(" ");
-                errors.push(format!("line {number}: {}", joined.strip_prefix("error: ").unwrap_or(&joined)));
+                errors.push(format!("line {number}: {}", crate::cli::usage_message(&e)));
             }
         }
     }

@@ -108,9 +108,5 @@ async fn remove(
             errors.push(e);
         }
     }
-    match errors.len() {
-        0 => Ok(()),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::Many(errors)),
-    }
+    Error::all(errors)
 }

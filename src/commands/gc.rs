@@ -70,11 +70,7 @@ pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
             println!("{verb} orphan veth {} (container {id}, interface {iface}): no OVSDB row", l.name);
         }
     }
-    match errors.len() {
-        0 => Ok(()),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::Many(errors)),
-    }
+    Error::all(errors)
 }
 
 fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {

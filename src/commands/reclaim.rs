@@ -165,35 +165,15 @@ pub async fn remove_orphan_peer(ctx: &Ctx, host: &Netlink, inside: &Netlink, ifa
     {
         return Ok(false);
     }
-    let ovs = ctx.vswitch().await?;
-    let rows = ovs
-        .select(vec![crate::ovsdb::Op::Select {
-            table: "Interface",
-            conds: vec![crate::ovsdb::Cond::eq("name", host_end.name.as_str())],
-            columns: vec!["_uuid"],
-        }])
-        .await
-        .step(|| format!("look up interface {}", host_end.name))?;
-    if !crate::ovsdb::data::rows(&rows[0]).is_empty() {
-        return Ok(false);
-    }
-    ctx.step(format_args!("deleting orphan veth {} (peer of {iface}) left by an interrupted run", host_end.name));
-    host.delete(&host_end.name).await.step(|| format!("delete orphan veth {}", host_end.name))
+    ctx.step(format_args!("found orphan veth {} (peer of {iface}) left by an interrupted run", host_end.name));
+    remove_orphan_veths_checked(ctx, host, &host_end.name, false).await
 }
 
 /// Delete the host veth `name` if it still has no OVSDB row (or, with
 /// `dry_run`, only say whether it would be). Call it holding the lock.
 pub async fn remove_orphan_veths_checked(ctx: &Ctx, host: &Netlink, name: &str, dry_run: bool) -> Result<bool> {
     let ovs = ctx.vswitch().await?;
-    let rows = ovs
-        .select(vec![crate::ovsdb::Op::Select {
-            table: "Interface",
-            conds: vec![crate::ovsdb::Cond::eq("name", name)],
-            columns: vec!["_uuid"],
-        }])
-        .await
-        .step(|| format!("look up interface {name}"))?;
-    if !crate::ovsdb::data::rows(&rows[0]).is_empty() {
+    if ovs.has_interface(name).await.step(|| format!("look up interface {name}"))? {
         return Ok(false);
     }
     if dry_run {

@@ -61,11 +61,7 @@ impl Journal {
                 errors.push(e);
             }
         }
-        match errors.len() {
-            0 => Ok(()),
-            1 => Err(errors.remove(0)),
-            _ => Err(Error::Many(errors)),
-        }
+        Error::all(errors)
     }
 }
 

@@ -105,6 +105,18 @@ impl Vswitch {
         txn.check(res)
     }
 
+    /// Whether an Interface row named `name` exists.
+    pub async fn has_interface(&self, name: &str) -> Result<bool, OvsdbError> {
+        let res = self
+            .select(vec![Op::Select {
+                table: "Interface",
+                conds: vec![Cond::eq("name", name)],
+                columns: vec!["_uuid"],
+            }])
+            .await?;
+        Ok(!data::rows(&res[0]).is_empty())
+    }
+
     /// The datapath type of an existing bridge (`""` means the default).
     pub async fn bridge_datapath_type(&self, bridge: &str) -> Result<Option<String>, OvsdbError> {
         let res = self
