@@ -40,8 +40,14 @@ _ovs__docker() {
             ovs__docker,list)
                 cmd="ovs__docker__subcmd__list"
                 ;;
+            ovs__docker,set-qos)
+                cmd="ovs__docker__subcmd__set__subcmd__qos"
+                ;;
             ovs__docker,set-vlan)
                 cmd="ovs__docker__subcmd__set__subcmd__vlan"
+                ;;
+            ovs__docker,watch)
+                cmd="ovs__docker__subcmd__watch"
                 ;;
             ovs__docker__subcmd__help,add-port)
                 cmd="ovs__docker__subcmd__help__subcmd__add__subcmd__port"
@@ -67,8 +73,14 @@ _ovs__docker() {
             ovs__docker__subcmd__help,list)
                 cmd="ovs__docker__subcmd__help__subcmd__list"
                 ;;
+            ovs__docker__subcmd__help,set-qos)
+                cmd="ovs__docker__subcmd__help__subcmd__set__subcmd__qos"
+                ;;
             ovs__docker__subcmd__help,set-vlan)
                 cmd="ovs__docker__subcmd__help__subcmd__set__subcmd__vlan"
+                ;;
+            ovs__docker__subcmd__help,watch)
+                cmd="ovs__docker__subcmd__help__subcmd__watch"
                 ;;
             *)
                 ;;
@@ -77,7 +89,7 @@ _ovs__docker() {
 
     case "${cmd}" in
         ovs__docker)
-            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan list gc batch generate help"
+            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -99,17 +111,29 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__add__subcmd__port)
-            opts="-v -h --ipaddress --gateway --macaddress --mtu --datapath-type --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --ipaddress --gateway --route --macaddress --mtu --datapath-type --vlan --ingress-rate --ingress-burst --no-persist --force --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --ipaddress)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --gateway)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --route)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -122,6 +146,18 @@ _ovs__docker() {
                     return 0
                     ;;
                 --datapath-type)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --vlan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ingress-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ingress-burst)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -163,12 +199,20 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__del__subcmd__port)
-            opts="-v -h --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -185,12 +229,20 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__del__subcmd__ports)
-            opts="-v -h --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --db)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -251,7 +303,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help)
-            opts="add-port del-port del-ports set-vlan list gc batch generate help"
+            opts="add-port del-port del-ports set-vlan set-qos list gc watch batch generate help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,7 +428,35 @@ _ovs__docker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__set__subcmd__qos)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__docker__subcmd__help__subcmd__set__subcmd__vlan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -420,8 +500,80 @@ _ovs__docker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__docker__subcmd__set__subcmd__qos)
+            opts="-v -h --netns --pid --ingress-rate --ingress-burst --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ingress-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ingress-burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__docker__subcmd__set__subcmd__vlan)
-            opts="-v -h --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --trunk --clear --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --trunk)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__watch)
+            opts="-v -h --once --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

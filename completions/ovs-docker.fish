@@ -33,37 +33,64 @@ complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s V -l version -d '
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "generate" -d 'Write the man page and shell completions into a directory'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ipaddress -d 'Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l gateway -d 'Default gateway inside the container (same family as --ipaddress)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ipaddress -d 'Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6); may be repeated' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l gateway -d 'Default gateway inside the container; may be given once per family (IPv4, IPv6)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l route -d 'A further route inside the container, DEST/PLEN or default, on-link or via GW; may be repeated' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l macaddress -d 'MAC address of INTERFACE (unicast)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l mtu -d 'MTU of INTERFACE (68 to 65535)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l datapath-type -d 'Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l vlan -d 'Make the port an access port of VLAN (in the same transaction that adds it)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-burst -d 'Burst allowed above --ingress-rate, in kbit [default: OVS\'s, 80% of the rate]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l no-persist -d 'Do not re-create this port when the container restarts (see `watch`)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l force -d 'Add the port even if another port on BRIDGE already uses one of its addresses'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l trunk -d 'Make the port a trunk of these VLANs, e.g. 10,20-30 (VLAN then is the native, untagged VLAN)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l clear -d 'Remove all VLAN settings (tag, trunks, mode) from the port'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s; 0 removes the limit' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-burst -d 'Burst allowed above the rate, in kbit [default: OVS\'s, 80% of the rate]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s h -l help -d 'Print help'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
@@ -78,6 +105,12 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l dry-run -d 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l once -d 'Reconcile once (re-create the ports of running containers, remove those of removed ones) and exit'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
@@ -88,12 +121,14 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l timeo
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s h -l help -d 'Print help'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "set-vlan" -d 'Make the port of INTERFACE in CONTAINER an access port of VLAN'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan list gc batch generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, IfAddr, IfName, Mac};
+use crate::config::{self, IfAddr, IfName, Mac, Route, Trunks};
 
 pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 
@@ -74,8 +74,17 @@ pub enum Command {
     /// Delete every port of CONTAINER on BRIDGE
     DelPorts(DelPortsArgs),
 
-    /// Make the port of INTERFACE in CONTAINER an access port of VLAN
+    /// Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none
+    #[command(
+        after_help = "Examples:\n  ovs-docker set-vlan br0 eth1 web 10                 access port of VLAN 10 (as upstream)\n  \
+        ovs-docker set-vlan br0 eth1 web --trunk=10,20-30    trunk of VLANs 10 and 20 to 30\n  \
+        ovs-docker set-vlan br0 eth1 web 5 --trunk=10,20     trunk with native (untagged) VLAN 5\n  \
+        ovs-docker set-vlan br0 eth1 web --clear             no VLAN settings"
+    )]
     SetVlan(SetVlanArgs),
+
+    /// Change the rate limit of the port of INTERFACE in CONTAINER
+    SetQos(SetQosArgs),
 
     /// List the container ports attached to Open vSwitch bridges
     List(ListArgs),
@@ -86,6 +95,16 @@ pub enum Command {
         ovs-docker or the upstream script) are considered: tunnels, physical, internal and other tools' ports \
         are never touched. Prints one line per object removed.")]
     Gc(GcArgs),
+
+    /// Follow Docker's events and re-create the ports of restarted containers
+    #[command(long_about = "Follow Docker's events: when a container whose ports are recorded in OVSDB starts \
+        again (docker restart, docker start, a host reboot), re-create each of its ports with the same bridge, \
+        interface name, addresses, MAC, MTU, gateways, routes, VLAN settings and rate limit; when a container is \
+        removed, remove its ports. Everything needed is stored with each port at add time, so on start it first \
+        reconciles every recorded port with what is running, then follows the events. Ports added with \
+        --no-persist, by the upstream script, or for --netns/--pid targets are left alone. Runs until \
+        SIGINT or SIGTERM.")]
+    Watch(WatchArgs),
 
     /// Run the commands in FILE (- for standard input), one per line
     #[command(
@@ -115,16 +134,18 @@ pub struct AddPortArgs {
     pub bridge: String,
     /// Interface name inside the container (1 to 15 bytes)
     pub interface: IfName,
-    /// Container name, ID or unique ID prefix
-    #[arg(value_parser = config::parse_container)]
-    pub container: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
 
-    /// Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6)
+    /// Address for INTERFACE, with an optional /PLEN (IPv4 or IPv6); may be repeated
     #[arg(long, value_name = "ADDRESS")]
-    pub ipaddress: Option<IfAddr>,
-    /// Default gateway inside the container (same family as --ipaddress)
+    pub ipaddress: Vec<IfAddr>,
+    /// Default gateway inside the container; may be given once per family (IPv4, IPv6)
     #[arg(long, value_name = "GATEWAY", value_parser = config::parse_gateway)]
-    pub gateway: Option<IpAddr>,
+    pub gateway: Vec<IpAddr>,
+    /// A further route inside the container, DEST/PLEN or default, on-link or via GW; may be repeated
+    #[arg(long, value_name = "DEST[,via=GW]")]
+    pub route: Vec<Route>,
     /// MAC address of INTERFACE (unicast)
     #[arg(long, value_name = "MACADDRESS")]
     pub macaddress: Option<Mac>,
@@ -134,6 +155,48 @@ pub struct AddPortArgs {
     /// Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)
     #[arg(long, value_name = "TYPE", value_parser = config::parse_datapath_type)]
     pub datapath_type: Option<String>,
+    /// Make the port an access port of VLAN (in the same transaction that adds it)
+    #[arg(long, value_name = "VLAN", value_parser = config::parse_vlan)]
+    pub vlan: Option<u16>,
+    /// Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)
+    #[arg(long, value_name = "KBPS", value_parser = config::parse_kbits)]
+    pub ingress_rate: Option<u32>,
+    /// Burst allowed above --ingress-rate, in kbit [default: OVS's, 80% of the rate]
+    #[arg(long, value_name = "KB", value_parser = config::parse_kbits, requires = "ingress_rate")]
+    pub ingress_burst: Option<u32>,
+    /// Do not re-create this port when the container restarts (see `watch`)
+    #[arg(long)]
+    pub no_persist: bool,
+    /// Add the port even if another port on BRIDGE already uses one of its addresses
+    #[arg(long)]
+    pub force: bool,
+}
+
+impl AddPortArgs {
+    /// The container (or namespace) reference recorded in `container_id`.
+    pub fn reference(&self) -> String {
+        self.target.reference()
+    }
+}
+
+/// CONTAINER, or the namespace that stands in for one.
+#[derive(Debug, Clone, Args)]
+pub struct TargetArgs {
+    /// Container name, ID or unique ID prefix
+    #[arg(value_parser = config::parse_container, required_unless_present_any = ["netns", "pid"])]
+    pub container: Option<String>,
+    /// Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)
+    #[arg(long, value_name = "PATH", value_parser = config::parse_netns_path, conflicts_with_all = ["container", "pid"])]
+    pub netns: Option<String>,
+    /// Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)
+    #[arg(long, value_name = "PID", value_parser = config::parse_pid, conflicts_with = "container")]
+    pub pid: Option<u32>,
+}
+
+impl TargetArgs {
+    pub fn reference(&self) -> String {
+        crate::target::reference(self.container.as_deref(), self.netns.as_deref(), self.pid)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -143,9 +206,8 @@ pub struct PortRef {
     pub bridge: String,
     /// Interface name inside the container
     pub interface: IfName,
-    /// Container name, ID or unique ID prefix
-    #[arg(value_parser = config::parse_container)]
-    pub container: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Debug, Args)]
@@ -153,18 +215,42 @@ pub struct DelPortsArgs {
     /// Open vSwitch bridge
     #[arg(value_parser = config::parse_bridge)]
     pub bridge: String,
-    /// Container name, ID or unique ID prefix
-    #[arg(value_parser = config::parse_container)]
-    pub container: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct SetVlanArgs {
     #[command(flatten)]
     pub port: PortRef,
-    /// VLAN ID, 0 to 4095
-    #[arg(value_parser = config::parse_vlan)]
-    pub vlan: u16,
+    /// VLAN ID, 0 to 4095: the access VLAN, or with --trunk the native VLAN
+    #[arg(value_parser = config::parse_vlan, required_unless_present_any = ["trunk", "clear"])]
+    pub vlan: Option<u16>,
+    /// Make the port a trunk of these VLANs, e.g. 10,20-30 (VLAN then is the native, untagged VLAN)
+    #[arg(long, value_name = "VLANS", conflicts_with = "clear")]
+    pub trunk: Option<Trunks>,
+    /// Remove all VLAN settings (tag, trunks, mode) from the port
+    #[arg(long, conflicts_with = "vlan")]
+    pub clear: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetQosArgs {
+    #[command(flatten)]
+    pub port: PortRef,
+    /// Limit what the container sends into the bridge to KBPS kbit/s; 0 removes the limit
+    #[arg(long, value_name = "KBPS", value_parser = config::parse_kbits)]
+    pub ingress_rate: u32,
+    /// Burst allowed above the rate, in kbit [default: OVS's, 80% of the rate]
+    #[arg(long, value_name = "KB", value_parser = config::parse_kbits)]
+    pub ingress_burst: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Reconcile once (re-create the ports of running containers, remove those of removed ones) and exit
+    #[arg(long)]
+    pub once: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -243,9 +329,9 @@ mod tests {
         let Command::AddPort(a) = cli.command else { panic!() };
         assert_eq!(a.bridge, "br-int");
         assert_eq!(a.interface.as_str(), "eth1");
-        assert_eq!(a.container, "c474a0e2830e");
-        assert_eq!(a.ipaddress.unwrap().to_string(), "192.168.1.2/24");
-        assert_eq!(a.gateway.unwrap().to_string(), "192.168.1.1");
+        assert_eq!(a.reference(), "c474a0e2830e");
+        assert_eq!(a.ipaddress[0].to_string(), "192.168.1.2/24");
+        assert_eq!(a.gateway[0].to_string(), "192.168.1.1");
         assert_eq!(a.macaddress.unwrap().to_string(), "a2:c3:0d:49:7f:f8");
         assert_eq!(a.mtu, Some(1450));
     }
@@ -277,6 +363,16 @@ mod tests {
             &["del-port", "br0", "eth1"],
             &["del-ports", "br0"],
             &["list", "--format=xml"],
+            &["add-port", "br0", "eth1", "web", "--netns=/var/run/netns/x"],
+            &["add-port", "br0", "eth1", "--netns=/x", "--pid=3"],
+            &["add-port", "br0", "eth1", "--netns=relative"],
+            &["add-port", "br0", "eth1", "web", "--route=10.0.0.0"],
+            &["add-port", "br0", "eth1", "web", "--ingress-burst=10"],
+            &["add-port", "br0", "eth1", "web", "--vlan=5000"],
+            &["set-vlan", "br0", "eth1", "web", "--trunk=10", "--clear"],
+            &["set-vlan", "br0", "eth1", "web", "3", "--clear"],
+            &["set-vlan", "br0", "eth1", "web", "--trunk=1-99999"],
+            &["set-qos", "br0", "eth1", "web"],
             &["--timeout=0", "list"],
             &["frobnicate"],
         ] {
@@ -290,13 +386,48 @@ mod tests {
         assert!(matches!(parse(&["del-port", "br0", "eth1", "web"]).unwrap().command, Command::DelPort(_)));
         assert!(matches!(parse(&["del-ports", "br0", "web"]).unwrap().command, Command::DelPorts(_)));
         let Command::SetVlan(s) = parse(&["set-vlan", "br0", "eth1", "web", "5"]).unwrap().command else { panic!() };
-        assert_eq!(s.vlan, 5);
+        assert_eq!(s.vlan, Some(5));
         let Command::List(l) = parse(&["list", "br0", "--container", "web", "--format", "json"]).unwrap().command
         else {
             panic!()
         };
         assert_eq!((l.bridge.as_deref(), l.container.as_deref(), l.format), (Some("br0"), Some("web"), Format::Json));
         assert!(parse(&["list"]).is_ok());
+    }
+
+    #[test]
+    fn beyond_upstream_options_parse() {
+        let cli = parse(&[
+            "add-port",
+            "br0",
+            "eth1",
+            "--netns=/var/run/netns/blue",
+            "--ipaddress=10.0.0.2/24",
+            "--ipaddress",
+            "fd00::2/64",
+            "--gateway=10.0.0.1",
+            "--gateway=fd00::1",
+            "--route=10.9.0.0/16,via=10.0.0.254",
+            "--vlan=7",
+            "--ingress-rate=1000",
+            "--no-persist",
+            "--force",
+        ])
+        .unwrap();
+        let Command::AddPort(a) = cli.command else { panic!() };
+        assert_eq!(a.reference(), "netns:/var/run/netns/blue");
+        assert_eq!((a.ipaddress.len(), a.gateway.len(), a.route.len()), (2, 2, 1));
+        assert_eq!((a.vlan, a.ingress_rate, a.no_persist, a.force), (Some(7), Some(1000), true, true));
+        let Command::DelPort(d) = parse(&["del-port", "br0", "eth1", "--pid=42"]).unwrap().command else { panic!() };
+        assert_eq!(d.target.reference(), "pid:42");
+        let Command::SetVlan(v) = parse(&["set-vlan", "br0", "eth1", "web", "--trunk=10,20-22"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((v.vlan, v.trunk.unwrap().0), (None, vec![10, 20, 21, 22]));
+        assert!(parse(&["set-vlan", "br0", "eth1", "web", "--clear"]).is_ok());
+        assert!(parse(&["set-qos", "br0", "eth1", "web", "--ingress-rate=0"]).is_ok());
+        assert!(parse(&["watch", "--once"]).is_ok());
     }
 
     #[test]

@@ -187,6 +187,143 @@ pub fn parse_gateway(s: &str) -> Result<IpAddr, String> {
     Ok(ip)
 }
 
+/// A route inside the container: `DEST[,via=GW]`, DEST a network with its
+/// prefix length (or `default`); without `via` the route is on-link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    pub dest: IpNetwork,
+    pub via: Option<IpAddr>,
+}
+
+impl FromStr for Route {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("invalid route \"{}\": {why}", s.escape_default());
+        let (dest, rest) = match s.split_once(',') {
+            Some((d, r)) => (d, Some(r)),
+            None => (s, None),
+        };
+        let via = match rest {
+            None => None,
+            Some(r) => {
+                let gw = r.strip_prefix("via=").ok_or_else(|| bad("expected DEST[,via=GW]"))?;
+                Some(parse_gateway(gw).map_err(|e| bad(&e))?)
+            }
+        };
+        let dest: IpNetwork = match dest {
+            "default" => match via {
+                Some(IpAddr::V6(_)) => "::/0".parse(),
+                _ => "0.0.0.0/0".parse(),
+            }
+            .map_err(|e| bad(&format!("{e}")))?,
+            d if d.contains('/') => d.parse().map_err(|_| bad("DEST is not a network such as 10.1.0.0/16"))?,
+            _ => return Err(bad("DEST needs a /PLEN (or is `default`)")),
+        };
+        // The kernel refuses host bits in a route's destination.
+        if IpNetwork::new(dest.network(), dest.prefix()).ok() != Some(dest) {
+            return Err(bad(&format!("DEST has host bits set (did you mean {}/{}?)", dest.network(), dest.prefix())));
+        }
+        if let Some(gw) = via {
+            if gw.is_ipv4() != dest.is_ipv4() {
+                return Err(bad("DEST and via= are of different families"));
+            }
+        }
+        Ok(Route { dest, via })
+    }
+}
+
+impl fmt::Display for Route {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.dest.network(), self.dest.prefix())?;
+        match self.via {
+            Some(gw) => write!(f, ",via={gw}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// VLAN trunks as `ovs-vsctl` shows them: `10,20-30` (each 0 to 4095).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trunks(pub Vec<u16>);
+
+impl FromStr for Trunks {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let mut v = Vec::new();
+        for part in s.split(',') {
+            let (lo, hi) = match part.split_once('-') {
+                Some((lo, hi)) => (parse_vlan(lo)?, parse_vlan(hi)?),
+                None => {
+                    let one = parse_vlan(part)?;
+                    (one, one)
+                }
+            };
+            if lo > hi {
+                return Err(format!("invalid VLAN range \"{part}\": {lo} > {hi}"));
+            }
+            v.extend(lo..=hi);
+        }
+        v.sort_unstable();
+        v.dedup();
+        Ok(Trunks(v))
+    }
+}
+
+impl fmt::Display for Trunks {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        let mut i = 0;
+        while i < self.0.len() {
+            let start = self.0[i];
+            while i + 1 < self.0.len() && self.0[i + 1] == self.0[i] + 1 {
+                i += 1;
+            }
+            let sep = if first { "" } else { "," };
+            first = false;
+            if self.0[i] == start {
+                write!(f, "{sep}{start}")?;
+            } else {
+                write!(f, "{sep}{start}-{}", self.0[i])?;
+            }
+            i += 1;
+        }
+        Ok(())
+    }
+}
+
+/// A rate in kbit/s or a burst in kbit, as OVS takes them (0 turns it off).
+pub fn parse_kbits(s: &str) -> Result<u32, String> {
+    s.parse()
+        .ok()
+        .filter(|_| digits(s) && s.len() <= 10)
+        .ok_or_else(|| format!("invalid rate \"{}\": expected a whole number of kbit(/s)", s.escape_default()))
+}
+
+/// A network namespace file given with --netns: an absolute path of plain
+/// characters (it is recorded in OVSDB and in the veth's alias, whose words
+/// are separated by spaces).
+pub fn parse_netns_path(s: &str) -> Result<String, String> {
+    let ok = s.starts_with('/')
+        && s.len() <= 200
+        && !s.split('/').any(|c| c == "..")
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'_' | b'.' | b'-' | b'@' | b'+'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "invalid namespace path \"{}\": expected an absolute path such as /var/run/netns/NAME",
+            s.escape_default()
+        ))
+    }
+}
+
+pub fn parse_pid(s: &str) -> Result<u32, String> {
+    s.parse()
+        .ok()
+        .filter(|p| digits(s) && *p > 0)
+        .ok_or_else(|| format!("invalid PID \"{}\": expected a process ID", s.escape_default()))
+}
+
 /// The host end of the veth, named as upstream does: the first 13 hex
 /// digits of a random UUID and `_l` (15 bytes, the kernel's limit).
 pub fn host_port_name(id: &uuid::Uuid) -> String {
@@ -320,5 +457,41 @@ mod tests {
             assert_eq!(parse_host_port_alias(bad), None, "{bad}");
         }
         assert!(!is_host_port_name("c474a0e2830e4_c"));
+    }
+    #[test]
+    fn routes_parse_and_print_back() {
+        for (input, shown) in [
+            ("10.1.0.0/16", "10.1.0.0/16"),
+            ("10.1.0.0/16,via=10.0.0.254", "10.1.0.0/16,via=10.0.0.254"),
+            ("default,via=10.0.0.1", "0.0.0.0/0,via=10.0.0.1"),
+            ("default,via=fd00::1", "::/0,via=fd00::1"),
+            ("fd01::/64,via=fe80::1", "fd01::/64,via=fe80::1"),
+        ] {
+            assert_eq!(input.parse::<Route>().unwrap().to_string(), shown);
+        }
+        for bad in ["10.1.0.0", "10.1.0.1/16", "10.1.0.0/16,gw=1.2.3.4", "10.1.0.0/16,via=fd00::1", "x/8", ""] {
+            assert!(bad.parse::<Route>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn trunks_parse_ranges_and_print_them_compressed() {
+        assert_eq!("10,20-23,5,21".parse::<Trunks>().unwrap().0, vec![5, 10, 20, 21, 22, 23]);
+        assert_eq!("10,20-23,5,21".parse::<Trunks>().unwrap().to_string(), "5,10,20-23");
+        for bad in ["", "10,", "4096", "30-20", "a", "+5", "1-2-3"] {
+            assert!(bad.parse::<Trunks>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn namespace_paths_and_pids() {
+        assert!(parse_netns_path("/var/run/netns/blue").is_ok());
+        for bad in ["blue", "/var/run/netns/a b", "/var/run/../x", "/x\n", "/a:b"] {
+            assert!(parse_netns_path(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_pid("42"), Ok(42));
+        for bad in ["0", "-1", "+3", "x", ""] {
+            assert!(parse_pid(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -30,6 +30,10 @@ pub struct Container {
 impl Container {
     /// The 12-digit short ID Docker prints.
     pub fn short_id(&self) -> &str {
+        // A namespace target's "ID" is its reference (see crate::target).
+        if self.id.contains(':') {
+            return &self.id;
+        }
         &self.id[..self.id.len().min(12)]
     }
 
@@ -153,6 +157,27 @@ impl DockerClient {
                 })
             })
             .collect())
+    }
+
+    /// Container events (action, full ID) from `since` (Unix seconds) on:
+    /// Docker first replays what happened since then, so subscribing with
+    /// a time taken before a full scan misses nothing in between.
+    pub fn container_events(
+        &self,
+        since: u64,
+    ) -> impl futures::Stream<Item = Result<(String, String)>> + Unpin + use<'_> {
+        use futures::StreamExt;
+        let filters =
+            std::collections::HashMap::from([("type", vec!["container"]), ("event", vec!["start", "destroy"])]);
+        let opts = bollard::query_parameters::EventsOptionsBuilder::default()
+            .since(&since.to_string())
+            .filters(&filters)
+            .build();
+        self.docker.events(Some(opts)).map(move |ev| {
+            let ev = ev.map_err(|e| self.failed("follow Docker events", e))?;
+            let id = ev.actor.and_then(|a| a.id).unwrap_or_default();
+            Ok((ev.action.unwrap_or_default(), id))
+        })
     }
 
     fn timed_out(&self, what: &str) -> Error {

@@ -15,3 +15,5 @@ pub mod lock;
 pub mod netlink;
 pub mod netns;
 pub mod ovsdb;
+pub mod record;
+pub mod target;

@@ -19,8 +19,14 @@ pub struct PortLock {
 }
 
 fn lock_name(container_id: &str, iface: &str) -> String {
-    // 108 bytes at most: "ovs-docker/" (11) + 64 + "/" + 15 fits.
-    format!("ovs-docker/{container_id}/{iface}")
+    // 108 bytes at most: "ovs-docker/" (11) + 64 + "/" + 15 fits. A longer
+    // ID (a --netns path) is replaced by a digest of it.
+    if container_id.len() <= 64 {
+        return format!("ovs-docker/{container_id}/{iface}");
+    }
+    // FNV-1a, 128 bits from two lanes: stable across processes and builds.
+    let lane = |seed: u64| container_id.bytes().fold(seed, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    format!("ovs-docker/{:016x}{:016x}/{iface}", lane(0xcbf2_9ce4_8422_2325), lane(0x84222325cbf29ce4))
 }
 
 impl PortLock {

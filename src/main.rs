@@ -39,6 +39,8 @@ fn command_name(cli: &Cli) -> &'static str {
         DelPort(_) => "del-port",
         DelPorts(_) => "del-ports",
         SetVlan(_) => "set-vlan",
+        SetQos(_) => "set-qos",
+        Watch(_) => "watch",
         List(_) => "list",
         Gc(_) => "gc",
         Batch(_) => "batch",

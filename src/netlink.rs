@@ -7,6 +7,7 @@ use std::net::IpAddr;
 use futures::TryStreamExt;
 use rtnetlink::packet_route::address::{AddressAttribute, AddressFlags};
 use rtnetlink::packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkFlags, LinkMessage};
+use rtnetlink::packet_route::route::RouteScope;
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
 use crate::netns::Netns;
@@ -269,15 +270,103 @@ impl Netlink {
 
     /// Add the default route via `gateway` on link `index`.
     pub async fn add_default_route(&self, index: u32, gateway: IpAddr) -> Result<()> {
-        let msg = match gateway {
-            IpAddr::V4(gw) => {
-                RouteMessageBuilder::<std::net::Ipv4Addr>::new().output_interface(index).gateway(gw).build()
+        let any = if gateway.is_ipv4() { "0.0.0.0/0" } else { "::/0" };
+        let dest = any.parse().map_err(|e| NetlinkError::Other(format!("{e}")))?;
+        self.add_route(index, dest, Some(gateway)).await
+    }
+
+    /// Add a route to `dest` on link `index`, via `gateway` or on-link.
+    pub async fn add_route(&self, index: u32, dest: ipnetwork::IpNetwork, gateway: Option<IpAddr>) -> Result<()> {
+        let msg = match (dest.network(), gateway) {
+            (IpAddr::V4(d), gw) => {
+                let mut b = RouteMessageBuilder::<std::net::Ipv4Addr>::new()
+                    .output_interface(index)
+                    .destination_prefix(d, dest.prefix());
+                match gw {
+                    Some(IpAddr::V4(gw)) => b = b.gateway(gw),
+                    Some(IpAddr::V6(_)) => return Err(NetlinkError::Other("IPv6 gateway for an IPv4 route".into())),
+                    None => b = b.scope(RouteScope::Link),
+                }
+                b.build()
             }
-            IpAddr::V6(gw) => {
-                RouteMessageBuilder::<std::net::Ipv6Addr>::new().output_interface(index).gateway(gw).build()
+            (IpAddr::V6(d), gw) => {
+                let mut b = RouteMessageBuilder::<std::net::Ipv6Addr>::new()
+                    .output_interface(index)
+                    .destination_prefix(d, dest.prefix());
+                match gw {
+                    Some(IpAddr::V6(gw)) => b = b.gateway(gw),
+                    Some(IpAddr::V4(_)) => return Err(NetlinkError::Other("IPv4 gateway for an IPv6 route".into())),
+                    None => {}
+                }
+                b.build()
             }
         };
         self.handle.route().add(msg).execute().await?;
+        Ok(())
+    }
+
+    /// Limit what link `index` sends to `kbps` kbit/s with a token bucket
+    /// (tbf) as its root qdisc, allowing bursts of `burst_kb` kbit (at least
+    /// two full frames); 0 removes the limit. rtnetlink's qdisc builder
+    /// cannot carry tbf options, so the message is built here.
+    pub async fn set_rate_limit(&self, index: u32, kbps: u32, burst_kb: Option<u32>) -> Result<()> {
+        use rtnetlink::packet_core::{DefaultNla, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE};
+        use rtnetlink::packet_core::{NLM_F_REPLACE, NLM_F_REQUEST};
+        use rtnetlink::packet_route::tc::{TcAttribute, TcHandle, TcMessage, TcOption};
+        use rtnetlink::packet_route::RouteNetlinkMessage;
+        // linux/pkt_sched.h
+        const TCA_TBF_PARMS: u16 = 1;
+        const TCA_TBF_BURST: u16 = 6;
+        const TC_LINKLAYER_ETHERNET: u8 = 1;
+
+        let mut msg = TcMessage::with_index(index as i32);
+        msg.header.parent = TcHandle::ROOT;
+        msg.header.handle = TcHandle { major: 1, minor: 0 };
+        let mut handle = self.handle.clone();
+        let request = if kbps == 0 {
+            let mut req = NetlinkMessage::from(RouteNetlinkMessage::DelQueueDiscipline(msg));
+            req.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+            req
+        } else {
+            // Bytes per second; u32 holds up to 34 Gbit/s, plenty for a limit.
+            let rate = (u64::from(kbps) * 125).min(u64::from(u32::MAX)) as u32;
+            // OVS's default burst is 80% of the rate; a bucket smaller than
+            // a frame would drop every full-size frame.
+            let burst = (u64::from(burst_kb.unwrap_or(kbps / 10 * 8)) * 125).clamp(3028, u64::from(u32::MAX)) as u32;
+            // Queue up to 50 ms at the rate on top of the bucket, as `tc ...
+            // latency 50ms` would.
+            let limit = (u64::from(rate) / 20 + u64::from(burst)).min(u64::from(u32::MAX)) as u32;
+            let mut qopt = Vec::with_capacity(36);
+            // struct tc_ratespec rate: cell_log, linklayer, overhead, cell_align, mpu, rate
+            qopt.extend_from_slice(&[0, TC_LINKLAYER_ETHERNET]);
+            qopt.extend_from_slice(&[0u8; 6]);
+            qopt.extend_from_slice(&rate.to_ne_bytes());
+            // struct tc_ratespec peakrate: none
+            qopt.extend_from_slice(&[0, TC_LINKLAYER_ETHERNET]);
+            qopt.extend_from_slice(&[0u8; 10]);
+            // limit, buffer (recomputed from TCA_TBF_BURST), mtu
+            qopt.extend_from_slice(&limit.to_ne_bytes());
+            qopt.extend_from_slice(&[0u8; 8]);
+            msg.attributes.push(TcAttribute::Kind("tbf".into()));
+            msg.attributes.push(TcAttribute::Options(vec![
+                TcOption::Other(DefaultNla::new(TCA_TBF_PARMS, qopt)),
+                TcOption::Other(DefaultNla::new(TCA_TBF_BURST, burst.to_ne_bytes().to_vec())),
+            ]));
+            let mut req = NetlinkMessage::from(RouteNetlinkMessage::NewQueueDiscipline(msg));
+            req.header.flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE;
+            req
+        };
+        let mut replies = handle.request(request)?;
+        while let Some(reply) = futures::StreamExt::next(&mut replies).await {
+            if let NetlinkPayload::Error(e) = reply.payload {
+                let errno = e.raw_code().abs();
+                // Removing a limit that is not there is success.
+                if errno == 0 || kbps == 0 && (errno == libc::ENOENT || errno == libc::EINVAL) {
+                    continue;
+                }
+                return Err(NetlinkError::Kernel { errno });
+            }
+        }
         Ok(())
     }
 }

@@ -13,14 +13,15 @@ use ipnetwork::IpNetwork;
 use super::undo::{guarded, Journal, Signals, Step};
 use super::{reclaim, Ctx};
 use crate::cli::AddPortArgs;
-use crate::config::{host_port_alias, host_port_name};
+use crate::config::{host_port_alias, host_port_name, Mac};
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::netns::{write_sysctl, Netns};
-use crate::ovsdb::vswitch::{self, keys, Absent, BridgePlan, NewPort, Vswitch};
+use crate::ovsdb::vswitch::{self, keys, Absent, AttachedPort, BridgePlan, NewPort, Vlan, Vswitch};
 use crate::ovsdb::{data, Cond, Op, OvsdbError};
+use crate::record::{self, Record};
 
 /// Bridge-state preconditions can fail when another run creates the bridge
 /// at the same moment; such a transaction is retried with fresh state.
@@ -31,34 +32,53 @@ pub async fn exec(ctx: &Ctx, a: AddPortArgs) -> Result<String> {
     check_addresses(&a)?;
     let journal = Journal::default();
     let mut signals = Signals::install();
-    guarded(ctx, &journal, &mut signals, attach(ctx, &a, &journal)).await
+    guarded(ctx, &journal, &mut signals, attach(ctx, &a, &journal, None)).await
 }
 
 /// As [`exec`], within a batch: the batch's signals, and a journal the
 /// batch keeps so that it can still undo the line after its final check.
 pub async fn exec_in_batch(ctx: &Ctx, a: AddPortArgs, journal: &Journal, signals: &mut Signals) -> Result<String> {
     check_addresses(&a)?;
-    guarded(ctx, journal, signals, attach(ctx, &a, journal)).await
+    guarded(ctx, journal, signals, attach(ctx, &a, journal, None)).await
 }
 
-async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String> {
+/// What a port re-created for a restarted container keeps of its stale
+/// row (see `watch`): the row is replaced in the transaction that adds the
+/// new one, so the record is never lost, even if the watcher is killed.
+pub struct Carry {
+    /// `container_id` as first recorded (the reference the user typed).
+    pub reference: String,
+    pub old: AttachedPort,
+}
+
+/// Re-create the port `carry.old` describes, for the container `a` names
+/// by its full ID.
+pub async fn reattach(ctx: &Ctx, a: AddPortArgs, carry: &Carry, signals: &mut Signals) -> Result<String> {
+    let journal = Journal::default();
+    guarded(ctx, &journal, signals, attach(ctx, &a, &journal, Some(carry))).await
+}
+
+async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Carry>) -> Result<String> {
     let iface = a.interface.as_str();
+    let lookup = a.reference();
+    // The reference recorded: as typed, or as first recorded when re-created.
+    let reference = carry.map_or(lookup.as_str(), |c| c.reference.as_str());
     let docker = ctx.docker()?;
     // Docker and OVSDB are asked at the same time.
-    let (container, ovs) = tokio::join!(docker.get(&a.container), ctx.vswitch());
+    let (container, ovs) = tokio::join!(crate::target::get(&docker, &lookup), ctx.vswitch());
     let (container, mut ovs) = (container?, ovs?);
-    ctx.step(format_args!("container \"{}\" is {} ({})", a.container, container.name, container.short_id()));
-    if let Some(why) = container.refusal(&a.container) {
+    ctx.step(format_args!("container \"{reference}\" is {} ({})", container.name, container.short_id()));
+    if let Some(why) = container.refusal(reference) {
         return Err(Error::refused(why));
     }
     let ns_path = container
         .netns_path()
-        .ok_or_else(|| Error::refused(format!("container \"{}\" has no network namespace", a.container)))?;
+        .ok_or_else(|| Error::refused(format!("container \"{reference}\" has no network namespace")))?;
     let netns =
-        Netns::open(&ns_path).step(|| format!("open network namespace {ns_path} of container \"{}\"", a.container))?;
+        Netns::open(&ns_path).step(|| format!("open network namespace {ns_path} of container \"{reference}\""))?;
     let host_ns = Netns::current().step(|| "open the host network namespace".into())?;
     if netns.same_as(&host_ns) {
-        return Err(Error::refused(format!("container \"{}\" uses the host's network namespace", a.container)));
+        return Err(Error::refused(format!("container \"{reference}\" uses the host's network namespace")));
     }
 
     // From here on nobody else works on this container's interface. The
@@ -68,19 +88,21 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
         .step(|| format!("lock {}/{iface}", container.name))?
         .ok_or_else(|| {
             Error::refused(format!(
-                "another ovs-docker is still working on CONTAINER={} and INTERFACE={iface}",
-                a.container
+                "another ovs-docker is still working on CONTAINER={reference} and INTERFACE={iface}"
             ))
         })?;
     journal.hold(lock);
     ctx.step(format_args!("locked {}/{iface}", container.name));
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
-    let (rows, datapath) = tokio::join!(
+    let ips: Vec<_> = a.ipaddress.iter().map(|x| x.ip).collect();
+    let (rows, datapath, users) = tokio::join!(
         ovs.find_ports(vec![Cond::includes("external_ids", crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)]))]),
-        ovs.bridge_datapath_type(&a.bridge)
+        ovs.bridge_datapath_type(&a.bridge),
+        ovs.address_users(&a.bridge, &ips)
     );
     let rows = rows.step(|| "look up container ports in OVSDB".into())?;
+    let users = users.step(|| format!("look up the addresses used on bridge {}", a.bridge))?;
     let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
     ctx.step(format_args!(
         "bridge {} is {}",
@@ -91,8 +113,19 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
     // its names for an older container of the same name (recreated with
     // `docker rm` and `docker run`): the commit's preconditions refuse both,
     // so stale ones are reclaimed here and live ones refused.
-    let refs = [a.container.as_str(), container.name.as_str(), container.id.as_str(), container.short_id()];
-    for p in rows.iter().filter(|p| reclaim::belongs_to(p, &container) || refs.contains(&p.container_ref())) {
+    let refs = [reference, container.name.as_str(), container.id.as_str(), container.short_id()];
+    let replaced = carry.map(|c| c.old.iface_uuid.as_str());
+    let mine = |p: &AttachedPort| reclaim::belongs_to(p, &container) || refs.contains(&p.container_ref());
+    if !a.force {
+        // The rows reclaimed below (or replaced) do not count.
+        if let Some((ip, p)) = users.iter().find(|(_, p)| !(mine(p) || Some(p.iface_uuid.as_str()) == replaced)) {
+            return Err(address_in_use(*ip, &a.bridge, Some(p)));
+        }
+    }
+    for p in rows.iter().filter(|p| mine(p)) {
+        if Some(p.iface_uuid.as_str()) == replaced {
+            continue;
+        }
         if reclaim::is_live(p, &host).await? {
             let whose = if reclaim::belongs_to(p, &container) {
                 String::new()
@@ -100,8 +133,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
                 format!(", made for another container {}", p.full_id().unwrap_or("?"))
             };
             return Err(Error::refused(format!(
-                "port already attached for CONTAINER={} and INTERFACE={iface} ({} on bridge {}{whose})",
-                a.container,
+                "port already attached for CONTAINER={reference} and INTERFACE={iface} ({} on bridge {}{whose})",
                 p.name,
                 p.bridge.as_deref().unwrap_or("?")
             )));
@@ -113,13 +145,15 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
     // One trip into the namespace makes both the netlink socket and the
     // socket for the ethtool ioctl there.
     let (inside, ioctl) = Netlink::inside_with(&netns, crate::ethtool::socket)
-        .step(|| format!("open sockets in container \"{}\"", a.container))?;
+        .step(|| format!("open sockets in container \"{reference}\""))?;
     let port_name = host_port_name(&uuid::Uuid::new_v4());
     let netdev =
         datapath.as_deref() == Some("netdev") || datapath.is_none() && a.datapath_type.as_deref() == Some("netdev");
     let plan = Plan {
         ctx,
         a,
+        reference,
+        carry,
         container: &container,
         netns: &netns,
         host: &host,
@@ -130,41 +164,73 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal) -> Result<String>
     };
     let host_index = plan.create_veth(journal).await?;
     crate::fault::point("veth-created").await;
-    plan.configure_links(host_index).await?;
+    let mac = plan.configure_links(host_index).await?;
     crate::fault::point("links-configured").await;
-    plan.commit(&mut ovs, journal, datapath.is_some()).await?;
+    plan.commit(&mut ovs, journal, datapath.is_some(), mac).await?;
     Ok(port_name)
+}
+
+fn address_in_use(ip: IpAddr, bridge: &str, user: Option<&AttachedPort>) -> Error {
+    let by = user.map_or(String::new(), |p| {
+        format!(" (port {}, CONTAINER={} INTERFACE={})", p.name, p.container_ref(), p.container_iface())
+    });
+    Error::refused(format!("address {ip} is already used on bridge {bridge}{by}; --force adds it anyway"))
 }
 
 /// Address checks that need several options at once.
 fn check_addresses(a: &AddPortArgs) -> Result<()> {
-    if let (Some(addr), Some(mtu)) = (a.ipaddress, a.mtu) {
-        if addr.ip.is_ipv6() && mtu < 1280 {
-            return Err(Error::invalid(format!("IPv6 address {addr} needs --mtu of at least 1280, not {mtu}")));
+    let mut seen = std::collections::BTreeSet::new();
+    for addr in &a.ipaddress {
+        if !seen.insert(addr.ip) {
+            return Err(Error::invalid(format!("address {} is given twice", addr.ip)));
+        }
+        if let (true, Some(mtu)) = (addr.ip.is_ipv6(), a.mtu) {
+            if mtu < 1280 {
+                return Err(Error::invalid(format!("IPv6 address {addr} needs --mtu of at least 1280, not {mtu}")));
+            }
         }
     }
-    let Some(gw) = a.gateway else { return Ok(()) };
-    let Some(addr) = a.ipaddress else {
-        return Err(Error::invalid(format!("--gateway={gw} needs --ipaddress on the same subnet")));
+    let on_a_subnet = |gw: IpAddr| {
+        a.ipaddress.iter().any(|addr| IpNetwork::new(addr.ip, addr.prefix).is_ok_and(|net| net.contains(gw)))
     };
-    if gw.is_ipv4() != addr.ip.is_ipv4() {
-        return Err(Error::invalid(format!("gateway {gw} is not of the same family as address {addr}")));
+    for (i, gw) in a.gateway.iter().enumerate() {
+        if a.gateway[..i].iter().any(|g| g.is_ipv4() == gw.is_ipv4()) {
+            return Err(Error::invalid(format!("only one {} --gateway may be given", family(*gw))));
+        }
+        if !a.ipaddress.iter().any(|addr| addr.ip.is_ipv4() == gw.is_ipv4()) {
+            return Err(Error::invalid(format!("--gateway={gw} needs an {} --ipaddress on its subnet", family(*gw))));
+        }
+        if a.ipaddress.iter().any(|addr| addr.ip == *gw) {
+            return Err(Error::invalid(format!("gateway {gw} is the interface's own address")));
+        }
+        if !on_a_subnet(*gw) && !is_link_local(*gw) {
+            return Err(Error::invalid(format!("gateway {gw} is not on the subnet of any --ipaddress")));
+        }
     }
-    let net = IpNetwork::new(addr.ip, addr.prefix).map_err(|e| Error::invalid(format!("address {addr}: {e}")))?;
-    // IPv6 routers are often reached by their link-local address.
-    let link_local = matches!(gw, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80);
-    if !net.contains(gw) && !link_local {
-        return Err(Error::invalid(format!("gateway {gw} is not on the subnet of address {addr}")));
-    }
-    if gw == addr.ip {
-        return Err(Error::invalid(format!("gateway {gw} is the interface's own address")));
+    for r in &a.route {
+        if r.dest.prefix() == 0 && a.gateway.iter().any(|g| g.is_ipv4() == r.dest.is_ipv4()) {
+            return Err(Error::invalid(format!("route {r} repeats the default route of --gateway")));
+        }
+        if let Some(gw) = r.via {
+            if !on_a_subnet(gw) && !is_link_local(gw) {
+                return Err(Error::invalid(format!("route {r}: {gw} is not on the subnet of any --ipaddress")));
+            }
+        }
     }
     Ok(())
+}
+
+/// IPv6 routers are often reached by their link-local address.
+fn is_link_local(ip: IpAddr) -> bool {
+    matches!(ip, IpAddr::V6(v6) if (v6.segments()[0] & 0xffc0) == 0xfe80)
 }
 
 struct Plan<'a> {
     ctx: &'a Ctx,
     a: &'a AddPortArgs,
+    /// `container_id` to record.
+    reference: &'a str,
+    carry: Option<&'a Carry>,
     container: &'a Container,
     netns: &'a Netns,
     host: &'a Netlink,
@@ -183,30 +249,31 @@ impl Plan<'_> {
     async fn create_veth(&self, journal: &Journal) -> Result<u32> {
         let (ctx, host, inside, netns, c, a, port_name) =
             (self.ctx, self.host, self.inside, self.netns, self.container, self.a, self.port_name);
+        let reference = self.reference;
+        // A re-created port keeps its MAC.
+        let mac = a.macaddress.or_else(|| self.carry.and_then(|c| Record::from_external_ids(&c.old.external_ids).mac));
         let iface = a.interface.as_str();
         let alias = host_port_alias(&c.id, iface);
         for attempt in 0..2 {
             ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
             journal.record(Step::Veth(port_name.to_string()));
-            match host.create_veth(port_name, &alias, iface, netns, a.mtu, a.macaddress.map(|m| m.0)).await {
+            match host.create_veth(port_name, &alias, iface, netns, a.mtu, mac.map(|m| m.0)).await {
                 Ok(index) => return Ok(index),
                 Err(e) if e.is(libc::EEXIST) && attempt == 0 => {
                     if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
                         return Err(Error::refused(format!(
-                            "interface {iface} already exists in container \"{}\"",
-                            a.container
+                            "interface {iface} already exists in container \"{reference}\""
                         )));
                     }
                 }
                 Err(e) if e.is(libc::EEXIST) => {
                     return Err(Error::refused(format!(
-                        "interface {iface} already exists in container \"{}\"",
-                        a.container
+                        "interface {iface} already exists in container \"{reference}\""
                     )))
                 }
                 Err(e) => {
                     return Err(Error::Netlink {
-                        step: format!("create veth {port_name} for {iface} in container \"{}\"", a.container),
+                        step: format!("create veth {port_name} for {iface} in container \"{reference}\""),
                         source: e,
                     })
                 }
@@ -215,10 +282,11 @@ impl Plan<'_> {
         unreachable!("the loop returns on its second attempt")
     }
 
-    /// Bring both ends up and set the container side's address and route.
-    async fn configure_links(&self, host_index: u32) -> Result<()> {
+    /// Bring both ends up and set the container side's addresses, routes
+    /// and rate limit. Returns the interface's MAC, to be recorded.
+    async fn configure_links(&self, host_index: u32) -> Result<Option<Mac>> {
         let (a, port, iface) = (self.a, self.port_name, self.a.interface.as_str());
-        let cname = &self.a.container;
+        let cname = self.reference;
         if self.netdev {
             // The userspace datapath reads the veth through AF_PACKET, but the
             // host kernel still sees its frames: keep it from answering ARP
@@ -248,66 +316,147 @@ impl Plan<'_> {
                     "turn TX checksum offload off on {iface} in container \"{cname}\" (needed by the netdev datapath)"
                 )
             })?;
+            // OVS's ingress policing acts in the kernel after the userspace
+            // datapath has already read the frame: police inside instead.
+            if let Some(rate) = a.ingress_rate.filter(|r| *r > 0) {
+                self.ctx.step(format_args!("limiting {iface} to {rate} kbit/s"));
+                self.inside
+                    .set_rate_limit(link.index, rate, a.ingress_burst)
+                    .await
+                    .step(|| format!("set the rate limit of {iface} in container \"{cname}\""))?;
+            }
         }
         // The peer cannot be created up (ENOTCONN); bring it up from inside.
         self.inside.set_up(link.index).await.step(|| format!("set {iface} up in container \"{cname}\""))?;
-        if let Some(addr) = a.ipaddress {
-            if addr.ip.is_ipv6() {
-                // Docker creates interfaces with IPv6 disabled; /proc/sys/net
-                // follows the namespace of the thread that writes it.
-                let path = format!("/proc/sys/net/ipv6/conf/{iface}/disable_ipv6");
-                self.netns
-                    .run(|| write_sysctl(&path, "0"))
-                    .step(|| format!("enable IPv6 on {iface} in container \"{cname}\""))?;
-            }
+        if a.ipaddress.iter().any(|x| x.ip.is_ipv6()) {
+            // Docker creates interfaces with IPv6 disabled; /proc/sys/net
+            // follows the namespace of the thread that writes it.
+            let path = format!("/proc/sys/net/ipv6/conf/{iface}/disable_ipv6");
+            self.netns
+                .run(|| write_sysctl(&path, "0"))
+                .step(|| format!("enable IPv6 on {iface} in container \"{cname}\""))?;
+        }
+        for addr in &a.ipaddress {
             self.ctx.step(format_args!("adding address {addr} to {iface}"));
             self.inside
                 .add_address(link.index, addr.ip, addr.prefix)
                 .await
                 .step(|| format!("add address {addr} to {iface} in container \"{cname}\""))?;
         }
-        if let Some(gw) = a.gateway {
+        for gw in &a.gateway {
             self.ctx.step(format_args!("adding default route via {gw}"));
-            self.inside.add_default_route(link.index, gw).await.map_err(|e| {
+            self.inside.add_default_route(link.index, *gw).await.map_err(|e| {
                 if e.is(libc::EEXIST) {
-                    Error::refused(format!("container \"{cname}\" already has a default {} route", family(gw)))
+                    Error::refused(format!("container \"{cname}\" already has a default {} route", family(*gw)))
                 } else {
                     Error::Netlink { step: format!("add default route via {gw} in container \"{cname}\""), source: e }
                 }
             })?;
         }
-        Ok(())
+        for r in &a.route {
+            self.ctx.step(format_args!("adding route {r}"));
+            self.inside.add_route(link.index, r.dest, r.via).await.map_err(|e| {
+                if e.is(libc::EEXIST) {
+                    Error::refused(format!("container \"{cname}\" already has a route to {}", r.dest))
+                } else {
+                    Error::Netlink { step: format!("add route {r} in container \"{cname}\""), source: e }
+                }
+            })?;
+        }
+        Ok(link.mac.map(Mac))
     }
 
     /// Commit the port to OVSDB in one guarded transaction and wait for
     /// ovs-vswitchd to take it.
-    async fn commit(&self, ovs: &mut Vswitch, journal: &Journal, mut bridge_exists: bool) -> Result<()> {
-        let (a, c) = (self.a, self.container);
+    async fn commit(
+        &self,
+        ovs: &mut Vswitch,
+        journal: &Journal,
+        mut bridge_exists: bool,
+        mac: Option<Mac>,
+    ) -> Result<()> {
+        let (a, c, reference) = (self.a, self.container, self.reference);
         let iface = a.interface.as_str();
-        let new = NewPort {
+        let record = Record {
+            addresses: a.ipaddress.clone(),
+            gateways: a.gateway.clone(),
+            routes: a.route.clone(),
+            mac,
+            mtu: a.mtu,
+            persist: !a.no_persist,
+        };
+        let mut new = NewPort {
             bridge: a.bridge.clone(),
             name: self.port_name.to_string(),
             external_ids: vec![
-                (keys::CONTAINER_ID, a.container.clone()),
+                (keys::CONTAINER_ID, reference.to_string()),
                 (keys::CONTAINER_IFACE, iface.to_string()),
                 (keys::FULL_ID, c.id.clone()),
                 (keys::NAME, c.name.clone()),
                 (keys::CREATED_BY, vswitch::CREATED_BY_US.to_string()),
             ],
-            tag: None,
+            extra_ids: record.to_external_ids(&a.bridge),
+            tag: a.vlan,
+            port_columns: Default::default(),
+            iface_columns: a
+                .ingress_rate
+                .map(|rate| vswitch::policing_columns(rate, a.ingress_burst))
+                .unwrap_or_default(),
+            replaces: None,
         };
+        if let Some(carry) = self.carry {
+            // Everything else the old row carried goes along (keys of other
+            // tools included), and its VLAN and policing settings.
+            let old = &carry.old;
+            for (k, v) in &old.external_ids {
+                if !new.external_ids.iter().any(|(nk, _)| nk == k) && !new.extra_ids.iter().any(|(nk, _)| nk == k) {
+                    new.extra_ids.push((k.clone(), v.clone()));
+                }
+            }
+            let vlan = match (old.tag, old.trunks.is_empty()) {
+                (Some(t), true) if old.vlan_mode.is_none() => Some(Vlan::Access(t as u16)),
+                (native, false) => Some(Vlan::Trunk {
+                    vlans: old.trunks.iter().map(|v| *v as u16).collect(),
+                    native: native.map(|n| n as u16),
+                }),
+                _ => None,
+            };
+            if let Some(v) = vlan {
+                new.tag = None;
+                new.port_columns = v.columns();
+            }
+            if old.ingress_rate > 0 {
+                new.iface_columns = vswitch::policing_columns(old.ingress_rate as u32, Some(old.ingress_burst as u32));
+            }
+            new.replaces = old.port_uuid.clone();
+        }
         // Whatever name the container goes by, no port may exist for it and
         // this interface: that is what keeps a concurrent upstream run (which
-        // takes no lock) from attaching the same interface.
-        let refs = [a.container.as_str(), c.name.as_str(), c.id.as_str(), c.short_id()];
-        let absent: Vec<Absent> = vswitch::alias_conds(Some(iface), Some(&c.id), &refs)
+        // takes no lock) from attaching the same interface. A replaced row
+        // is the one exception.
+        let refs = [reference, c.name.as_str(), c.id.as_str(), c.short_id()];
+        let not_replaced = self.carry.map(|k| Cond::ne("_uuid", data::uuid(&k.old.iface_uuid)));
+        let mut absent: Vec<Absent> = vswitch::alias_conds(Some(iface), Some(&c.id), &refs)
             .into_iter()
             .map(|(_, conds)| Absent {
                 table: "Interface",
-                conds,
-                what: format!("no port is attached for CONTAINER={} and INTERFACE={iface}", a.container),
+                conds: conds.into_iter().chain(not_replaced.clone()).collect(),
+                what: format!("no port is attached for CONTAINER={reference} and INTERFACE={iface}"),
             })
             .collect();
+        if !a.force {
+            for addr in &a.ipaddress {
+                let key = record::address_key(addr.ip);
+                absent.push(Absent {
+                    table: "Interface",
+                    conds: vec![Cond::includes("external_ids", data::map([(key.as_str(), a.bridge.as_str())]))]
+                        .into_iter()
+                        .chain(not_replaced.clone())
+                        .collect(),
+                    what: format!("address {} is unused on bridge {}", addr.ip, a.bridge),
+                });
+            }
+        }
         let step = || format!("add port {} to bridge {}", self.port_name, a.bridge);
         let mut attempt = 0;
         loop {
@@ -326,7 +475,12 @@ impl Plan<'_> {
             if !bridge_exists {
                 journal.record(Step::Bridge { bridge: a.bridge.clone(), port: self.port_name.to_string() });
             }
-            journal.record(Step::Row(self.port_name.to_string()));
+            // A re-created port's row stays even if a later step fails: it
+            // holds the record, and its missing veth makes it stale, to be
+            // re-created again.
+            if self.carry.is_none() {
+                journal.record(Step::Row(self.port_name.to_string()));
+            }
             match ovs.commit(txn, self.ctx.wait).await {
                 Ok(_) => {
                     crate::fault::point("row-committed").await;
@@ -338,9 +492,15 @@ impl Plan<'_> {
                 }
                 Err(OvsdbError::Precondition(what)) if what.starts_with("no port is attached") => {
                     return Err(Error::refused(format!(
-                        "port already attached for CONTAINER={} and INTERFACE={iface}",
-                        a.container
+                        "port already attached for CONTAINER={reference} and INTERFACE={iface}"
                     )));
+                }
+                Err(OvsdbError::Precondition(what)) if what.starts_with("address ") => {
+                    let ip = what.split(' ').nth(1).and_then(|w| w.parse().ok());
+                    return Err(match ip {
+                        Some(ip) => address_in_use(ip, &a.bridge, None),
+                        None => Error::refused(what),
+                    });
                 }
                 Err(e) => return Err(Error::Ovsdb { step: step(), source: e }),
             }

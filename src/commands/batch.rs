@@ -15,7 +15,7 @@ use std::io::Read;
 use clap::Parser;
 
 use super::undo::{Journal, Signals};
-use super::{add_port, del_port, gc, list, set_vlan, Ctx};
+use super::{add_port, del_port, gc, list, set_qos, set_vlan, Ctx};
 use crate::cli::{BatchArgs, Command};
 use crate::error::{Context, Error, Result};
 use crate::netlink::Netlink;
@@ -101,9 +101,10 @@ async fn run_line(ctx: &Ctx, command: Command) -> Result<()> {
         Command::DelPort(args) => del_port::exec_one(ctx, args).await,
         Command::DelPorts(args) => del_port::exec_all(ctx, args).await,
         Command::SetVlan(args) => set_vlan::exec(ctx, args).await,
+        Command::SetQos(args) => set_qos::exec(ctx, args).await,
         Command::List(args) => list::exec(ctx, args).await,
         Command::Gc(args) => gc::exec(ctx, args).await,
-        Command::AddPort(_) | Command::Batch(_) | Command::Generate { .. } => {
+        Command::AddPort(_) | Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } => {
             unreachable!("add-port runs on its own; batch and generate are refused by parse()")
         }
     }
@@ -161,7 +162,7 @@ fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
             continue;
         }
         match Line::try_parse_from(&words) {
-            Ok(Line { command: Command::Batch(_) | Command::Generate { .. } }) => {
+            Ok(Line { command: Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } }) => {
                 errors.push(format!("line {number}: {} cannot be used inside a batch", words[0]));
             }
             Ok(line) => out.push((number, line.command)),
@@ -249,6 +250,8 @@ fn command_name(c: &Command) -> &'static str {
         Command::DelPort(_) => "del-port",
         Command::DelPorts(_) => "del-ports",
         Command::SetVlan(_) => "set-vlan",
+        Command::SetQos(_) => "set-qos",
+        Command::Watch(_) => "watch",
         Command::List(_) => "list",
         Command::Gc(_) => "gc",
         Command::Batch(_) => "batch",

@@ -15,9 +15,10 @@ use crate::ovsdb::vswitch::AttachedPort;
 
 pub async fn exec_one(ctx: &Ctx, a: PortRef) -> Result<()> {
     let iface = a.interface.as_str();
+    let reference = a.target.reference();
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
-    let (container, ports) = find_attached(ctx, &ovs, &docker, &a.container, Some(iface)).await?;
+    let (container, ports) = find_attached(ctx, &ovs, &docker, &reference, Some(iface)).await?;
     let (here, elsewhere): (Vec<_>, Vec<_>) =
         ports.into_iter().partition(|p| p.bridge.as_deref() == Some(a.bridge.as_str()));
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
@@ -32,34 +33,35 @@ pub async fn exec_one(ctx: &Ctx, a: PortRef) -> Result<()> {
         return Err(Error::refused(match elsewhere.first() {
             Some(p) => format!(
                 "the port for CONTAINER={} and INTERFACE={iface} is on bridge {}, not {}",
-                a.container,
+                reference,
                 p.bridge.as_deref().unwrap_or("(none)"),
                 a.bridge
             ),
             None => {
-                format!("no port attached for CONTAINER={} and INTERFACE={iface} on bridge {}", a.container, a.bridge)
+                format!("no port attached for CONTAINER={} and INTERFACE={iface} on bridge {}", reference, a.bridge)
             }
         }));
     }
-    remove(ctx, &mut ovs, &host, container.as_ref(), &a.container, &here).await
+    remove(ctx, &mut ovs, &host, container.as_ref(), &reference, &here).await
 }
 
 pub async fn exec_all(ctx: &Ctx, a: DelPortsArgs) -> Result<()> {
+    let reference = a.target.reference();
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
-    let (container, ports) = find_attached(ctx, &ovs, &docker, &a.container, None).await?;
+    let (container, ports) = find_attached(ctx, &ovs, &docker, &reference, None).await?;
     let here: Vec<_> = ports.into_iter().filter(|p| p.bridge.as_deref() == Some(a.bridge.as_str())).collect();
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let result = if here.is_empty() {
         // As upstream: nothing to remove is not an error.
-        ctx.step(format_args!("no port of container \"{}\" on bridge {}", a.container, a.bridge));
+        ctx.step(format_args!("no port of container \"{}\" on bridge {}", reference, a.bridge));
         Ok(())
     } else {
-        remove(ctx, &mut ovs, &host, container.as_ref(), &a.container, &here).await
+        remove(ctx, &mut ovs, &host, container.as_ref(), &reference, &here).await
     };
     // A del-ports killed between removing rows and deleting veths left
     // marked veths without rows: finish its work.
-    let mut ids = vec![a.container.as_str()];
+    let mut ids = vec![reference.as_str()];
     if let Some(c) = &container {
         ids.extend([c.id.as_str(), c.name.as_str()]);
     }

@@ -23,7 +23,7 @@ pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
     let ports = ports.step(|| "list container ports in OVSDB".into())?;
-    let containers = containers?;
+    let containers = crate::target::with_namespaces(containers?, ports.iter().map(AttachedPort::container_ref));
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let links = host.links().await.step(|| "list host links".into())?;
     let link_names: HashSet<&str> = links.iter().map(|l| l.name.as_str()).collect();

@@ -24,10 +24,21 @@ pub struct Row {
     pub container_name: Option<String>,
     pub container_id: Option<String>,
     pub interface: String,
+    /// The access VLAN (Port.tag), or with `trunks` the native VLAN.
     pub vlan: Option<i64>,
+    /// Trunked VLANs, as in 10,20-30 (empty: not a trunk).
+    pub trunks: String,
     pub mac: Option<String>,
     pub mtu: Option<u32>,
     pub addresses: Vec<String>,
+    /// Recorded by add-port: default gateways and further routes.
+    pub gateways: Vec<String>,
+    pub routes: Vec<String>,
+    /// Ingress rate limit in kbit/s and burst in kbit (0: none).
+    pub ingress_rate: i64,
+    pub ingress_burst: i64,
+    /// Whether `watch` re-creates the port when its container restarts.
+    pub persist: bool,
     /// ok, container gone, container stopped, link missing, interface
     /// missing, no OpenFlow port, or error: MESSAGE.
     pub state: String,
@@ -40,7 +51,7 @@ pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
     let ovs = ctx.vswitch().await?;
     let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
     let mut ports = ports.step(|| "list container ports in OVSDB".into())?;
-    let containers = containers?;
+    let containers = crate::target::with_namespaces(containers?, ports.iter().map(AttachedPort::container_ref));
     if let Some(b) = &a.bridge {
         ports.retain(|p| p.bridge.as_deref() == Some(b.as_str()));
     }
@@ -82,6 +93,8 @@ async fn row(
     host_links: &HashSet<String>,
     docker: &crate::docker::DockerClient,
 ) -> Row {
+    let record = crate::record::Record::from_external_ids(&p.external_ids);
+    let ours = p.external_ids.get(crate::ovsdb::vswitch::keys::CREATED_BY).is_some_and(|v| v == "ovs-docker");
     let mut r = Row {
         bridge: p.bridge.clone().unwrap_or_default(),
         port: p.name.clone(),
@@ -90,9 +103,15 @@ async fn row(
         container_id: c.map(|c| c.short_id().to_string()),
         interface: p.container_iface().to_string(),
         vlan: p.tag,
+        trunks: crate::config::Trunks(p.trunks.iter().map(|v| *v as u16).collect()).to_string(),
         mac: None,
         mtu: None,
         addresses: Vec::new(),
+        gateways: record.gateways.iter().map(ToString::to_string).collect(),
+        routes: record.routes.iter().map(ToString::to_string).collect(),
+        ingress_rate: p.ingress_rate,
+        ingress_burst: p.ingress_burst,
+        persist: ours && record.persist && crate::target::Target::parse(p.container_ref()).is_docker(),
         state: String::new(),
         stale: false,
     };
@@ -119,7 +138,7 @@ async fn row(
 /// Fill MAC, MTU and addresses from inside the container; false when the
 /// interface is not there.
 async fn inspect_inside(docker: &crate::docker::DockerClient, c: &Container, iface: &str, r: &mut Row) -> Result<bool> {
-    let Some(full) = docker.find(&c.id).await? else { return Ok(false) };
+    let Some(full) = crate::target::find(docker, &c.id).await? else { return Ok(false) };
     let Some(path) = full.netns_path() else { return Ok(false) };
     let ns = Netns::open(&path).step(|| format!("open network namespace {path}"))?;
     let nl = Netlink::inside(&ns).step(|| format!("open a netlink socket in container \"{}\"", c.name))?;
@@ -150,7 +169,12 @@ fn print_table(rows: &[Row]) {
                 r.container_name.clone().unwrap_or_else(|| r.container.clone()),
                 r.container_id.clone().unwrap_or_else(|| "-".into()),
                 r.interface.clone(),
-                r.vlan.map(|v| v.to_string()).unwrap_or_else(|| "-".into()),
+                match (r.vlan, r.trunks.as_str()) {
+                    (None, "") => "-".into(),
+                    (Some(v), "") => v.to_string(),
+                    (None, t) => format!("trunk {t}"),
+                    (Some(v), t) => format!("{v}+trunk {t}"),
+                },
                 r.mac.clone().unwrap_or_else(|| "-".into()),
                 if r.addresses.is_empty() { "-".into() } else { r.addresses.join(",") },
                 if r.stale { format!("stale: {}", r.state) } else { r.state.clone() },

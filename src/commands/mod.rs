@@ -8,8 +8,10 @@ mod gc;
 mod generate;
 mod list;
 mod reclaim;
+mod set_qos;
 mod set_vlan;
 mod undo;
+mod watch;
 
 use std::time::Duration;
 
@@ -29,6 +31,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::DelPort(a) => del_port::exec_one(&ctx, a).await,
         Command::DelPorts(a) => del_port::exec_all(&ctx, a).await,
         Command::SetVlan(a) => set_vlan::exec(&ctx, a).await,
+        Command::SetQos(a) => set_qos::exec(&ctx, a).await,
+        Command::Watch(a) => watch::exec(&ctx, a).await,
         Command::List(a) => list::exec(&ctx, a).await,
         Command::Gc(a) => gc::exec(&ctx, a).await,
         Command::Batch(a) => batch::exec(&ctx, a).await,
@@ -118,7 +122,7 @@ pub async fn find_attached(
         Some(i) => vec![Cond::includes("external_ids", crate::ovsdb::data::map([(vswitch::keys::CONTAINER_IFACE, i)]))],
         None => vec![],
     };
-    let (container, ports) = tokio::join!(docker.find(reference), ovs.find_ports(conds));
+    let (container, ports) = tokio::join!(crate::target::find(docker, reference), ovs.find_ports(conds));
     let container = container?;
     let ports = ports.step(|| "look up container ports in OVSDB".into())?;
     ctx.step(format_args!(
@@ -130,6 +134,19 @@ pub async fn find_attached(
     ));
     let mine = ports.into_iter().filter(|p| port_matches(p, reference, container.as_ref())).collect();
     Ok((container, mine))
+}
+
+/// The port of `r.interface` of `r`'s target on `r.bridge`.
+pub async fn find_one(ctx: &Ctx, ovs: &Vswitch, r: &crate::cli::PortRef) -> Result<AttachedPort> {
+    let (iface, reference) = (r.interface.as_str(), r.target.reference());
+    let docker = ctx.docker()?;
+    let (_, ports) = find_attached(ctx, ovs, &docker, &reference, Some(iface)).await?;
+    ports.into_iter().find(|x| x.bridge.as_deref() == Some(r.bridge.as_str())).ok_or_else(|| {
+        Error::refused(format!(
+            "no port attached for CONTAINER={reference} and INTERFACE={iface} on bridge {}",
+            r.bridge
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -147,6 +164,10 @@ mod tests {
             port_uuid: None,
             bridge: None,
             tag: None,
+            trunks: vec![],
+            vlan_mode: None,
+            ingress_rate: 0,
+            ingress_burst: 0,
         }
     }
 

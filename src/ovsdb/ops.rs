@@ -12,6 +12,9 @@ impl Cond {
     pub fn eq(column: &'static str, value: impl Into<Value>) -> Self {
         Cond(column, "==", value.into())
     }
+    pub fn ne(column: &'static str, value: impl Into<Value>) -> Self {
+        Cond(column, "!=", value.into())
+    }
     pub fn includes(column: &'static str, value: Value) -> Self {
         Cond(column, "includes", value)
     }

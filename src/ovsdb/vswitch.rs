@@ -45,6 +45,11 @@ pub struct AttachedPort {
     pub port_uuid: Option<String>,
     pub bridge: Option<String>,
     pub tag: Option<i64>,
+    pub trunks: Vec<i64>,
+    pub vlan_mode: Option<String>,
+    /// Interface.ingress_policing_rate and _burst (kbit/s, kbit; 0: none).
+    pub ingress_rate: i64,
+    pub ingress_burst: i64,
 }
 
 impl AttachedPort {
@@ -83,7 +88,16 @@ pub struct NewPort {
     pub bridge: String,
     pub name: String,
     pub external_ids: Vec<(&'static str, String)>,
+    /// More external_ids, whose keys are made at run time (the record).
+    pub extra_ids: Vec<(String, String)>,
     pub tag: Option<u16>,
+    /// Further columns of the Port (trunks, vlan_mode) and Interface
+    /// (ingress policing) rows, as OVSDB data.
+    pub port_columns: serde_json::Map<String, Value>,
+    pub iface_columns: serde_json::Map<String, Value>,
+    /// A stale Port row (UUID) this one replaces in the same transaction,
+    /// so that its record is never lost in between (see `watch`).
+    pub replaces: Option<String>,
 }
 
 pub struct Vswitch {
@@ -129,6 +143,35 @@ impl Vswitch {
         Ok(data::rows(&res[0]).first().and_then(|r| r["datapath_type"].as_str().map(str::to_string)))
     }
 
+    /// The container ports that claim one of `ips` on `bridge` (see
+    /// [`crate::record::address_key`]), in one round trip.
+    pub async fn address_users(
+        &self,
+        bridge: &str,
+        ips: &[std::net::IpAddr],
+    ) -> Result<Vec<(std::net::IpAddr, AttachedPort)>, OvsdbError> {
+        if ips.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ops = ips
+            .iter()
+            .map(|ip| Op::Select {
+                table: "Interface",
+                conds: vec![Cond::includes(
+                    "external_ids",
+                    data::map([(crate::record::address_key(*ip).as_str(), bridge)]),
+                )],
+                columns: vec!["_uuid", "name", "external_ids", "ofport", "error"],
+            })
+            .collect();
+        let res = self.select(ops).await?;
+        Ok(ips
+            .iter()
+            .zip(res.iter())
+            .flat_map(|(ip, r)| data::rows(r).iter().filter_map(attached_port).map(|p| (*ip, p)).collect::<Vec<_>>())
+            .collect())
+    }
+
     /// Container ports whose Interface row matches `conds` (all container
     /// ports if `conds` is empty), with their Port and Bridge. Two round
     /// trips, whatever the number of ports on the bridges.
@@ -140,7 +183,15 @@ impl Vswitch {
         let mut ops = vec![Op::Select {
             table: "Interface",
             conds,
-            columns: vec!["_uuid", "name", "external_ids", "ofport", "error"],
+            columns: vec![
+                "_uuid",
+                "name",
+                "external_ids",
+                "ofport",
+                "error",
+                "ingress_policing_rate",
+                "ingress_policing_burst",
+            ],
         }];
         if everything {
             ops.push(Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "ports"] });
@@ -155,7 +206,7 @@ impl Vswitch {
             .map(|p| Op::Select {
                 table: "Port",
                 conds: vec![Cond::includes("interfaces", data::uuid(&p.iface_uuid))],
-                columns: vec!["_uuid", "tag"],
+                columns: vec!["_uuid", "tag", "trunks", "vlan_mode"],
             })
             .collect();
         let port_res = self.select(port_ops).await?;
@@ -163,6 +214,8 @@ impl Vswitch {
             if let Some(row) = data::rows(r).first() {
                 p.port_uuid = data::as_uuid(&row["_uuid"]).map(str::to_string);
                 p.tag = data::as_opt_int(&row["tag"]);
+                p.trunks = data::set_items(&row["trunks"]).iter().filter_map(|v| v.as_i64()).collect();
+                p.vlan_mode = data::as_opt_str(&row["vlan_mode"]);
             }
         }
         let mut bridge_of: BTreeMap<String, String> = BTreeMap::new();
@@ -277,6 +330,10 @@ fn attached_port(r: &Value) -> Option<AttachedPort> {
         port_uuid: None,
         bridge: None,
         tag: None,
+        trunks: Vec::new(),
+        vlan_mode: None,
+        ingress_rate: r["ingress_policing_rate"].as_i64().unwrap_or(0),
+        ingress_burst: r["ingress_policing_burst"].as_i64().unwrap_or(0),
     })
 }
 
@@ -345,23 +402,35 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
             what: a.what.clone(),
         });
     }
-    let ids = data::map(port.external_ids.iter().map(|(k, v)| (*k, v.as_str())));
-    t.push(Op::Insert {
-        table: "Interface",
-        row: json!({"name": port.name, "external_ids": ids}),
-        uuid_name: Some("iface".into()),
-    });
+    let ids = data::map(
+        port.external_ids
+            .iter()
+            .map(|(k, v)| (*k, v.as_str()))
+            .chain(port.extra_ids.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+    );
+    let mut iface_row = json!({"name": port.name, "external_ids": ids});
+    for (k, v) in &port.iface_columns {
+        iface_row[k] = v.clone();
+    }
+    t.push(Op::Insert { table: "Interface", row: iface_row, uuid_name: Some("iface".into()) });
     let mut port_row = json!({"name": port.name, "interfaces": data::named("iface")});
     if let Some(tag) = port.tag {
         port_row["tag"] = json!(tag);
     }
+    for (k, v) in &port.port_columns {
+        port_row[k] = v.clone();
+    }
     t.push(Op::Insert { table: "Port", row: port_row, uuid_name: Some("port".into()) });
     match bridge {
         BridgePlan::Exists => {
+            let mut mutations = vec![json!(["ports", "insert", data::set(vec![data::named("port")])])];
+            if let Some(old) = &port.replaces {
+                mutations.push(json!(["ports", "delete", data::set(vec![data::uuid(old)])]));
+            }
             t.push(Op::Mutate {
                 table: "Bridge",
                 conds: vec![Cond::eq("name", port.bridge.as_str())],
-                mutations: json!([["ports", "insert", data::set(vec![data::named("port")])]]),
+                mutations: Value::Array(mutations),
             });
         }
         BridgePlan::Create { datapath_type } => {
@@ -433,13 +502,64 @@ pub fn del_port_txn(port_uuid: &str) -> Txn {
     t
 }
 
-/// Make the port an access port of `vlan` (Port.tag), as upstream set-vlan.
-pub fn set_tag_txn(port_uuid: &str, vlan: u16) -> Txn {
+/// A port's VLAN configuration, as the Port row's columns hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Vlan {
+    /// An access port of this VLAN (Port.tag), as upstream set-vlan.
+    Access(u16),
+    /// A trunk of these VLANs, with an optional native (untagged) VLAN.
+    Trunk { vlans: Vec<u16>, native: Option<u16> },
+    /// No tag, no trunks, no mode: every VLAN, as OVS's default.
+    None,
+}
+
+impl Vlan {
+    /// The Port columns that say so. Empty sets clear a column.
+    pub fn columns(&self) -> serde_json::Map<String, Value> {
+        let empty = || data::set(vec![]);
+        let (tag, trunks, mode) = match self {
+            Vlan::Access(v) => (json!(v), empty(), empty()),
+            Vlan::Trunk { vlans, native } => (
+                native.map_or_else(empty, |n| json!(n)),
+                data::set(vlans.iter().map(|v| json!(v)).collect()),
+                json!(if native.is_some() { "native-untagged" } else { "trunk" }),
+            ),
+            Vlan::None => (empty(), empty(), empty()),
+        };
+        let mut m = serde_json::Map::new();
+        m.insert("tag".into(), tag);
+        m.insert("trunks".into(), trunks);
+        m.insert("vlan_mode".into(), mode);
+        m
+    }
+}
+
+/// Set the VLAN configuration of a port.
+pub fn set_vlan_txn(port_uuid: &str, vlan: &Vlan) -> Txn {
     let mut t = Txn::new();
     t.push(Op::Update {
         table: "Port",
         conds: vec![Cond::eq("_uuid", data::uuid(port_uuid))],
-        row: json!({"tag": vlan}),
+        row: Value::Object(vlan.columns()),
+    });
+    t
+}
+
+/// The Interface columns of an ingress rate limit (0: none).
+pub fn policing_columns(rate: u32, burst: Option<u32>) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("ingress_policing_rate".into(), json!(rate));
+    m.insert("ingress_policing_burst".into(), json!(if rate == 0 { 0 } else { burst.unwrap_or(0) }));
+    m
+}
+
+/// Set the ingress rate limit of an interface.
+pub fn set_policing_txn(iface_uuid: &str, rate: u32, burst: Option<u32>) -> Txn {
+    let mut t = Txn::new();
+    t.push(Op::Update {
+        table: "Interface",
+        conds: vec![Cond::eq("_uuid", data::uuid(iface_uuid))],
+        row: Value::Object(policing_columns(rate, burst)),
     });
     t
 }
@@ -458,7 +578,11 @@ mod tests {
             bridge: "br0".into(),
             name: "0123456789abc_l".into(),
             external_ids: vec![(keys::CONTAINER_ID, "web".into()), (keys::CONTAINER_IFACE, "eth1".into())],
+            extra_ids: vec![("ovs_docker_ip:10.0.0.2".into(), "br0".into())],
             tag: Some(5),
+            port_columns: Default::default(),
+            iface_columns: Default::default(),
+            replaces: None,
         }
     }
 
@@ -469,7 +593,10 @@ mod tests {
         assert_eq!(p[1]["op"], "wait");
         assert_eq!(p[1]["rows"], json!([{"name": "br0"}]));
         assert_eq!(p[2]["where"], json!([["name", "==", "0123456789abc_l"]]));
-        assert_eq!(p[3]["row"]["external_ids"], json!(["map", [["container_id", "web"], ["container_iface", "eth1"]]]));
+        assert_eq!(
+            p[3]["row"]["external_ids"],
+            json!(["map", [["container_id", "web"], ["container_iface", "eth1"], ["ovs_docker_ip:10.0.0.2", "br0"]]])
+        );
         assert_eq!(p[4]["row"]["tag"], 5);
         assert_eq!(p[5]["op"], "mutate");
         assert_eq!(p.as_array().unwrap().len(), 6);
@@ -484,6 +611,27 @@ mod tests {
         assert_eq!(bridge["row"]["datapath_type"], "netdev");
         assert_eq!(bridge["row"]["ports"], json!(["set", [["named-uuid", "br_port"], ["named-uuid", "port"]]]));
         assert!(p.as_array().unwrap().iter().any(|o| o["table"] == "Interface" && o["row"]["type"] == "internal"));
+    }
+
+    #[test]
+    fn a_replacing_port_removes_the_old_one_in_the_same_transaction() {
+        let mut p = new_port();
+        p.replaces = Some("0000-old".into());
+        let t = add_port_txn(&p, &BridgePlan::Exists, &[]);
+        let params = t.params(DB);
+        let m = params.as_array().unwrap().iter().find(|o| o["op"] == "mutate").unwrap();
+        assert_eq!(m["mutations"][1], json!(["ports", "delete", ["set", [["uuid", "0000-old"]]]]));
+    }
+
+    #[test]
+    fn vlan_settings_set_or_clear_all_three_columns() {
+        let trunk = Vlan::Trunk { vlans: vec![10, 20], native: Some(5) }.columns();
+        assert_eq!(trunk["tag"], 5);
+        assert_eq!(trunk["vlan_mode"], "native-untagged");
+        assert_eq!(trunk["trunks"], json!(["set", [10, 20]]));
+        let none = Vlan::None.columns();
+        assert!(none.values().all(|v| *v == json!(["set", []])));
+        assert_eq!(Vlan::Access(7).columns()["tag"], 7);
     }
 
     #[test]

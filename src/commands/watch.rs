@@ -1,0 +1,207 @@
+//! `watch [--once]`: keep container ports across container restarts.
+//!
+//! A container that stops loses its network namespace and with it the veth
+//! of each port; the OVSDB row stays, stale, with the record add-port
+//! stored in it (see [`crate::record`]). When the container starts again,
+//! each such port is re-created from its row, and the new row replaces the
+//! old one in a single transaction, so a watcher killed at any moment loses
+//! nothing: on start it reconciles every recorded port with what is running
+//! before it follows Docker's events (subscribed from a time taken before
+//! that scan, so no event falls in between).
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures::StreamExt;
+
+use super::add_port::{self, Carry};
+use super::undo::Signals;
+use super::{reclaim, Ctx};
+use crate::cli::{AddPortArgs, TargetArgs, WatchArgs};
+use crate::docker::{Container, DockerClient};
+use crate::error::{Context, Error, Result};
+use crate::lock::PortLock;
+use crate::netlink::Netlink;
+use crate::ovsdb::vswitch::{self, keys, AttachedPort};
+use crate::ovsdb::{data, Cond};
+use crate::record::Record;
+
+pub async fn exec(ctx: &Ctx, a: WatchArgs) -> Result<()> {
+    let docker = ctx.docker()?;
+    let mut signals = Signals::install();
+    if a.once {
+        return reconcile(ctx, &docker, &mut signals).await;
+    }
+    say(format_args!("watching Docker events"));
+    loop {
+        let since = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        if let Err(e) = reconcile(ctx, &docker, &mut signals).await {
+            if e.signal().is_some() {
+                return Ok(());
+            }
+            say(format_args!("reconcile: {e}"));
+        }
+        let mut events = docker.container_events(since);
+        loop {
+            let next = tokio::select! {
+                ev = events.next() => ev,
+                _ = signals.recv() => return Ok(()),
+            };
+            let (action, id) = match next {
+                Some(Ok(ev)) => ev,
+                Some(Err(e)) => {
+                    say(format_args!("{e}; reconnecting"));
+                    break;
+                }
+                None => break,
+            };
+            ctx.step(format_args!("event {action} {id}"));
+            let result = match action.as_str() {
+                "start" => restore(ctx, &docker, &id, &mut signals).await,
+                "destroy" => forget(ctx, &id).await,
+                _ => Ok(()),
+            };
+            if let Err(e) = result {
+                if e.signal().is_some() {
+                    return Ok(());
+                }
+                say(format_args!("{action} of container {}: {e}", short(&id)));
+            }
+        }
+        // Docker went away or restarted: wait a little, then scan again.
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = signals.recv() => return Ok(()),
+        }
+    }
+}
+
+fn say(what: std::fmt::Arguments<'_>) {
+    eprintln!("ovs-docker: watch: {what}");
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(12)]
+}
+
+/// Our ports with a record: the ones the watcher looks after.
+fn persistent(p: &AttachedPort) -> bool {
+    p.external_ids.get(keys::CREATED_BY).is_some_and(|v| v == vswitch::CREATED_BY_US)
+        && p.full_id().is_some_and(|id| crate::target::Target::parse(id).is_docker())
+}
+
+/// Bring every recorded port in line with what Docker runs now.
+async fn reconcile(ctx: &Ctx, docker: &DockerClient, signals: &mut Signals) -> Result<()> {
+    let ovs = ctx.vswitch().await?;
+    let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
+    let ports = ports.step(|| "list container ports in OVSDB".into())?;
+    let containers = containers?;
+    let mut errors = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for p in ports.iter().filter(|p| persistent(p)) {
+        let id = p.full_id().unwrap_or_default();
+        if !seen.insert(id) {
+            continue;
+        }
+        let result = match containers.iter().find(|c| c.id == id) {
+            None => forget(ctx, id).await,
+            Some(c) if c.running => restore(ctx, docker, id, signals).await,
+            Some(_) => Ok(()),
+        };
+        if let Err(e) = result {
+            if e.signal().is_some() {
+                return Err(e);
+            }
+            errors.push(e);
+        }
+    }
+    Error::all(errors)
+}
+
+/// The ports recorded for the container with this full ID.
+async fn ports_of(ctx: &Ctx, id: &str) -> Result<Vec<AttachedPort>> {
+    let ovs = ctx.vswitch().await?;
+    let ports = ovs
+        .find_ports(vec![Cond::includes("external_ids", data::map([(keys::FULL_ID, id)]))])
+        .await
+        .step(|| format!("look up the ports of container {}", short(id)))?;
+    Ok(ports.into_iter().filter(persistent).collect())
+}
+
+/// Re-create the persistent ports of a container that (re)started and has
+/// lost their veths.
+async fn restore(ctx: &Ctx, docker: &DockerClient, id: &str, signals: &mut Signals) -> Result<()> {
+    let ports = ports_of(ctx, id).await?;
+    if ports.is_empty() {
+        return Ok(());
+    }
+    let Some(c) = docker.find(id).await?.filter(|c| c.running) else { return Ok(()) };
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let mut errors = Vec::new();
+    for p in ports {
+        let record = Record::from_external_ids(&p.external_ids);
+        if !record.persist || p.bridge.is_none() || reclaim::is_live(&p, &host).await? {
+            continue;
+        }
+        let args = args_for(&p, &record, &c);
+        let carry = Carry { reference: p.container_ref().to_string(), old: p.clone() };
+        match add_port::reattach(ctx, args, &carry, signals).await {
+            Ok(port) => say(format_args!(
+                "re-created port {port} for container {} interface {} on bridge {}",
+                c.name,
+                p.container_iface(),
+                p.bridge.as_deref().unwrap_or_default()
+            )),
+            Err(e) if e.signal().is_some() => return Err(e),
+            Err(e) => errors.push(e),
+        }
+    }
+    Error::all(errors)
+}
+
+/// The add-port that made `p`, as its record says.
+fn args_for(p: &AttachedPort, record: &Record, c: &Container) -> AddPortArgs {
+    AddPortArgs {
+        bridge: p.bridge.clone().unwrap_or_default(),
+        interface: p.container_iface().parse().unwrap_or_else(|_| unreachable!("recorded names were checked")),
+        target: TargetArgs { container: Some(c.id.clone()), netns: None, pid: None },
+        ipaddress: record.addresses.clone(),
+        gateway: record.gateways.clone(),
+        route: record.routes.clone(),
+        macaddress: record.mac,
+        mtu: record.mtu,
+        datapath_type: None,
+        vlan: None,
+        ingress_rate: (p.ingress_rate > 0).then_some(p.ingress_rate as u32),
+        ingress_burst: (p.ingress_burst > 0).then_some(p.ingress_burst as u32),
+        no_persist: false,
+        // The old row held these addresses; it is replaced, not joined.
+        force: true,
+    }
+}
+
+/// Remove the ports of a container that Docker removed.
+async fn forget(ctx: &Ctx, id: &str) -> Result<()> {
+    let ports = ports_of(ctx, id).await?;
+    if ports.is_empty() {
+        return Ok(());
+    }
+    let mut ovs = ctx.vswitch().await?;
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let mut errors = Vec::new();
+    for p in ports {
+        let Some(_lock) = PortLock::try_acquire(id, p.container_iface()).step(|| format!("lock {}", short(id)))? else {
+            continue;
+        };
+        match reclaim::remove_port(ctx, &mut ovs, &host, &p).await {
+            Ok(()) => say(format_args!(
+                "removed port {} of removed container {} (interface {}, bridge {})",
+                p.name,
+                p.external_ids.get(keys::NAME).map_or(short(id), String::as_str),
+                p.container_iface(),
+                p.bridge.as_deref().unwrap_or("-")
+            )),
+            Err(e) => errors.push(e),
+        }
+    }
+    Error::all(errors)
+}
