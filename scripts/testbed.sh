@@ -20,7 +20,7 @@ readonly IMAGE=busybox:local
 # Bump when the image recipe changes, so `up` rebuilds an older image.
 readonly IMAGE_REV=1
 readonly PREFIX=ovsdt
-readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2
+readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2 python3
                    iputils-ping iptables uuid-runtime ethtool)
 
 log() { printf 'testbed: %s\n' "$*" >&2; }

@@ -186,14 +186,18 @@ pub struct TargetArgs {
     #[arg(value_parser = config::parse_container, required_unless_present_any = ["netns", "pid"])]
     pub container: Option<String>,
     /// Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)
-    #[arg(long, value_name = "PATH", value_parser = config::parse_netns_path, conflicts_with_all = ["container", "pid"])]
+    #[arg(long, value_name = "PATH", value_parser = config::parse_netns_path, conflicts_with = "pid")]
     pub netns: Option<String>,
     /// Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)
-    #[arg(long, value_name = "PID", value_parser = config::parse_pid, conflicts_with = "container")]
+    #[arg(long, value_name = "PID", value_parser = config::parse_pid)]
     pub pid: Option<u32>,
 }
 
 impl TargetArgs {
+    fn given_twice(&self) -> bool {
+        self.container.is_some() && (self.netns.is_some() || self.pid.is_some())
+    }
+
     pub fn reference(&self) -> String {
         crate::target::reference(self.container.as_deref(), self.netns.as_deref(), self.pid)
     }
@@ -224,7 +228,7 @@ pub struct SetVlanArgs {
     #[command(flatten)]
     pub port: PortRef,
     /// VLAN ID, 0 to 4095: the access VLAN, or with --trunk the native VLAN
-    #[arg(value_parser = config::parse_vlan, required_unless_present_any = ["trunk", "clear"])]
+    #[arg(value_parser = config::parse_vlan)]
     pub vlan: Option<u16>,
     /// Make the port a trunk of these VLANs, e.g. 10,20-30 (VLAN then is the native, untagged VLAN)
     #[arg(long, value_name = "VLANS", conflicts_with = "clear")]
@@ -286,6 +290,34 @@ pub struct GcArgs {
 pub struct BatchArgs {
     /// File of commands, one per line; - reads standard input
     pub file: std::path::PathBuf,
+}
+
+/// Checks clap cannot express. With --netns or --pid there is no
+/// CONTAINER, so clap hands set-vlan's VLAN to the CONTAINER slot: move it
+/// back. CONTAINER together with --netns or --pid is refused.
+pub fn normalize(command: &mut Command) -> Result<(), String> {
+    const BOTH: &str = "give CONTAINER or --netns or --pid, not two of them";
+    if let Command::SetVlan(s) = command {
+        if s.port.target.given_twice() && s.vlan.is_none() && !s.clear {
+            let word = s.port.target.container.take().unwrap_or_default();
+            s.vlan = Some(config::parse_vlan(&word)?);
+        }
+        if s.vlan.is_none() && s.trunk.is_none() && !s.clear {
+            return Err("a VLAN, --trunk or --clear is required".into());
+        }
+    }
+    let target = match command {
+        Command::AddPort(a) => &a.target,
+        Command::DelPort(p) => &p.target,
+        Command::DelPorts(p) => &p.target,
+        Command::SetVlan(s) => &s.port.target,
+        Command::SetQos(s) => &s.port.target,
+        _ => return Ok(()),
+    };
+    if target.given_twice() {
+        return Err(BOTH.into());
+    }
+    Ok(())
 }
 
 /// A clap error as one line: its first paragraph (clap lists missing
@@ -364,6 +396,8 @@ mod tests {
             &["del-ports", "br0"],
             &["list", "--format=xml"],
             &["add-port", "br0", "eth1", "web", "--netns=/var/run/netns/x"],
+            &["del-port", "br0", "eth1", "web", "--pid=3"],
+            &["set-vlan", "br0", "eth1", "--pid=3", "4096"],
             &["add-port", "br0", "eth1", "--netns=/x", "--pid=3"],
             &["add-port", "br0", "eth1", "--netns=relative"],
             &["add-port", "br0", "eth1", "web", "--route=10.0.0.0"],
@@ -376,8 +410,10 @@ mod tests {
             &["--timeout=0", "list"],
             &["frobnicate"],
         ] {
-            let e = parse(args).unwrap_err();
-            assert_eq!(e.exit_code(), 2, "{args:?}");
+            match parse(args) {
+                Err(e) => assert_eq!(e.exit_code(), 2, "{args:?}"),
+                Ok(mut cli) => assert!(normalize(&mut cli.command).is_err(), "{args:?}"),
+            }
         }
     }
 
@@ -426,6 +462,10 @@ mod tests {
         };
         assert_eq!((v.vlan, v.trunk.unwrap().0), (None, vec![10, 20, 21, 22]));
         assert!(parse(&["set-vlan", "br0", "eth1", "web", "--clear"]).is_ok());
+        let mut cli = parse(&["set-vlan", "br0", "eth1", "--netns=/run/netns/x", "30", "--trunk=10"]).unwrap();
+        normalize(&mut cli.command).unwrap();
+        let Command::SetVlan(v) = cli.command else { panic!() };
+        assert_eq!((v.vlan, v.port.target.reference()), (Some(30), "netns:/run/netns/x".to_string()));
         assert!(parse(&["set-qos", "br0", "eth1", "web", "--ingress-rate=0"]).is_ok());
         assert!(parse(&["watch", "--once"]).is_ok());
     }

@@ -11,10 +11,15 @@ fn main() -> ExitCode {
         let _ = Cli::command().print_help();
         return ExitCode::SUCCESS;
     }
-    let cli = match Cli::try_parse() {
+    let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
     };
+    if let Err(message) = ovs_docker::cli::normalize(&mut cli.command) {
+        let cmd = command_name(&cli);
+        eprintln!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

@@ -36,12 +36,16 @@ impl<'a> Target<'a> {
 
     /// The namespace as a container-like value, if it still exists.
     pub fn probe(&self) -> Option<Container> {
-        let (path, pid) = match *self {
+        let (path, pid, exists) = match *self {
             Target::Docker(_) => return None,
-            Target::Netns(path) => (path.to_string(), None),
-            Target::Pid(pid) => (format!("/proc/{pid}/ns/net"), Some(pid)),
+            Target::Netns(path) => (path.to_string(), None, std::path::Path::new(path).exists()),
+            // The process, not its namespace link: that one may be
+            // unreadable, which opening it will then say.
+            Target::Pid(pid) => {
+                (format!("/proc/{pid}/ns/net"), Some(pid), std::path::Path::new(&format!("/proc/{pid}")).exists())
+            }
         };
-        std::path::Path::new(&path).exists().then(|| Container {
+        exists.then(|| Container {
             id: self.reference(),
             name: self.reference(),
             status: "running".into(),

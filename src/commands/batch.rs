@@ -165,7 +165,10 @@ fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
             Ok(Line { command: Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } }) => {
                 errors.push(format!("line {number}: {} cannot be used inside a batch", words[0]));
             }
-            Ok(line) => out.push((number, line.command)),
+            Ok(mut line) => match crate::cli::normalize(&mut line.command) {
+                Ok(()) => out.push((number, line.command)),
+                Err(e) => errors.push(format!("line {number}: {e}")),
+            },
             Err(e) => {
                 errors.push(format!("line {number}: {}", crate::cli::usage_message(&e)));
             }
