@@ -175,8 +175,8 @@ fn list_states() {
     let gone = TestContainer::new();
     let cut = TestContainer::new();
     let renamed = TestContainer::new();
-    for c in [&running, &stopped, &gone, &cut, &renamed] {
-        ovs_docker(&["add-port", &br.name, "eth1", &c.name, "--ipaddress=192.0.2.2/24"]).ok();
+    for (i, c) in [&running, &stopped, &gone, &cut, &renamed].into_iter().enumerate() {
+        ovs_docker(&["add-port", &br.name, "eth1", &c.name, &format!("--ipaddress=192.0.2.{}/24", i + 2)]).ok();
     }
     let port = |c: &TestContainer| row_of(c, "eth1").name;
     let (p_running, p_stopped, p_gone, p_cut, p_renamed) =

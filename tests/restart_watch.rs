@@ -64,7 +64,9 @@ fn restart(c: &TestContainer) {
 /// The container's view of `iface`: "MAC MTU" and its routes.
 fn inside(c: &TestContainer, iface: &str) -> (String, String) {
     let link = exec(c, &format!("cat /sys/class/net/{iface}/address /sys/class/net/{iface}/mtu")).ok().stdout.clone();
-    let routes = exec(c, "ip route; ip -6 route").ok().stdout.clone();
+    let mut routes: Vec<String> = exec(c, "ip route; ip -6 route").ok().stdout.lines().map(str::to_string).collect();
+    routes.sort();
+    let routes = routes.join("\n");
     (link.split_whitespace().collect::<Vec<_>>().join(" "), routes)
 }
 
