@@ -8,31 +8,6 @@ use std::process::{Child, Command, Stdio};
 
 use common::*;
 
-/// `ip netns add ovsdt-...`, deleted on drop.
-struct TestNetns {
-    name: String,
-}
-
-impl TestNetns {
-    fn new() -> TestNetns {
-        let name = format!("{PREFIX}-{}", rand_hex(8));
-        run("ip", &["netns", "add", &name]).ok();
-        TestNetns { name }
-    }
-    fn path(&self) -> String {
-        format!("/var/run/netns/{}", self.name)
-    }
-    fn exec(&self, cmd: &str) -> CmdOutput {
-        run("ip", &["netns", "exec", &self.name, "sh", "-c", cmd])
-    }
-}
-
-impl Drop for TestNetns {
-    fn drop(&mut self) {
-        let _ = try_run("ip", &["netns", "del", &self.name], std::time::Duration::from_secs(10));
-    }
-}
-
 /// A `sleep` in a fresh network namespace of its own (unshare -n), killed
 /// on drop.
 struct NsProcess {

@@ -123,15 +123,8 @@ fn trunk_and_native_vlan_traffic() {
     testbed();
     let net = Subnet::new();
     let br = TestBridge::new();
-    let ns = format!("{PREFIX}-{}", rand_hex(8));
-    run("ip", &["netns", "add", &ns]).ok();
-    struct DelNs(String);
-    impl Drop for DelNs {
-        fn drop(&mut self) {
-            let _ = try_run("ip", &["netns", "del", &self.0], std::time::Duration::from_secs(10));
-        }
-    }
-    let _ns = DelNs(ns.clone());
+    let test_ns = TestNetns::new();
+    let ns = test_ns.name.clone();
     let access: Vec<(TestContainer, u16)> =
         [10u16, 20, 30, 40].into_iter().map(|v| (TestContainer::new(), v)).collect();
     for (i, (c, vlan)) in access.iter().enumerate() {

@@ -1197,3 +1197,32 @@ pub fn list_state(bridge: &str, port: &str) -> Option<String> {
         .find(|r| r["port"] == port)
         .map(|r| r["state"].as_str().unwrap_or_default().to_string())
 }
+
+// ---------------------------------------------------------------------------
+// Plain network namespaces
+// ---------------------------------------------------------------------------
+
+/// `ip netns add ovsdt-...`, deleted on drop.
+pub struct TestNetns {
+    pub name: String,
+}
+
+impl TestNetns {
+    pub fn new() -> TestNetns {
+        let name = format!("{PREFIX}-{}", rand_hex(8));
+        run("ip", &["netns", "add", &name]).ok();
+        TestNetns { name }
+    }
+    pub fn path(&self) -> String {
+        format!("/var/run/netns/{}", self.name)
+    }
+    pub fn exec(&self, cmd: &str) -> CmdOutput {
+        run("ip", &["netns", "exec", &self.name, "sh", "-c", cmd])
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = try_run("ip", &["netns", "del", &self.name], std::time::Duration::from_secs(10));
+    }
+}
