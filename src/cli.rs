@@ -125,6 +125,19 @@ pub enum Command {
         /// Directory that receives man/ and completions/
         dir: std::path::PathBuf,
     },
+
+    /// Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges
+    #[command(
+        long_about = "Serve a Docker (libnetwork remote) network driver on a unix socket, so that \
+            `docker network create -d ovs` makes networks whose containers sit on Open vSwitch bridges. \
+            Driver options (-o): bridge=NAME (default: ovs- and the start of the network ID), mode=nat|flat \
+            (default nat: the gateway lives on the bridge and traffic leaving the subnet is masqueraded; flat: \
+            pure layer 2), mtu=N, vlan=ID (access tag of every port), bind_interface=IFACE (flat mode: a host \
+            uplink added to the bridge). All state lives in OVSDB, so the plugin can be restarted at any time.",
+        after_help = "Example:\n  ovs-docker plugin --datapath-type=netdev &\n  docker network create -d ovs --subnet 10.20.0.0/24 \
+            -o bridge=br-app -o mode=nat app\n  docker run -d --network app busybox sleep 3600"
+    )]
+    Plugin(PluginArgs),
 }
 
 #[derive(Debug, Args)]
@@ -335,6 +348,22 @@ fn parse_timeout(s: &str) -> Result<u64, String> {
         Ok(v) if (1..=3600).contains(&v) => Ok(v),
         _ => Err(format!("invalid timeout \"{}\": expected 1 to 3600 seconds", s.escape_default())),
     }
+}
+
+#[derive(Debug, Args)]
+pub struct PluginArgs {
+    /// Driver name, as given to `docker network create -d NAME`
+    #[arg(long, default_value = "ovs", value_parser = crate::plugin::parse_name)]
+    pub name: String,
+    /// Unix socket to serve on [default: /run/docker/plugins/NAME.sock, where dockerd looks]
+    #[arg(long, value_name = "PATH")]
+    pub socket: Option<std::path::PathBuf>,
+    /// Datapath type of the bridges the plugin creates (netdev for userspace OVS)
+    #[arg(long, value_name = "TYPE", value_parser = config::parse_datapath_type)]
+    pub datapath_type: Option<String>,
+    /// Log level on standard error (debug: one line per request)
+    #[arg(long, value_enum, default_value_t = crate::plugin::log::Level::Info)]
+    pub log_level: crate::plugin::log::Level,
 }
 
 #[cfg(test)]

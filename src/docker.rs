@@ -25,6 +25,9 @@ pub struct Container {
     pub network_mode: String,
     /// The container's network namespace file (NetworkSettings.SandboxKey).
     pub sandbox_key: Option<String>,
+    /// Its endpoints on Docker networks (how ports made by the network
+    /// plugin, which never learns the container, are matched to it).
+    pub endpoint_ids: Vec<String>,
 }
 
 impl Container {
@@ -154,9 +157,24 @@ impl DockerClient {
                     pid: None,
                     network_mode: s.host_config.and_then(|h| h.network_mode).unwrap_or_default(),
                     sandbox_key: None,
+                    endpoint_ids: s
+                        .network_settings
+                        .and_then(|n| n.networks)
+                        .map(|n| n.into_values().filter_map(|e| e.endpoint_id).filter(|e| !e.is_empty()).collect())
+                        .unwrap_or_default(),
                 })
             })
             .collect())
+    }
+
+    /// The IDs of every Docker network.
+    pub async fn network_ids(&self) -> Result<Vec<String>> {
+        let call = self.docker.list_networks(None::<bollard::query_parameters::ListNetworksOptions>);
+        let list = match tokio::time::timeout(self.timeout, call).await {
+            Ok(r) => r.map_err(|e| self.failed("list networks", e))?,
+            Err(_) => return Err(self.timed_out("list networks")),
+        };
+        Ok(list.into_iter().filter_map(|n| n.id).collect())
     }
 
     /// Container events (action, full ID) from `since` (Unix seconds) on:
@@ -203,7 +221,14 @@ impl DockerClient {
 
 fn from_inspect(c: bollard::models::ContainerInspectResponse) -> Container {
     let state = c.state.unwrap_or_default();
+    let endpoint_ids = c
+        .network_settings
+        .as_ref()
+        .and_then(|n| n.networks.as_ref())
+        .map(|n| n.values().filter_map(|e| e.endpoint_id.clone()).filter(|e| !e.is_empty()).collect())
+        .unwrap_or_default();
     Container {
+        endpoint_ids,
         id: c.id.unwrap_or_default(),
         name: c.name.unwrap_or_default().trim_start_matches('/').to_string(),
         status: state.status.map(|s| s.to_string()).unwrap_or_default(),
@@ -231,6 +256,7 @@ mod tests {
             pid: Some(42),
             network_mode: "none".into(),
             sandbox_key: Some("/var/run/docker/netns/abc".into()),
+            endpoint_ids: vec![],
         }
     }
 

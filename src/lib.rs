@@ -15,5 +15,6 @@ pub mod lock;
 pub mod netlink;
 pub mod netns;
 pub mod ovsdb;
+pub mod plugin;
 pub mod record;
 pub mod target;

@@ -50,6 +50,7 @@ fn command_name(cli: &Cli) -> &'static str {
         Gc(_) => "gc",
         Batch(_) => "batch",
         Generate { .. } => "generate",
+        Plugin(_) => "plugin",
     }
 }
 

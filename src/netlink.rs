@@ -254,6 +254,28 @@ impl Netlink {
         Ok(())
     }
 
+    /// Remove an address; one that is not there is success.
+    pub async fn del_address(&self, index: u32, addr: IpAddr, prefix: u8) -> Result<()> {
+        let msgs: Vec<_> = self.handle.address().get().set_link_index_filter(index).execute().try_collect().await?;
+        for m in msgs {
+            let matches = m.header.prefix_len == prefix
+                && m.attributes.iter().any(|a| matches!(a, AddressAttribute::Address(ip) if *ip == addr));
+            if matches {
+                match self.handle.address().del(m).execute().await.map_err(NetlinkError::from) {
+                    Err(e) if e.is(libc::EADDRNOTAVAIL) || e.is(libc::ENODEV) => {}
+                    r => r?,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Set a link's MTU.
+    pub async fn set_mtu(&self, index: u32, mtu: u32) -> Result<()> {
+        self.handle.link().set(LinkUnspec::new_with_index(index).mtu(mtu).build()).execute().await?;
+        Ok(())
+    }
+
     /// Addresses on the link, as (address, prefix length).
     pub async fn addresses(&self, index: u32) -> Result<Vec<(IpAddr, u8)>> {
         let msgs: Vec<_> = self.handle.address().get().set_link_index_filter(index).execute().try_collect().await?;

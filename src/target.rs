@@ -55,6 +55,7 @@ impl<'a> Target<'a> {
             pid,
             network_mode: "none".into(),
             sandbox_key: Some(path),
+            endpoint_ids: vec![],
         })
     }
 

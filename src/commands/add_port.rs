@@ -288,19 +288,7 @@ impl Plan<'_> {
         let (a, port, iface) = (self.a, self.port_name, self.a.interface.as_str());
         let cname = self.reference;
         if self.netdev {
-            // The userspace datapath reads the veth through AF_PACKET, but the
-            // host kernel still sees its frames: keep it from answering ARP
-            // for host addresses and from sending IPv6 noise onto the bridge.
-            for (path, value) in [
-                (format!("/proc/sys/net/ipv4/conf/{port}/arp_ignore"), "8"),
-                (format!("/proc/sys/net/ipv6/conf/{port}/disable_ipv6"), "1"),
-            ] {
-                match write_sysctl(&path, value) {
-                    // A link whose MTU is below 1280 has no IPv6 at all.
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound && path.contains("ipv6") => {}
-                    r => r.step(|| format!("set {path}"))?,
-                }
-            }
+            crate::netns::quiet_netdev_host_end(port)?;
         }
         self.host.set_up(host_index).await.step(|| format!("set veth {port} up"))?;
 

@@ -104,8 +104,8 @@ async fn run_line(ctx: &Ctx, command: Command) -> Result<()> {
         Command::SetQos(args) => set_qos::exec(ctx, args).await,
         Command::List(args) => list::exec(ctx, args).await,
         Command::Gc(args) => gc::exec(ctx, args).await,
-        Command::AddPort(_) | Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } => {
-            unreachable!("add-port runs on its own; batch and generate are refused by parse()")
+        Command::AddPort(_) | Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } | Command::Plugin(_) => {
+            unreachable!("add-port runs on its own; batch, generate and plugin are refused by parse()")
         }
     }
 }
@@ -162,7 +162,9 @@ fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
             continue;
         }
         match Line::try_parse_from(&words) {
-            Ok(Line { command: Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } }) => {
+            Ok(Line {
+                command: Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } | Command::Plugin(_),
+            }) => {
                 errors.push(format!("line {number}: {} cannot be used inside a batch", words[0]));
             }
             Ok(mut line) => match crate::cli::normalize(&mut line.command) {
@@ -259,6 +261,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Gc(_) => "gc",
         Command::Batch(_) => "batch",
         Command::Generate { .. } => "generate",
+        Command::Plugin(_) => "plugin",
     }
 }
 

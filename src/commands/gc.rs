@@ -16,7 +16,7 @@ use crate::docker::Container;
 use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
 use crate::netlink::Netlink;
-use crate::ovsdb::vswitch::AttachedPort;
+use crate::ovsdb::vswitch::{keys, AttachedPort};
 
 pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
     let docker = ctx.docker()?;
@@ -27,12 +27,23 @@ pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let links = host.links().await.step(|| "list host links".into())?;
     let link_names: HashSet<&str> = links.iter().map(|l| l.name.as_str()).collect();
+    // Ports of the network plugin belong to a Docker network, not to a
+    // container: they are judged by their network and their veth.
+    let networks: HashSet<String> = if ports.iter().any(|p| p.external_ids.contains_key(keys::NETWORK_ID)) {
+        docker.network_ids().await?.into_iter().collect()
+    } else {
+        HashSet::new()
+    };
     let verb = if a.dry_run { "would remove" } else { "removed" };
     let mut errors = Vec::new();
 
     for p in ports.iter().filter(|p| a.bridge.as_ref().is_none_or(|b| p.bridge.as_ref() == Some(b))) {
         let owner = owner(p, &containers);
-        let Some(reason) = stale_reason(p, owner, &link_names) else { continue };
+        let reason = match p.external_ids.get(keys::NETWORK_ID) {
+            Some(net) => plugin_stale_reason(p, networks.contains(net), &link_names),
+            None => stale_reason(p, owner, &link_names),
+        };
+        let Some(reason) = reason else { continue };
         let key = p.full_id().or(owner.map(|c| c.id.as_str())).unwrap_or(p.container_ref());
         let Some(_lock) = PortLock::try_acquire(key, p.container_iface()).step(|| format!("lock {key}"))? else {
             ctx.step(format_args!("skipping port {}: another ovs-docker is working on it", p.name));
@@ -84,5 +95,18 @@ pub fn stale_reason(p: &AttachedPort, owner: Option<&Container>, links: &HashSet
         Some(c) if !c.running && !c.paused => Some("container stopped"),
         Some(_) if !links.contains(p.name.as_str()) => Some("link missing"),
         Some(_) => None,
+    }
+}
+
+/// Why a port of the network plugin is stale, or None if it may be in use.
+/// The container is not asked: while it starts Docker does not list the
+/// endpoint yet. A container that is gone took the veth with its namespace.
+pub fn plugin_stale_reason(p: &AttachedPort, network_exists: bool, links: &HashSet<&str>) -> Option<&'static str> {
+    if !network_exists {
+        Some("network gone")
+    } else if !links.contains(p.name.as_str()) {
+        Some("link missing")
+    } else {
+        None
     }
 }

@@ -122,7 +122,7 @@ async fn row(
         Some(_) if p.error.is_some() => format!("error: {}", p.error.as_deref().unwrap_or_default()),
         // ovs-vswitchd has not (or could not) put it in the datapath.
         Some(_) if p.ofport.is_none_or(|n| n <= 0) => "no OpenFlow port".into(),
-        Some(c) => match inspect_inside(docker, c, p.container_iface(), &mut r).await {
+        Some(c) => match inspect_inside(docker, c, p.container_iface(), plugin_mac(p), &mut r).await {
             Ok(true) => "ok".into(),
             Ok(false) => "interface missing".into(),
             Err(e) => {
@@ -135,16 +135,35 @@ async fn row(
     r
 }
 
+/// The MAC the network plugin gave the container end of port `p`.
+fn plugin_mac(p: &AttachedPort) -> Option<&str> {
+    p.external_ids.get(crate::ovsdb::vswitch::keys::ENDPOINT_ID)?;
+    p.external_ids.get(crate::plugin::driver::endpoint_keys::MAC).map(String::as_str)
+}
+
 /// Fill MAC, MTU and addresses from inside the container; false when the
 /// interface is not there.
-async fn inspect_inside(docker: &crate::docker::DockerClient, c: &Container, iface: &str, r: &mut Row) -> Result<bool> {
+async fn inspect_inside(
+    docker: &crate::docker::DockerClient,
+    c: &Container,
+    iface: &str,
+    plugin_mac: Option<&str>,
+    r: &mut Row,
+) -> Result<bool> {
     let Some(full) = crate::target::find(docker, &c.id).await? else { return Ok(false) };
     let Some(path) = full.netns_path() else { return Ok(false) };
     let ns = Netns::open(&path).step(|| format!("open network namespace {path}"))?;
     let nl = Netlink::inside(&ns).step(|| format!("open a netlink socket in container \"{}\"", c.name))?;
-    let Some(link) = nl.link(iface).await.step(|| format!("look up {iface} in container \"{}\"", c.name))? else {
-        return Ok(false);
-    };
+    let mut link = nl.link(iface).await.step(|| format!("look up {iface} in container \"{}\"", c.name))?;
+    // The network plugin's ports: Docker chose the name, the plugin the MAC.
+    if let (None, Some(mac)) = (&link, plugin_mac) {
+        let links = nl.links().await.step(|| format!("list links in container \"{}\"", c.name))?;
+        link = links.into_iter().find(|l| l.mac.is_some_and(|m| Mac(m).to_string() == mac));
+        if let Some(l) = &link {
+            r.interface = l.name.clone();
+        }
+    }
+    let Some(link) = link else { return Ok(false) };
     r.mac = link.mac.map(|m| Mac(m).to_string());
     r.mtu = link.mtu;
     r.addresses = nl

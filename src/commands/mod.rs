@@ -7,7 +7,8 @@ mod del_port;
 mod gc;
 mod generate;
 mod list;
-mod reclaim;
+mod plugin;
+pub(crate) mod reclaim;
 mod set_qos;
 mod set_vlan;
 mod undo;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Gc(a) => gc::exec(&ctx, a).await,
         Command::Batch(a) => batch::exec(&ctx, a).await,
         Command::Generate { dir } => generate(&dir),
+        Command::Plugin(a) => plugin::exec(&ctx, a).await,
     };
     ctx.step(format_args!("done"));
     result
@@ -182,6 +184,7 @@ mod tests {
             pid: None,
             network_mode: "none".into(),
             sandbox_key: None,
+            endpoint_ids: vec![],
         }
     }
 

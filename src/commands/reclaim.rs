@@ -25,6 +25,10 @@ pub fn belongs_to(p: &AttachedPort, c: &Container) -> bool {
 /// prefix (Docker resolves names before prefixes, and a short name may look
 /// like the start of another container's ID).
 pub fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
+    // The network plugin's ports: the container that holds the endpoint.
+    if let Some(ep) = p.external_ids.get(vswitch::keys::ENDPOINT_ID) {
+        return containers.iter().find(|c| c.endpoint_ids.contains(ep));
+    }
     if let Some(id) = p.full_id() {
         return containers.iter().find(|c| c.id == id);
     }

@@ -28,6 +28,11 @@ pub mod keys {
     /// On a bridge that add-port created: the port it was created for, so
     /// that undoing that add-port removes exactly this bridge.
     pub const CREATED_FOR: &str = "ovs_docker_created_for";
+    /// On a port made by the network plugin: Docker's endpoint ID (the
+    /// container is found through it, see `commands::reclaim::owner`).
+    pub const ENDPOINT_ID: &str = "docker_endpoint_id";
+    /// On a port or a bridge made by the network plugin: Docker's network ID.
+    pub const NETWORK_ID: &str = "docker_network_id";
 }
 
 pub const CREATED_BY_US: &str = "ovs-docker";

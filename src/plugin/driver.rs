@@ -1,0 +1,598 @@
+//! The handlers of the remote network driver. They keep no state of their
+//! own: a network is its Bridge row (external_ids), an endpoint its
+//! Port/Interface row, a NAT rule is found by its comment. So the plugin
+//! can be killed at any moment and started again; every handler is also
+//! idempotent, since Docker may retry a call the old process never answered.
+
+use std::str::FromStr;
+
+use ipnetwork::IpNetwork;
+use serde_json::{json, Value};
+
+use super::nat;
+use super::network::{bridge_keys, Mode, NetworkConfig, CREATED_BY_PLUGIN};
+use super::protocol::*;
+use crate::commands::{reclaim, Ctx};
+use crate::config::{host_port_alias, host_port_name, Mac};
+use crate::error::{Context, Error, Result};
+use crate::lock::PortLock;
+use crate::netlink::Netlink;
+use crate::netns::Netns;
+use crate::ovsdb::vswitch::{keys, AttachedPort, Vswitch};
+use crate::ovsdb::{data, Cond, Op, Txn};
+
+/// external_ids of an endpoint's Interface row, besides the upstream keys
+/// and [`keys::ENDPOINT_ID`] / [`keys::NETWORK_ID`].
+pub mod endpoint_keys {
+    /// The veth end that Docker moves into the container.
+    pub const PEER: &str = "ovs_docker_peer";
+    pub const ADDRESSES: &str = "docker_addresses";
+    pub const MAC: &str = "docker_mac";
+    /// The container's namespace file, once joined.
+    pub const SANDBOX: &str = "docker_sandbox";
+}
+
+/// The interface name in the lock and the veth mark (see
+/// [`crate::config::host_port_alias`]) of an endpoint: Docker names the
+/// interface in the container only after Join.
+pub const ENDPOINT_LOCK_IFACE: &str = "plugin";
+/// Docker names the container end DST_PREFIX and a number of its choosing
+/// (eth0, eth1...), after Join and out of our sight; `container_iface`
+/// records the prefix, and `ovs-docker list` finds the interface by its
+/// MAC ([`endpoint_keys::MAC`]).
+pub const DST_PREFIX: &str = "eth";
+
+pub struct Driver {
+    pub ctx: Ctx,
+    /// The name Docker knows the driver by (`docker network create -d NAME`).
+    pub name: String,
+    /// Datapath type of the bridges the plugin creates.
+    pub datapath_type: Option<String>,
+}
+
+/// A network as found in OVSDB.
+struct Net {
+    uuid: String,
+    cfg: NetworkConfig,
+    created_by_us: bool,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| Error::invalid(format!("malformed request body: {e}")))
+}
+
+impl Driver {
+    /// Answer one call, or None if `method` is not one we know.
+    pub async fn call(&self, method: &str, body: &[u8]) -> Option<Result<Value>> {
+        let r = match method {
+            "Plugin.Activate" => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
+            "NetworkDriver.GetCapabilities" => {
+                Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" }))
+            }
+            "NetworkDriver.CreateNetwork" => match parse(body) {
+                Ok(r) => self.create_network(r).await,
+                Err(e) => Err(e),
+            },
+            "NetworkDriver.DeleteNetwork" => match parse::<NetworkRequest>(body) {
+                Ok(r) => self.teardown(&r.network_id).await.map(|()| json!({})),
+                Err(e) => Err(e),
+            },
+            "NetworkDriver.CreateEndpoint" => match parse(body) {
+                Ok(r) => self.create_endpoint(r).await,
+                Err(e) => Err(e),
+            },
+            "NetworkDriver.DeleteEndpoint" => match parse(body) {
+                Ok(r) => self.delete_endpoint(r).await,
+                Err(e) => Err(e),
+            },
+            "NetworkDriver.EndpointOperInfo" => match parse(body) {
+                Ok(r) => self.oper_info(r).await,
+                Err(e) => Err(e),
+            },
+            "NetworkDriver.Join" => match parse(body) {
+                Ok(r) => self.join(r).await,
+                Err(e) => Err(e),
+            },
+
+            // Nothing to undo: Docker moves the interface out, and
+            // DeleteEndpoint removes it.
+            "NetworkDriver.Leave"
+            | "NetworkDriver.ProgramExternalConnectivity"
+            | "NetworkDriver.RevokeExternalConnectivity"
+            | "NetworkDriver.DiscoverNew"
+            | "NetworkDriver.DiscoverDelete"
+            | "NetworkDriver.AllocateNetwork"
+            | "NetworkDriver.FreeNetwork" => Ok(json!({})),
+            _ => return None,
+        };
+        Some(r)
+    }
+
+    async fn find_network(&self, ovs: &Vswitch, id: &str) -> Result<Option<Net>> {
+        let res = ovs
+            .select(vec![Op::Select {
+                table: "Bridge",
+                conds: vec![Cond::includes("external_ids", data::map([(keys::NETWORK_ID, id)]))],
+                columns: vec!["_uuid", "name", "external_ids"],
+            }])
+            .await
+            .step(|| format!("look up the bridge of network {id}"))?;
+        let Some(row) = data::rows(&res[0]).into_iter().next() else { return Ok(None) };
+        let name = row["name"].as_str().unwrap_or_default().to_string();
+        let ids = data::as_map(&row["external_ids"]);
+        let cfg = NetworkConfig::from_ids(&name, &ids).map_err(Error::refused)?;
+        Ok(Some(Net {
+            uuid: data::as_uuid(&row["_uuid"]).unwrap_or_default().to_string(),
+            created_by_us: ids.get(keys::CREATED_BY).map(String::as_str) == Some(CREATED_BY_PLUGIN),
+            cfg,
+        }))
+    }
+
+    async fn network(&self, ovs: &Vswitch, id: &str) -> Result<Net> {
+        self.find_network(ovs, id)
+            .await?
+            .ok_or_else(|| Error::refused(format!("network {id} is unknown to this plugin (no bridge carries it)")))
+    }
+
+    async fn find_endpoint(&self, ovs: &Vswitch, id: &str) -> Result<Option<AttachedPort>> {
+        let conds = vec![Cond::includes("external_ids", data::map([(keys::ENDPOINT_ID, id)]))];
+        let ports = ovs.find_ports(conds).await.step(|| format!("look up the port of endpoint {id}"))?;
+        Ok(ports.into_iter().next())
+    }
+
+    async fn create_network(&self, req: CreateNetworkRequest) -> Result<Value> {
+        let cfg = NetworkConfig::from_request(&req).map_err(Error::invalid)?;
+        let mut ovs = self.ctx.vswitch().await?;
+        if let Some(net) = self.find_network(&ovs, &cfg.id).await? {
+            // A retried call: the first one went through.
+            if net.cfg.bridge == cfg.bridge {
+                self.setup_host(&net.cfg).await?;
+                return Ok(json!({}));
+            }
+        }
+        let res = ovs
+            .select(vec![
+                Op::Select {
+                    table: "Bridge",
+                    conds: vec![Cond::eq("name", cfg.bridge.as_str())],
+                    columns: vec!["external_ids"],
+                },
+                Op::Select {
+                    table: "Interface",
+                    conds: vec![Cond::eq("name", cfg.bind_interface.as_deref().unwrap_or(""))],
+                    columns: vec!["name"],
+                },
+            ])
+            .await
+            .step(|| format!("look up bridge {}", cfg.bridge))?;
+        let existing = data::rows(&res[0]).into_iter().next();
+        if let Some(row) = &existing {
+            if let Some(other) = data::as_map(&row["external_ids"]).get(keys::NETWORK_ID) {
+                return Err(Error::refused(format!("bridge {} already carries Docker network {other}", cfg.bridge)));
+            }
+        }
+        if let Some(bi) = &cfg.bind_interface {
+            if !data::rows(&res[1]).is_empty() {
+                return Err(Error::refused(format!("bind_interface {bi} is already a port of a bridge")));
+            }
+            let host = Netlink::host().step(|| "open a netlink socket".into())?;
+            if host.link(bi).await.step(|| format!("look up bind_interface {bi}"))?.is_none() {
+                return Err(Error::refused(format!("bind_interface {bi}: no such interface on this host")));
+            }
+        }
+
+        let mut ids = cfg.to_ids(&self.name);
+        let mut t = Txn::new();
+        let bridge = cfg.bridge.as_str();
+        let mut new_ports = Vec::new();
+        if let Some(bi) = &cfg.bind_interface {
+            t.push(Op::Wait {
+                table: "Interface",
+                conds: vec![Cond::eq("name", bi.as_str())],
+                columns: vec!["name"],
+                rows: vec![],
+                what: format!("{bi} is not a port yet"),
+            });
+            t.push(Op::Insert { table: "Interface", row: json!({"name": bi}), uuid_name: Some("bind_iface".into()) });
+            t.push(Op::Insert {
+                table: "Port",
+                row: json!({"name": bi, "interfaces": data::named("bind_iface")}),
+                uuid_name: Some("bind_port".into()),
+            });
+            new_ports.push(data::named("bind_port"));
+        }
+        match &existing {
+            Some(row) => {
+                t.push(Op::Wait {
+                    table: "Bridge",
+                    conds: vec![Cond::eq("name", bridge)],
+                    columns: vec!["external_ids"],
+                    rows: vec![json!({"external_ids": row["external_ids"]})],
+                    what: format!("bridge {bridge} is unchanged"),
+                });
+                let map = data::map(ids.iter().map(|(k, v)| (*k, v.as_str())));
+                let mut mutations = vec![json!(["external_ids", "insert", map])];
+                if !new_ports.is_empty() {
+                    mutations.push(json!(["ports", "insert", data::set(new_ports)]));
+                }
+                t.push(Op::Mutate {
+                    table: "Bridge",
+                    conds: vec![Cond::eq("name", bridge)],
+                    mutations: json!(mutations),
+                });
+            }
+            None => {
+                t.push(Op::Wait {
+                    table: "Bridge",
+                    conds: vec![Cond::eq("name", bridge)],
+                    columns: vec!["name"],
+                    rows: vec![],
+                    what: format!("bridge {bridge} does not exist yet"),
+                });
+                let mut iface = json!({"name": bridge, "type": "internal"});
+                if let Some(m) = cfg.mtu {
+                    iface["mtu_request"] = json!(m);
+                }
+                t.push(Op::Insert { table: "Interface", row: iface, uuid_name: Some("br_iface".into()) });
+                // The gateway sits on the internal port: on the network's
+                // VLAN, or it would receive the containers' frames tagged.
+                let mut br_port = json!({"name": bridge, "interfaces": data::named("br_iface")});
+                if let Some(tag) = cfg.vlan {
+                    br_port["tag"] = json!(tag);
+                }
+                t.push(Op::Insert { table: "Port", row: br_port, uuid_name: Some("br_port".into()) });
+                new_ports.push(data::named("br_port"));
+                ids.push((keys::CREATED_BY, CREATED_BY_PLUGIN.to_string()));
+                let mut row = json!({
+                    "name": bridge,
+                    "ports": data::set(new_ports),
+                    "external_ids": data::map(ids.iter().map(|(k, v)| (*k, v.as_str()))),
+                });
+                if let Some(dp) = &self.datapath_type {
+                    row["datapath_type"] = json!(dp);
+                }
+                t.push(Op::Insert { table: "Bridge", row, uuid_name: Some("bridge".into()) });
+                t.push(Op::Mutate {
+                    table: "Open_vSwitch",
+                    conds: vec![],
+                    mutations: json!([["bridges", "insert", data::set(vec![data::named("bridge")])]]),
+                });
+            }
+        }
+        ovs.commit(t, true).await.step(|| format!("create bridge {bridge} for network {}", cfg.id))?;
+        if let Err(e) = self.setup_host(&cfg).await {
+            // Undo: the network must not exist half-made.
+            if let Err(undo) = self.teardown(&cfg.id).await {
+                return Err(Error::Many(vec![e, undo]));
+            }
+            return Err(e);
+        }
+        Ok(json!({}))
+    }
+
+    /// The host side of a network: in nat mode the gateway addresses on the
+    /// bridge's internal port, forwarding and the NAT rules; in flat mode
+    /// the uplink up. Safe to run again.
+    async fn setup_host(&self, cfg: &NetworkConfig) -> Result<()> {
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        if let Some(bi) = &cfg.bind_interface {
+            if let Some(l) = host.link(bi).await.step(|| format!("look up {bi}"))? {
+                host.set_up(l.index).await.step(|| format!("set {bi} up"))?;
+            }
+        }
+        if cfg.mode != Mode::Nat {
+            return Ok(());
+        }
+        let bridge = &cfg.bridge;
+        // ovs-vswitchd made the internal port when it applied the change;
+        // it may take a moment to show in the kernel.
+        let deadline = std::time::Instant::now() + self.ctx.timeout;
+        let link = loop {
+            if let Some(l) = host.link(bridge).await.step(|| format!("look up the internal port of {bridge}"))? {
+                break l;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(Error::refused(format!(
+                    "bridge {bridge} got no internal port in the kernel (is its datapath type usable here?)"
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        if let Some(m) = cfg.mtu {
+            host.set_mtu(link.index, m).await.step(|| format!("set the MTU of {bridge} to {m}"))?;
+        }
+        host.set_up(link.index).await.step(|| format!("set {bridge} up"))?;
+        for gw in cfg.gateways() {
+            match host.add_address(link.index, gw.ip(), gw.prefix()).await {
+                Err(e) if e.is(libc::EEXIST) => {}
+                r => r.step(|| format!("add gateway address {gw} to {bridge}"))?,
+            }
+        }
+        crate::netns::write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")
+            .step(|| "turn IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)".into())?;
+        if let Some((IpNetwork::V4(subnet), _)) = cfg.v4 {
+            let id = cfg.id.clone();
+            let n = nat::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;
+            if n == 0 {
+                nat::add_network_rules(&id, subnet.network(), subnet.prefix(), bridge)
+                    .step(|| format!("add the masquerade rule of network {id} (nf_tables table ip {})", nat::TABLE))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove everything of network `id`: its endpoints' ports and veths,
+    /// its NAT rules, and its bridge if the plugin made it (else what the
+    /// plugin added to the bridge). Carries on after a failure and reports
+    /// them all; nothing found is success.
+    async fn teardown(&self, id: &str) -> Result<()> {
+        let mut errors = Vec::new();
+        if let Err(e) = nat::remove_network_rules(id) {
+            errors.push(Error::io(format!("remove the NAT rules of network {id}"), e));
+        }
+        let mut ovs = self.ctx.vswitch().await?;
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        let conds = vec![Cond::includes("external_ids", data::map([(keys::NETWORK_ID, id)]))];
+        let ports = ovs.find_ports(conds).await.step(|| format!("look up the ports of network {id}"))?;
+        for p in &ports {
+            if let Err(e) = reclaim::remove_port(&self.ctx, &mut ovs, &host, p).await {
+                errors.push(e);
+            }
+        }
+        let Some(net) = self.find_network(&ovs, id).await? else { return Error::all(errors) };
+        let bridge = net.cfg.bridge.as_str();
+        let mut t = Txn::new();
+        if net.created_by_us {
+            t.push(Op::Mutate {
+                table: "Open_vSwitch",
+                conds: vec![],
+                mutations: json!([["bridges", "delete", data::set(vec![data::uuid(&net.uuid)])]]),
+            });
+        } else {
+            if let Ok(Some(l)) = host.link(bridge).await {
+                for gw in net.cfg.gateways() {
+                    if let Err(e) = host.del_address(l.index, gw.ip(), gw.prefix()).await {
+                        errors.push(Error::Netlink { step: format!("remove address {gw} from {bridge}"), source: e });
+                    }
+                }
+            }
+            let mut mutations = vec![];
+            if let Some(bi) = &net.cfg.bind_interface {
+                let res = ovs
+                    .select(vec![Op::Select {
+                        table: "Port",
+                        conds: vec![Cond::eq("name", bi.as_str())],
+                        columns: vec!["_uuid"],
+                    }])
+                    .await
+                    .step(|| format!("look up port {bi}"))?;
+                if let Some(u) =
+                    data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string))
+                {
+                    mutations.push(json!(["ports", "delete", data::set(vec![data::uuid(&u)])]));
+                }
+            }
+            let keys: Vec<Value> =
+                std::iter::once(keys::NETWORK_ID).chain(bridge_keys::ALL).map(|k| json!(k)).collect();
+            mutations.push(json!(["external_ids", "delete", data::set(keys)]));
+            t.push(Op::Mutate {
+                table: "Bridge",
+                conds: vec![Cond::eq("_uuid", data::uuid(&net.uuid))],
+                mutations: json!(mutations),
+            });
+        }
+        if let Err(e) = ovs.commit(t, true).await {
+            errors.push(Error::Ovsdb { step: format!("remove bridge {bridge} of network {id}"), source: e });
+        }
+        Error::all(errors)
+    }
+
+    async fn create_endpoint(&self, req: CreateEndpointRequest) -> Result<Value> {
+        let eid = req.endpoint_id.as_str();
+        if eid.is_empty() || !eid.bytes().all(|b| b.is_ascii_alphanumeric()) || eid.len() > 64 {
+            return Err(Error::invalid(format!("invalid endpoint ID \"{}\"", eid.escape_default())));
+        }
+        let iface = req.interface.clone().unwrap_or_default();
+        let given_mac = if iface.mac_address.is_empty() {
+            None
+        } else {
+            Some(Mac::from_str(&iface.mac_address).map_err(|e| Error::invalid(format!("endpoint {eid}: {e}")))?)
+        };
+        let mut addresses = Vec::new();
+        for a in [&iface.address, &iface.address_ipv6] {
+            if !a.is_empty() {
+                let n = IpNetwork::from_str(a).map_err(|e| Error::invalid(format!("endpoint address \"{a}\": {e}")))?;
+                addresses.push(n.to_string());
+            }
+        }
+        let mut ovs = self.ctx.vswitch().await?;
+        let net = self.network(&ovs, &req.network_id).await?;
+        let _lock = PortLock::acquire(eid, ENDPOINT_LOCK_IFACE, self.ctx.timeout)
+            .await
+            .step(|| format!("lock endpoint {eid}"))?
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} is being worked on by another process")))?;
+        if let Some(p) = self.find_endpoint(&ovs, eid).await? {
+            // A retried call.
+            let mac = p.external_ids.get(endpoint_keys::MAC).cloned().unwrap_or_default();
+            return Ok(json!(endpoint_answer(given_mac.is_none(), mac)));
+        }
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        // What a crash before the commit left for this endpoint.
+        for name in reclaim::our_veths(&host, eid, ENDPOINT_LOCK_IFACE).await? {
+            host.delete(&name).await.step(|| format!("delete veth {name} left by an interrupted run"))?;
+        }
+        let host_ns = Netns::current().step(|| "open the host network namespace".into())?;
+        let port = host_port_name(&uuid::Uuid::new_v4());
+        let peer = format!("{}_c", &port[..port.len() - 2]);
+        let mac = given_mac.unwrap_or_else(random_mac);
+        let alias = host_port_alias(eid, ENDPOINT_LOCK_IFACE);
+        let index = host
+            .create_veth(&port, &alias, &peer, &host_ns, net.cfg.mtu, Some(mac.0))
+            .await
+            .step(|| format!("create veth {port} for endpoint {eid}"))?;
+        let result = self.attach(&mut ovs, &host, &net, &req, index, &port, &peer, &mac, &addresses).await;
+        if let Err(e) = result {
+            if let Err(undo) = host.delete(&port).await {
+                return Err(Error::Many(vec![
+                    e,
+                    Error::Netlink { step: format!("delete veth {port} (undo)"), source: undo },
+                ]));
+            }
+            return Err(e);
+        }
+        Ok(json!(endpoint_answer(given_mac.is_none(), mac.to_string())))
+    }
+
+    /// Configure a new veth and commit its port.
+    #[allow(clippy::too_many_arguments)]
+    async fn attach(
+        &self,
+        ovs: &mut Vswitch,
+        host: &Netlink,
+        net: &Net,
+        req: &CreateEndpointRequest,
+        index: u32,
+        port: &str,
+        peer: &str,
+        mac: &Mac,
+        addresses: &[String],
+    ) -> Result<()> {
+        let eid = req.endpoint_id.as_str();
+        let bridge = net.cfg.bridge.as_str();
+        let netdev = self.bridge_is_netdev(ovs, bridge).await?;
+        if netdev {
+            crate::netns::quiet_netdev_host_end(port)?;
+            // The peer is still in the host namespace: ethtool settings
+            // survive Docker's move into the container.
+            let sock = crate::ethtool::socket().step(|| "open a socket for ethtool".into())?;
+            crate::ethtool::disable_tx_checksum(&sock, peer)
+                .step(|| format!("turn TX checksum offload off on {peer} (needed by the netdev datapath)"))?;
+        }
+        host.set_up(index).await.step(|| format!("set veth {port} up"))?;
+        let ids: Vec<(&str, String)> = vec![
+            (keys::CONTAINER_ID, eid.to_string()),
+            (keys::CONTAINER_IFACE, DST_PREFIX.to_string()),
+            (keys::CREATED_BY, CREATED_BY_PLUGIN.to_string()),
+            (keys::ENDPOINT_ID, eid.to_string()),
+            (keys::NETWORK_ID, net.cfg.id.clone()),
+            (endpoint_keys::PEER, peer.to_string()),
+            (endpoint_keys::MAC, mac.to_string()),
+            (endpoint_keys::ADDRESSES, addresses.join(",")),
+        ];
+        let mut t = Txn::new();
+        t.push(Op::Wait {
+            table: "Bridge",
+            conds: vec![Cond::eq("_uuid", data::uuid(&net.uuid))],
+            columns: vec!["name"],
+            rows: vec![json!({"name": bridge})],
+            what: format!("bridge {bridge} of network {} still exists", net.cfg.id),
+        });
+        t.push(Op::Insert {
+            table: "Interface",
+            row: json!({"name": port, "external_ids": data::map(ids.iter().map(|(k, v)| (*k, v.as_str())))}),
+            uuid_name: Some("iface".into()),
+        });
+        let mut port_row = json!({"name": port, "interfaces": data::named("iface")});
+        if let Some(tag) = net.cfg.vlan {
+            port_row["tag"] = json!(tag);
+        }
+        t.push(Op::Insert { table: "Port", row: port_row, uuid_name: Some("port".into()) });
+        t.push(Op::Mutate {
+            table: "Bridge",
+            conds: vec![Cond::eq("_uuid", data::uuid(&net.uuid))],
+            mutations: json!([["ports", "insert", data::set(vec![data::named("port")])]]),
+        });
+        ovs.commit(t, true).await.step(|| format!("add port {port} to bridge {bridge} for endpoint {eid}"))?;
+        Ok(())
+    }
+
+    async fn bridge_is_netdev(&self, ovs: &Vswitch, bridge: &str) -> Result<bool> {
+        let dp = ovs.bridge_datapath_type(bridge).await.step(|| format!("look up bridge {bridge}"))?;
+        Ok(dp.as_deref() == Some("netdev"))
+    }
+
+    async fn delete_endpoint(&self, req: EndpointRequest) -> Result<Value> {
+        let eid = req.endpoint_id.as_str();
+        let _lock = PortLock::acquire(eid, ENDPOINT_LOCK_IFACE, self.ctx.timeout)
+            .await
+            .step(|| format!("lock endpoint {eid}"))?
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} is being worked on by another process")))?;
+        let mut ovs = self.ctx.vswitch().await?;
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        if let Some(p) = self.find_endpoint(&ovs, eid).await? {
+            reclaim::remove_port(&self.ctx, &mut ovs, &host, &p).await?;
+        }
+        for name in reclaim::our_veths(&host, eid, ENDPOINT_LOCK_IFACE).await? {
+            host.delete(&name).await.step(|| format!("delete veth {name} of endpoint {eid}"))?;
+        }
+        Ok(json!({}))
+    }
+
+    async fn join(&self, req: JoinRequest) -> Result<Value> {
+        let eid = req.endpoint_id.as_str();
+        let mut ovs = self.ctx.vswitch().await?;
+        let net = self.network(&ovs, &req.network_id).await?;
+        let p = self
+            .find_endpoint(&ovs, eid)
+            .await?
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} is unknown to this plugin")))?;
+        let peer = p
+            .external_ids
+            .get(endpoint_keys::PEER)
+            .cloned()
+            .ok_or_else(|| Error::refused(format!("port {} of endpoint {eid} names no veth peer", p.name)))?;
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        if host.link(&peer).await.step(|| format!("look up veth {peer}"))?.is_none() {
+            return Err(Error::refused(format!("the container end {peer} of endpoint {eid} is gone")));
+        }
+        if !req.sandbox_key.is_empty() {
+            let mut t = Txn::new();
+            t.push(Op::Mutate {
+                table: "Interface",
+                conds: vec![Cond::eq("_uuid", data::uuid(&p.iface_uuid))],
+                mutations: json!([
+                    ["external_ids", "delete", data::set(vec![json!(endpoint_keys::SANDBOX)])],
+                    ["external_ids", "insert", data::map([(endpoint_keys::SANDBOX, req.sandbox_key.as_str())])]
+                ]),
+            });
+            ovs.commit(t, false).await.step(|| format!("record the sandbox of endpoint {eid}"))?;
+        }
+        let gw = |v: &Option<(IpNetwork, Option<IpNetwork>)>| {
+            v.as_ref().and_then(|(_, g)| g.map(|g| g.ip().to_string())).unwrap_or_default()
+        };
+        Ok(json!(JoinResponse {
+            interface_name: InterfaceName { src_name: peer, dst_prefix: DST_PREFIX.into() },
+            gateway: gw(&net.cfg.v4),
+            gateway_ipv6: gw(&net.cfg.v6),
+        }))
+    }
+
+    async fn oper_info(&self, req: EndpointRequest) -> Result<Value> {
+        let ovs = self.ctx.vswitch().await?;
+        let mut value = std::collections::BTreeMap::new();
+        if let Some(p) = self.find_endpoint(&ovs, &req.endpoint_id).await? {
+            value.insert("port".to_string(), p.name.clone());
+            if let Some(b) = &p.bridge {
+                value.insert("bridge".to_string(), b.clone());
+            }
+            for (k, name) in [(endpoint_keys::MAC, "mac"), (endpoint_keys::ADDRESSES, "addresses")] {
+                if let Some(v) = p.external_ids.get(k) {
+                    value.insert(name.to_string(), v.clone());
+                }
+            }
+        }
+        Ok(json!(OperInfoResponse { value }))
+    }
+}
+
+fn endpoint_answer(we_chose_mac: bool, mac: String) -> CreateEndpointResponse {
+    CreateEndpointResponse {
+        interface: we_chose_mac.then(|| EndpointInterface { mac_address: mac, ..Default::default() }),
+    }
+}
+
+/// A random locally administered unicast MAC.
+fn random_mac() -> Mac {
+    let b = uuid::Uuid::new_v4().into_bytes();
+    Mac([0x02, b[0], b[1], b[2], b[3], b[4]])
+}

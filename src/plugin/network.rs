@@ -1,0 +1,274 @@
+//! A network's settings: parsed from `docker network create` (driver
+//! options and Docker's IPAM data), and kept as external_ids on its Bridge
+//! row, which is the only place they live.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use ipnetwork::IpNetwork;
+use serde_json::Value;
+
+use super::protocol::{CreateNetworkRequest, IpamData, ENABLE_IPV6, GENERIC_OPTIONS};
+use crate::config::{self, IfName};
+use crate::ovsdb::vswitch::keys;
+
+/// external_ids keys of a network's Bridge row (with [`keys::NETWORK_ID`]
+/// and [`keys::CREATED_BY`]).
+pub mod bridge_keys {
+    pub const MODE: &str = "ovs_docker_mode";
+    pub const MTU: &str = "ovs_docker_mtu";
+    pub const VLAN: &str = "ovs_docker_vlan";
+    pub const BIND_INTERFACE: &str = "ovs_docker_bind_interface";
+    /// Gateways with their prefix length, comma separated (IPv4 first).
+    pub const GATEWAYS: &str = "ovs_docker_gateways";
+    pub const SUBNETS: &str = "ovs_docker_subnets";
+    /// The driver name that serves the network (for people reading OVSDB).
+    pub const DRIVER: &str = "ovs_docker_driver";
+    pub const ALL: [&str; 7] = [MODE, MTU, VLAN, BIND_INTERFACE, GATEWAYS, SUBNETS, DRIVER];
+}
+
+/// `created_by` on bridges the plugin created (deleted with the network).
+pub const CREATED_BY_PLUGIN: &str = "ovs-docker-plugin";
+
+pub const OPTIONS: [&str; 5] = ["bridge", "mode", "mtu", "vlan", "bind_interface"];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Nat,
+    Flat,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Nat => "nat",
+            Mode::Flat => "flat",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkConfig {
+    pub id: String,
+    pub bridge: String,
+    pub mode: Mode,
+    pub mtu: Option<u32>,
+    pub vlan: Option<u16>,
+    pub bind_interface: Option<String>,
+    /// (subnet, gateway with the subnet's prefix length).
+    pub v4: Option<(IpNetwork, Option<IpNetwork>)>,
+    pub v6: Option<(IpNetwork, Option<IpNetwork>)>,
+}
+
+/// The bridge of a network that `-o bridge=` did not name: `ovs-` and the
+/// start of the network ID (15 bytes, the kernel's limit).
+pub fn default_bridge(network_id: &str) -> String {
+    let hex: String = network_id.chars().filter(char::is_ascii_alphanumeric).take(11).collect();
+    format!("ovs-{hex}")
+}
+
+fn option_text(key: &str, v: &Value) -> Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Number(n) => Ok(n.to_string()),
+        Value::Bool(b) => Ok(b.to_string()),
+        _ => Err(format!("driver option {key}: expected a string, got {v}")),
+    }
+}
+
+fn ipam(data: &Option<Vec<IpamData>>, family: &str) -> Result<Option<(IpNetwork, Option<IpNetwork>)>, String> {
+    let list: Vec<&IpamData> = data.iter().flatten().filter(|d| !d.pool.is_empty()).collect();
+    match list.as_slice() {
+        [] => Ok(None),
+        [d] => {
+            let pool = IpNetwork::from_str(&d.pool).map_err(|e| format!("{family} subnet \"{}\": {e}", d.pool))?;
+            let gw = if d.gateway.is_empty() {
+                None
+            } else {
+                Some(IpNetwork::from_str(&d.gateway).map_err(|e| format!("{family} gateway \"{}\": {e}", d.gateway))?)
+            };
+            Ok(Some((pool, gw)))
+        }
+        _ => Err(format!("only one {family} subnet per network is supported, got {}", list.len())),
+    }
+}
+
+impl NetworkConfig {
+    /// Validate a CreateNetwork request. Nothing is looked up or changed:
+    /// every message names the option at fault.
+    pub fn from_request(r: &CreateNetworkRequest) -> Result<Self, String> {
+        if r.network_id.is_empty() || !r.network_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!("invalid network ID \"{}\"", r.network_id.escape_default()));
+        }
+        let opts = r.options.as_ref();
+        let generic = match opts.and_then(|o| o.get(GENERIC_OPTIONS)) {
+            None | Some(Value::Null) => serde_json::Map::new(),
+            Some(Value::Object(m)) => m.clone(),
+            Some(other) => return Err(format!("driver options: expected an object, got {other}")),
+        };
+        let mut bridge = default_bridge(&r.network_id);
+        let mut mode = Mode::Nat;
+        let (mut mtu, mut vlan, mut bind_interface) = (None, None, None);
+        for (k, v) in &generic {
+            let text = option_text(k, v)?;
+            match k.as_str() {
+                "bridge" => bridge = config::parse_bridge(&text).map_err(|e| format!("driver option bridge: {e}"))?,
+                "mode" => {
+                    mode = match text.as_str() {
+                        "nat" => Mode::Nat,
+                        "flat" => Mode::Flat,
+                        _ => {
+                            return Err(format!("driver option mode: \"{}\" is not nat or flat", text.escape_default()))
+                        }
+                    }
+                }
+                "mtu" => mtu = Some(config::parse_mtu(&text).map_err(|e| format!("driver option mtu: {e}"))?),
+                "vlan" => vlan = Some(config::parse_vlan(&text).map_err(|e| format!("driver option vlan: {e}"))?),
+                "bind_interface" => {
+                    let name = IfName::from_str(&text).map_err(|e| format!("driver option bind_interface: {e}"))?;
+                    bind_interface = Some(name.as_str().to_string());
+                }
+                other => {
+                    return Err(format!(
+                        "unknown driver option \"{}\" (known: {})",
+                        other.escape_default(),
+                        OPTIONS.join(", ")
+                    ))
+                }
+            }
+        }
+        if bind_interface.is_some() && mode != Mode::Flat {
+            return Err("driver option bind_interface needs mode=flat (a nat network routes through the host)".into());
+        }
+        let v4 = ipam(&r.ipv4_data, "IPv4")?;
+        let ipv6_enabled = opts.and_then(|o| o.get(ENABLE_IPV6)).is_some_and(|v| v == true || v == "true");
+        let v6 = if ipv6_enabled { ipam(&r.ipv6_data, "IPv6")? } else { None };
+        if mode == Mode::Nat && v4.as_ref().is_none_or(|(_, gw)| gw.is_none()) {
+            return Err("mode nat needs an IPv4 subnet with a gateway".into());
+        }
+        if let (Some(_), Some(m)) = (&v6, mtu) {
+            if m < 1280 {
+                return Err(format!("driver option mtu: IPv6 needs at least 1280, not {m}"));
+            }
+        }
+        if bind_interface.as_deref() == Some(bridge.as_str()) {
+            return Err("driver option bind_interface: the bridge itself cannot be its uplink".into());
+        }
+        Ok(NetworkConfig { id: r.network_id.clone(), bridge, mode, mtu, vlan, bind_interface, v4, v6 })
+    }
+
+    /// The Bridge row's external_ids (without `created_by`).
+    pub fn to_ids(&self, driver: &str) -> Vec<(&'static str, String)> {
+        let mut ids = vec![
+            (keys::NETWORK_ID, self.id.clone()),
+            (bridge_keys::MODE, self.mode.as_str().to_string()),
+            (bridge_keys::DRIVER, driver.to_string()),
+        ];
+        if let Some(m) = self.mtu {
+            ids.push((bridge_keys::MTU, m.to_string()));
+        }
+        if let Some(v) = self.vlan {
+            ids.push((bridge_keys::VLAN, v.to_string()));
+        }
+        if let Some(b) = &self.bind_interface {
+            ids.push((bridge_keys::BIND_INTERFACE, b.clone()));
+        }
+        let fams = [&self.v4, &self.v6];
+        let subnets: Vec<String> = fams.iter().filter_map(|f| f.as_ref().map(|(s, _)| s.to_string())).collect();
+        let gws: Vec<String> =
+            fams.iter().filter_map(|f| f.as_ref().and_then(|(_, g)| g.map(|g| g.to_string()))).collect();
+        if !subnets.is_empty() {
+            ids.push((bridge_keys::SUBNETS, subnets.join(",")));
+        }
+        if !gws.is_empty() {
+            ids.push((bridge_keys::GATEWAYS, gws.join(",")));
+        }
+        ids
+    }
+
+    /// Read back what [`NetworkConfig::to_ids`] wrote on bridge `bridge`.
+    pub fn from_ids(bridge: &str, ids: &BTreeMap<String, String>) -> Result<Self, String> {
+        let get = |k: &str| ids.get(k).map(String::as_str);
+        let id = get(keys::NETWORK_ID).ok_or("no network ID")?.to_string();
+        let mode = match get(bridge_keys::MODE) {
+            Some("flat") => Mode::Flat,
+            _ => Mode::Nat,
+        };
+        let bad = |k: &str, e: String| format!("bridge {bridge}: external_ids:{k}: {e}");
+        let mtu = get(bridge_keys::MTU).map(config::parse_mtu).transpose().map_err(|e| bad(bridge_keys::MTU, e))?;
+        let vlan = get(bridge_keys::VLAN).map(config::parse_vlan).transpose().map_err(|e| bad(bridge_keys::VLAN, e))?;
+        let parse_list = |k: &str| -> Result<Vec<IpNetwork>, String> {
+            get(k)
+                .unwrap_or("")
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(|s| IpNetwork::from_str(s).map_err(|e| bad(k, e.to_string())))
+                .collect()
+        };
+        let subnets = parse_list(bridge_keys::SUBNETS)?;
+        let gws = parse_list(bridge_keys::GATEWAYS)?;
+        let fam = |v4: bool| {
+            subnets.iter().find(|s| s.is_ipv4() == v4).map(|s| (*s, gws.iter().find(|g| g.is_ipv4() == v4).copied()))
+        };
+        Ok(NetworkConfig {
+            id,
+            bridge: bridge.to_string(),
+            mode,
+            mtu,
+            vlan,
+            bind_interface: get(bridge_keys::BIND_INTERFACE).map(str::to_string),
+            v4: fam(true),
+            v6: fam(false),
+        })
+    }
+
+    pub fn gateways(&self) -> impl Iterator<Item = IpNetwork> + '_ {
+        [&self.v4, &self.v6].into_iter().filter_map(|f| f.as_ref().and_then(|(_, g)| *g))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn req(generic: Value) -> CreateNetworkRequest {
+        serde_json::from_value(json!({
+            "NetworkID": "0123456789abcdef0123",
+            "Options": {"com.docker.network.generic": generic, "com.docker.network.enable_ipv6": true},
+            "IPv4Data": [{"Pool": "10.20.0.0/24", "Gateway": "10.20.0.1/24"}],
+            "IPv6Data": [{"Pool": "fd00:20::/64", "Gateway": "fd00:20::1/64"}]
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn defaults_and_round_trip() {
+        let c = NetworkConfig::from_request(&req(json!({}))).unwrap();
+        assert_eq!(c.bridge, "ovs-0123456789a");
+        assert_eq!(c.mode, Mode::Nat);
+        let c =
+            NetworkConfig::from_request(&req(json!({"bridge": "br-app", "mode": "nat", "mtu": "1450", "vlan": "10"})))
+                .unwrap();
+        let ids: BTreeMap<String, String> = c.to_ids("ovs").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(ids[bridge_keys::GATEWAYS], "10.20.0.1/24,fd00:20::1/64");
+        assert_eq!(NetworkConfig::from_ids("br-app", &ids).unwrap(), c);
+    }
+
+    #[test]
+    fn bad_options_are_refused_with_their_name() {
+        for (opts, needle) in [
+            (json!({"colour": "red"}), "unknown driver option \"colour\""),
+            (json!({"mode": "bridge"}), "mode"),
+            (json!({"mtu": "12"}), "mtu"),
+            (json!({"mtu": "1000"}), "IPv6 needs at least 1280"),
+            (json!({"vlan": "5000"}), "vlan"),
+            (json!({"bridge": "a-name-far-too-long"}), "bridge"),
+            (json!({"bind_interface": "eth0"}), "needs mode=flat"),
+        ] {
+            let e = NetworkConfig::from_request(&req(opts.clone())).unwrap_err();
+            assert!(e.contains(needle), "{opts}: {e}");
+        }
+        assert!(NetworkConfig::from_request(&req(json!({"mode": "flat", "bind_interface": "eth0"}))).is_ok());
+    }
+}
