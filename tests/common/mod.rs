@@ -1226,3 +1226,5 @@ impl Drop for TestNetns {
         let _ = try_run("ip", &["netns", "del", &self.name], std::time::Duration::from_secs(10));
     }
 }
+
+pub mod plugin;

@@ -1,0 +1,308 @@
+//! The Docker network plugin against the real dockerd and OVS: each test
+//! runs its own `ovs-docker plugin` (driver `ovsdt<hex>`), makes networks
+//! with `docker network create -d`, runs containers on them, and checks
+//! packets, OVSDB rows, nf_tables rules and that nothing is left after
+//! `docker network rm`.
+
+mod common;
+
+use common::plugin::*;
+use common::*;
+
+/// Remove the containers, then the network; nothing of it may be left.
+#[track_caller]
+fn remove_all_and_check(net: &TestNetwork, containers: Vec<TestContainer>, gateway: Option<&str>) {
+    let mut veths = veth_names(net);
+    for c in &containers {
+        c.remove();
+    }
+    veths.sort();
+    net.remove();
+    assert_network_gone(net, &veths, gateway);
+}
+
+#[test]
+fn nat_network_containers_reach_each_other_the_gateway_and_the_outside() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let outside = Outside::new();
+    let (subnet, gw) = (format!("{}/24", s.v4(0)), s.v4(1));
+    let net = TestNetwork::create(
+        &plugin,
+        &["--subnet", &subnet, "--gateway", &gw, "-o", "mode=nat", "-o", "mtu=1450", "-o", "vlan=10"],
+    );
+    let c1 = net.container(&[]);
+    let fixed = s.v4(50);
+    let c2 = net.container(&["--ip", &fixed]);
+
+    // Docker's IPAM gave the addresses; --ip was honoured.
+    let ip1 = net.address_of(&c1, false);
+    assert!(ip1.starts_with(&format!("10.{}.{}.", 200 + s.x, s.y)), "{ip1} not in {subnet}");
+    assert_eq!(net.address_of(&c2, false), fixed);
+    // The gateway is the default route, the MTU option reached the container.
+    let route = exec(&c1, "ip route").ok().stdout.clone();
+    assert!(route.contains(&format!("default via {gw}")), "{route}");
+    let link = exec(&c1, "cat /sys/class/net/eth0/mtu").ok().stdout.clone();
+    assert_eq!(link.trim(), "1450");
+
+    // The ports: on the network's bridge, access ports of VLAN 10.
+    let rows = net.port_rows();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for r in &rows {
+        assert_eq!(r.bridge.as_deref(), Some(net.bridge.as_str()));
+        assert_eq!(r.tag, Some(10));
+        assert_eq!(r.id("created_by"), Some("ovs-docker-plugin"));
+    }
+    assert_eq!(vsctl_get("Bridge", &net.bridge, "datapath_type"), "netdev");
+
+    assert_ping(&c1, &fixed);
+    assert_ping(&c2, &ip1);
+    assert_ping(&c1, &gw);
+
+    // The outside only answers its own subnet: a reply proves the masquerade,
+    // and the counters show whose source address it saw.
+    outside.count_pings_from(&outside.host_addr(), &subnet);
+    assert_ping(&c1, &outside.addr());
+    assert!(outside.counted("from-host") >= 1, "the outside saw no ping from the host's address");
+    assert_eq!(outside.counted("from-subnet"), 0, "a container address reached the outside unmasqueraded");
+    assert_eq!(nft_rules_of(&net.id).len(), 2, "one masquerade and one isolation rule");
+
+    // `ovs-docker list` shows the ports with their container.
+    let listed = list_json(&[&net.bridge]);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    for row in &listed {
+        assert_eq!(row["state"], "ok", "{row}");
+        assert!([&c1.name, &c2.name].iter().any(|n| row["container_name"] == n.as_str()), "{row}");
+        assert_eq!(row["interface"], "eth0", "{row}");
+    }
+    // ... and gc leaves live ports alone.
+    ovs_docker(&["gc", &net.bridge]).ok();
+    assert_eq!(net.port_rows().len(), 2);
+
+    remove_all_and_check(&net, vec![c1, c2], Some(&format!("{gw}/24")));
+}
+
+#[test]
+fn connect_and_disconnect_a_running_container() {
+    testbed();
+    let plugin = Plugin::start();
+    let (a, b) = (Subnet::new(), Subnet::new());
+    let net_a = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", a.v4(0)), "-o", "mode=flat"]);
+    let net_b = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", b.v4(0)), "-o", "mode=flat"]);
+    let on_a = net_a.container(&[]);
+    let other = net_b.container(&[]);
+    let ip_a = net_a.address_of(&on_a, false);
+    assert_no_ping(&other, &ip_a);
+
+    run("docker", &["network", "connect", &net_a.name, &other.name]).ok();
+    assert_eq!(net_a.port_rows().len(), 2);
+    assert!(other.link_names().contains("eth1"), "{:?}", other.link_names());
+    assert_ping(&other, &ip_a);
+
+    let fmt = format!("{{{{(index .NetworkSettings.Networks \"{}\").EndpointID}}}}", net_a.name);
+    let eid = run("docker", &["inspect", "-f", &fmt, &other.name]).ok().stdout.trim().to_string();
+    let other_row = net_a.port_rows().into_iter().find(|r| r.id("docker_endpoint_id") == Some(eid.as_str()));
+    let other_port = other_row.expect("the port of the connected container").name;
+    run("docker", &["network", "disconnect", &net_a.name, &other.name]).ok();
+    assert_eq!(net_a.port_rows().len(), 1, "disconnect must remove the port");
+    assert!(!other.link_names().contains("eth1"));
+    assert!(!host_link_exists(&other_port), "disconnect must delete the veth {other_port}");
+    assert_no_ping(&other, &ip_a);
+
+    remove_all_and_check(&net_a, vec![on_a], None);
+    remove_all_and_check(&net_b, vec![other], None);
+}
+
+#[test]
+fn flat_network_is_pure_layer_2_with_an_uplink() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    // The uplink leads to a "router" in a namespace, on the same subnet.
+    let router = format!("{PREFIX}-r{}", rand_hex(8));
+    let uplink = format!("{PREFIX}u{}", rand_hex(8));
+    let _ns = NsGuard(router.clone(), uplink.clone());
+    run("ip", &["netns", "add", &router]).ok();
+    run("ip", &["link", "add", &uplink, "type", "veth", "peer", "name", "eth0", "netns", &router]).ok();
+    run("ip", &["netns", "exec", &router, "ip", "addr", "add", &s.v4p(254), "dev", "eth0"]).ok();
+    run("ip", &["netns", "exec", &router, "ip", "link", "set", "eth0", "up"]).ok();
+
+    let bind = format!("bind_interface={uplink}");
+    let net = TestNetwork::create(
+        &plugin,
+        &["--subnet", &format!("{}/24", s.v4(0)), "--gateway", &s.v4(254), "-o", "mode=flat", "-o", &bind],
+    );
+    let c1 = net.container(&[]);
+    let c2 = net.container(&[]);
+    assert_ping(&c1, &net.address_of(&c2, false));
+    // The router on the uplink is the gateway Docker handed out.
+    assert_ping(&c1, &s.v4(254));
+    let route = exec(&c1, "ip route").ok().stdout.clone();
+    assert!(route.contains(&format!("default via {}", s.v4(254))), "{route}");
+    // No address on the host, no NAT.
+    let addrs = run("ip", &["-o", "addr", "show"]).ok().stdout.clone();
+    assert!(!addrs.contains(&format!(" 10.{}.{}.", 200 + s.x, s.y)), "flat mode put an address on the host:\n{addrs}");
+    assert!(nft_rules_of(&net.id).is_empty());
+
+    remove_all_and_check(&net, vec![c1, c2], None);
+    // The uplink is the user's: left in place, on no bridge.
+    assert!(host_link_exists(&uplink));
+    assert!(!vsctl(&["port-to-br", &uplink]).success());
+}
+
+struct NsGuard(String, String);
+
+impl Drop for NsGuard {
+    fn drop(&mut self) {
+        let _ = try_run("ip", &["link", "del", &self.1], std::time::Duration::from_secs(30));
+        let _ = try_run("ip", &["netns", "del", &self.0], std::time::Duration::from_secs(30));
+    }
+}
+
+#[test]
+fn two_nat_networks_are_isolated() {
+    testbed();
+    let plugin = Plugin::start();
+    let (a, b) = (Subnet::new(), Subnet::new());
+    let net_a = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", a.v4(0))]);
+    let net_b = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", b.v4(0))]);
+    let ca = net_a.container(&[]);
+    let cb = net_b.container(&[]);
+    let (ip_a, ip_b) = (net_a.address_of(&ca, false), net_b.address_of(&cb, false));
+    // Each reaches its own gateway (nat is the default mode)...
+    assert_ping(&ca, &a.v4(1));
+    assert_ping(&cb, &b.v4(1));
+    // ...but not the other network, although the host routes for both.
+    assert_no_ping(&ca, &ip_b);
+    assert_no_ping(&cb, &ip_a);
+    remove_all_and_check(&net_a, vec![ca], Some(&a.v4p(1)));
+    remove_all_and_check(&net_b, vec![cb], Some(&b.v4p(1)));
+}
+
+#[test]
+fn bad_driver_options_fail_network_create_and_change_nothing() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let subnet = format!("{}/24", s.v4(0));
+    for (opts, needle) in [
+        (&["-o", "colour=red"][..], "unknown driver option \"colour\""),
+        (&["-o", "mode=bridge"], "mode"),
+        (&["-o", "mtu=20"], "mtu"),
+        (&["-o", "vlan=4096"], "vlan"),
+        (&["-o", "mode=nat", "-o", "bind_interface=lo"], "bind_interface needs mode=flat"),
+        (&["-o", "mode=flat", "-o", "bind_interface=ovsdtnone"], "no such interface"),
+    ] {
+        let mut args = vec!["--subnet", subnet.as_str()];
+        args.extend_from_slice(opts);
+        let out = match TestNetwork::try_create(&plugin, &args) {
+            Ok(n) => panic!("docker network create {opts:?} succeeded (network {})", n.name),
+            Err(o) => o,
+        };
+        assert!(out.stderr.contains(needle), "{opts:?}: the message should say {needle:?}:\n{out}");
+        assert_eq!(out.stderr.trim().lines().count(), 1, "one line:\n{out}");
+    }
+    // Nothing was made: no bridge of this plugin, no network.
+    let cond = format!("external_ids:ovs_docker_driver={}", plugin.name);
+    let ours = vsctl(&["--bare", "--columns=name", "find", "Bridge", &cond]);
+    assert!(ours.ok().stdout.trim().is_empty(), "a bridge was made:\n{ours}");
+    let nets = run("docker", &["network", "ls", "--filter", &format!("driver={}", plugin.name), "-q"]);
+    assert!(nets.ok().stdout.trim().is_empty(), "a network was made:\n{nets}");
+}
+
+#[test]
+fn plugin_killed_and_restarted_loses_nothing() {
+    testbed();
+    let mut plugin = Plugin::start();
+    let s = Subnet::new();
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0)), "-o", "vlan=7"]);
+    let c1 = net.container(&[]);
+    let ip1 = net.address_of(&c1, false);
+
+    plugin.restart();
+    // The running container kept its connectivity; a new one joins the same
+    // network through the restarted plugin.
+    assert_ping(&c1, &s.v4(1));
+    let c2 = net.container(&[]);
+    assert_ping(&c2, &ip1);
+    assert_eq!(net.port_rows().iter().filter(|r| r.tag == Some(7)).count(), 2);
+
+    // Killed again; containers started meanwhile wait (Docker retries its
+    // calls) and come up once the plugin is back.
+    plugin.kill9();
+    let (c3, c4) = std::thread::scope(|scope| {
+        let a = scope.spawn(|| net.container(&[]));
+        let b = scope.spawn(|| net.container(&[]));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        plugin.restart();
+        (a.join().expect("docker run"), b.join().expect("docker run"))
+    });
+    assert_ping(&c4, &ip1);
+    assert_ping(&c3, &ip1);
+
+    remove_all_and_check(&net, vec![c1, c2, c3, c4], Some(&s.v4p(1)));
+    // A later start still finds nothing to do.
+    plugin.restart();
+    assert!(!plugin.log_text().contains("error"), "{}", plugin.log_text());
+}
+
+#[test]
+fn twenty_containers_started_at_once_all_come_up() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0))]);
+    let containers: Vec<TestContainer> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..20).map(|_| scope.spawn(|| net.container(&[]))).collect();
+        handles.into_iter().map(|h| h.join().expect("docker run thread")).collect()
+    });
+    let mut addrs: Vec<String> = containers.iter().map(|c| net.address_of(c, false)).collect();
+    addrs.sort();
+    addrs.dedup();
+    assert_eq!(addrs.len(), 20, "{addrs:?}");
+    assert_eq!(net.port_rows().len(), 20);
+    for (c, target) in containers.iter().zip(addrs.iter().rev()) {
+        assert_ping(c, target);
+    }
+    // Removed at once too.
+    let veths = veth_names(&net);
+    std::thread::scope(|scope| {
+        for c in &containers {
+            scope.spawn(|| c.remove());
+        }
+    });
+    net.remove();
+    assert_network_gone(&net, &veths, Some(&s.v4p(1)));
+    drop(containers);
+}
+
+#[test]
+fn ipv6_addresses_from_docker_ipam() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let v6 = format!("{}/64", s.v6(0));
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0)), "--ipv6", "--subnet", &v6]);
+    let c1 = net.container(&[]);
+    let c2 = net.container(&[]);
+    let (a1, a2) = (net.address_of(&c1, true), net.address_of(&c2, true));
+    assert!(a1.starts_with(&format!("fd0d:{:x}:{:x}:", 200 + s.x, s.y)), "{a1}");
+    assert_ping(&c1, &a2);
+    // The IPv6 gateway lives on the bridge too.
+    assert_ping(&c1, &s.v6(1));
+    remove_all_and_check(&net, vec![c1, c2], Some(&s.v6p(1)));
+}
+
+#[test]
+fn the_socket_is_root_only_and_a_live_one_is_not_taken_over() {
+    testbed();
+    let mut plugin = Plugin::start();
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&plugin.socket).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    let second = ovs_docker(&["plugin", "--name", &plugin.name, "--socket", &plugin.socket]);
+    second.fails(1, "plugin").stderr_contains("another process is serving");
+    assert_eq!(plugin.terminate(), Some(0));
+    assert!(!std::path::Path::new(&plugin.socket).exists(), "SIGTERM leaves no socket behind");
+}
