@@ -5,7 +5,7 @@
 #
 #   scripts/testbed.sh up      install what is missing, start what does not answer
 #   scripts/testbed.sh status  say what answers; exit 0 only when all is ready
-#   scripts/testbed.sh clean   remove the tests' leftovers (ovsdt* containers, bridges)
+#   scripts/testbed.sh clean   remove the tests' leftovers (ovsdt* containers, networks, bridges, netns)
 #   scripts/testbed.sh down    stop only the daemons this script started
 #
 # See shared/TESTBED.md for why things are done the way they are here.
@@ -21,7 +21,7 @@ readonly IMAGE=busybox:local
 readonly IMAGE_REV=1
 readonly PREFIX=ovsdt
 readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2 python3
-                   iputils-ping iptables uuid-runtime ethtool)
+                   iputils-ping iptables uuid-runtime ethtool nftables)
 
 log() { printf 'testbed: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -283,9 +283,57 @@ cmd_down() {
     log "down"
 }
 
+# A test's plugin dies with its test, and dockerd cannot remove a network
+# (nor disconnect a container from it) without its driver: serve each dead
+# ovsdt* driver again for the time of the cleanup. Prints the PIDs started.
+start_dead_plugins() {
+    local bin d
+    bin="$(dirname "${BASH_SOURCE[0]}")/../target/debug/ovs-docker"
+    while read -r d; do
+        [[ $d == "$PREFIX"* && ! -S /run/docker/plugins/$d.sock ]] || continue
+        if [[ ! -x $bin ]]; then
+            log "no $bin to serve driver $d: its networks are left"
+            continue
+        fi
+        "$bin" plugin --name "$d" --datapath-type=netdev --log-level error </dev/null >/dev/null 2>&1 &
+        echo $!
+        for _ in $(seq 50); do [[ -S /run/docker/plugins/$d.sock ]] && break; sleep 0.1; done
+    done < <(docker network ls --format '{{.Driver}}' | sort -u)
+}
+
+# ovsdt* networks (after their containers), then NAT rules whose network
+# Docker no longer knows.
+clean_networks() {
+    local nets=() n
+    while read -r n; do
+        if [[ $n == "$PREFIX"-* ]]; then nets+=("$n"); fi
+    done < <(docker network ls --format '{{.Name}}')
+    if ((${#nets[@]})); then
+        log "removing networks: ${nets[*]}"
+        for n in "${nets[@]}"; do
+            timeout 60 docker network rm "$n" >/dev/null 2>&1 || log "network $n could not be removed"
+        done
+    fi
+    command -v nft >/dev/null || return 0
+    local line id chain="" handle
+    while read -r line; do
+        case $line in
+            chain\ *) chain=${line#chain }; chain=${chain%% *} ;;
+            *'comment "ovs-docker:'*'# handle '*)
+                id=${line#*comment \"ovs-docker:}; id=${id%%\"*}
+                handle=${line##*# handle }
+                if ! docker network inspect "$id" >/dev/null 2>&1; then
+                    log "removing nf_tables rule $chain/$handle of gone network ${id:0:12}"
+                    nft delete rule ip ovs-docker "$chain" handle "$handle" || true
+                fi ;;
+        esac
+    done < <(nft -a list table ip ovs-docker 2>/dev/null)
+}
+
 cmd_clean() {
-    local names=() bridges=() n
+    local names=() bridges=() n plugins=()
     if docker_ok; then
+        mapfile -t plugins < <(start_dead_plugins)
         while read -r n; do
             if [[ $n == "$PREFIX"-* ]]; then names+=("$n"); fi
         done < <(docker ps -a --format '{{.Names}}')
@@ -299,9 +347,19 @@ cmd_clean() {
                 fi
             done
         fi
+        clean_networks
+        for n in "${plugins[@]}"; do kill "$n" 2>/dev/null || true; wait "$n" 2>/dev/null || true; done
     else
-        log "dockerd does not answer: containers left alone"
+        log "dockerd does not answer: containers and networks left alone"
     fi
+    # Namespaces of the plugin tests ("outside" hosts, uplink routers); their
+    # veths go with them.
+    while read -r n _; do
+        if [[ $n == "$PREFIX"* ]]; then
+            log "removing network namespace $n"
+            ip netns del "$n" || true
+        fi
+    done < <(ip netns list 2>/dev/null)
     if ovsdb_ok; then
         while read -r n; do
             if [[ $n == "$PREFIX"* ]]; then bridges+=("$n"); fi
