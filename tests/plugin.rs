@@ -306,3 +306,55 @@ fn the_socket_is_root_only_and_a_live_one_is_not_taken_over() {
     assert_eq!(plugin.terminate(), Some(0));
     assert!(!std::path::Path::new(&plugin.socket).exists(), "SIGTERM leaves no socket behind");
 }
+
+#[test]
+fn an_existing_bridge_is_used_and_given_back_as_found() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let br = TestBridge::new();
+    let before = vsctl_get("Bridge", &br.name, "external_ids");
+    let net = TestNetwork::try_create_on(&plugin, &br.name, &["--subnet", &format!("{}/24", s.v4(0))])
+        .unwrap_or_else(|o| panic!("{o}"));
+    // A bridge serves one network at a time.
+    let second = TestNetwork::try_create_on(&plugin, &br.name, &["--subnet", &format!("{}/24", Subnet::new().v4(0))]);
+    let out = second.err().expect("a second network on the same bridge must be refused");
+    assert!(out.stderr.contains("already carries Docker network"), "{out}");
+
+    let c = net.container(&[]);
+    assert_ping(&c, &s.v4(1));
+    c.remove();
+    net.remove();
+    // The bridge is still there, as it was: no port of ours, no address, no key.
+    assert!(vsctl(&["br-exists", &br.name]).success());
+    assert!(br.ports().is_empty(), "{:?}", br.ports());
+    assert_eq!(vsctl_get("Bridge", &br.name, "external_ids"), before);
+    let addrs = run("ip", &["-o", "addr", "show", "dev", &br.name]).ok().stdout.clone();
+    assert!(!addrs.contains(&s.v4(1)), "{addrs}");
+    assert!(nft_rules_of(&net.id).is_empty());
+}
+
+#[test]
+fn gc_removes_a_plugin_port_whose_veth_died() {
+    testbed();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0)), "-o", "mode=flat"]);
+    let keep = net.container(&[]);
+    let victim = net.container(&[]);
+    let fmt = format!("{{{{(index .NetworkSettings.Networks \"{}\").EndpointID}}}}", net.name);
+    let eid = run("docker", &["inspect", "-f", &fmt, &victim.name]).ok().stdout.trim().to_string();
+    let rows = net.port_rows();
+    let port =
+        rows.iter().find(|r| r.id("docker_endpoint_id") == Some(eid.as_str())).expect("victim's port").name.clone();
+    // The veth dies under Docker's feet (as with a plugin down when the
+    // container went away): gc removes the port, and only that one.
+    run("ip", &["link", "del", &port]).ok();
+    let out = ovs_docker(&["gc", &net.bridge]);
+    out.ok().stdout_contains(&port);
+    let left: Vec<String> = net.port_rows().into_iter().map(|r| r.name).collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert_ne!(left[0], port);
+    // Docker's later DeleteEndpoint finds nothing to do, and succeeds.
+    remove_all_and_check(&net, vec![keep, victim], None);
+}

@@ -98,8 +98,13 @@ impl TestNetwork {
     /// `docker network create -d PLUGIN -o bridge=ovsdtb<hex> ARGS ovsdt-<hex>`;
     /// the command's output when it fails.
     pub fn try_create(plugin: &Plugin, args: &[&str]) -> Result<TestNetwork, CmdOutput> {
+        Self::try_create_on(plugin, &format!("{PREFIX}b{}", rand_hex(8)), args)
+    }
+
+    /// As [`TestNetwork::try_create`] on bridge `bridge`.
+    pub fn try_create_on(plugin: &Plugin, bridge: &str, args: &[&str]) -> Result<TestNetwork, CmdOutput> {
         let name = format!("{PREFIX}-n{}", rand_hex(8));
-        let bridge = format!("{PREFIX}b{}", rand_hex(8));
+        let bridge = bridge.to_string();
         let bridge_opt = format!("bridge={bridge}");
         let mut all = vec!["network", "create", "-d", plugin.name.as_str(), "-o", bridge_opt.as_str()];
         all.extend_from_slice(args);
