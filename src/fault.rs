@@ -6,7 +6,9 @@
 //! can send a signal at that exact point. Steps: `veth-created`,
 //! `links-configured`, `row-committed` (add-port); `row-removed` (the port's
 //! row is gone, its veth not yet) and `veth-deleted` (del-port, del-ports,
-//! gc, and add-port reclaiming a stale port).
+//! gc, and add-port reclaiming a stale port); `plugin-bridge-committed`,
+//! `plugin-veth-created`, `plugin-port-committed` (the network plugin's
+//! CreateNetwork and CreateEndpoint).
 
 pub async fn point(step: &str) {
     if std::env::var_os("OVS_DOCKER_CRASH_AT").is_some_and(|v| v == step) {

@@ -358,3 +358,53 @@ fn gc_removes_a_plugin_port_whose_veth_died() {
     // Docker's later DeleteEndpoint finds nothing to do, and succeeds.
     remove_all_and_check(&net, vec![keep, victim], None);
 }
+
+/// Killed inside a call at each fault point. Docker's retry of such a call
+/// comes with an empty body (its plugin client does not rewind it), so the
+/// command fails or succeeds; the user's next try must work, and nothing may
+/// be left once the network is removed.
+#[test]
+fn plugin_killed_inside_a_call_is_recovered_by_the_next_one() {
+    testbed();
+    let mut plugin = Plugin::start();
+    let s = Subnet::new();
+    let subnet = format!("{}/24", s.v4(0));
+    let (driver, bridge) = (plugin.name.clone(), format!("{PREFIX}b{}", rand_hex(8)));
+    let args = ["--subnet", subnet.as_str()];
+
+    plugin.restart_crashing_at("plugin-bridge-committed");
+    let first = std::thread::scope(|scope| {
+        let creating = scope.spawn(|| TestNetwork::try_create_with(&driver, &bridge, &args));
+        plugin.wait_dead(30);
+        plugin.restart();
+        creating.join().expect("docker network create")
+    });
+    // The bridge the killed call made carries a network Docker never made:
+    // the next try on the same bridge reclaims it.
+    let net =
+        first.or_else(|_| TestNetwork::try_create_with(&driver, &bridge, &args)).unwrap_or_else(|o| panic!("{o}"));
+
+    let mut containers = Vec::new();
+    for step in ["plugin-veth-created", "plugin-port-committed"] {
+        plugin.restart_crashing_at(step);
+        let mut c = TestContainer { name: format!("{PREFIX}-{}", rand_hex(10)), id: String::new() };
+        let network = format!("--network={}", net.name);
+        let out = std::thread::scope(|scope| {
+            let running =
+                scope.spawn(|| run("docker", &["run", "-d", &network, "--name", &c.name, IMAGE, "sleep", "3600"]));
+            plugin.wait_dead(30);
+            plugin.restart();
+            running.join().expect("docker run")
+        });
+        if !out.success() {
+            run("docker", &["start", &c.name]).ok();
+        }
+        c.id = run("docker", &["inspect", "-f", "{{.Id}}", &c.name]).ok().stdout.trim().to_string();
+        assert_ping(&c, &s.v4(1));
+        containers.push(c);
+    }
+    assert_ping(&containers[0], &net.address_of(&containers[1], false));
+    // The veth of the call killed before its commit was swept at restart.
+    assert!(plugin.log_text().contains("left by a killed plugin"), "{}", plugin.log_text());
+    remove_all_and_check(&net, containers, Some(&s.v4p(1)));
+}

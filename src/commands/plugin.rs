@@ -45,6 +45,10 @@ pub async fn exec(ctx: &Ctx, a: PluginArgs) -> Result<()> {
         path.display(),
         a.datapath_type.as_deref().unwrap_or("system")
     ));
+    // What a plugin killed half-way through a CreateEndpoint left.
+    if let Err(e) = driver.sweep_orphan_veths().await {
+        log::warn(format_args!("cannot sweep veths left by a killed plugin: {e}"));
+    }
     let local = tokio::task::LocalSet::new();
     let result = local
         .run_until(async {

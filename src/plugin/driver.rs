@@ -165,10 +165,31 @@ impl Driver {
             ])
             .await
             .step(|| format!("look up bridge {}", cfg.bridge))?;
-        let existing = data::rows(&res[0]).into_iter().next();
+        let mut existing = data::rows(&res[0]).into_iter().next();
         if let Some(row) = &existing {
             if let Some(other) = data::as_map(&row["external_ids"]).get(keys::NETWORK_ID) {
-                return Err(Error::refused(format!("bridge {} already carries Docker network {other}", cfg.bridge)));
+                // A plugin killed during an earlier CreateNetwork leaves a
+                // network Docker never made: reclaim its bridge.
+                if self.ctx.docker()?.network_ids().await?.contains(other) {
+                    return Err(Error::refused(format!(
+                        "bridge {} already carries Docker network {other}",
+                        cfg.bridge
+                    )));
+                }
+                super::log::info(format_args!(
+                    "bridge {} carries network {other}, which Docker does not know: removing it",
+                    cfg.bridge
+                ));
+                self.teardown(other).await?;
+                let res = ovs
+                    .select(vec![Op::Select {
+                        table: "Bridge",
+                        conds: vec![Cond::eq("name", cfg.bridge.as_str())],
+                        columns: vec!["external_ids"],
+                    }])
+                    .await
+                    .step(|| format!("look up bridge {}", cfg.bridge))?;
+                existing = data::rows(&res[0]).into_iter().next();
             }
         }
         if let Some(bi) = &cfg.bind_interface {
@@ -260,6 +281,7 @@ impl Driver {
             }
         }
         ovs.commit(t, true).await.step(|| format!("create bridge {bridge} for network {}", cfg.id))?;
+        crate::fault::point("plugin-bridge-committed").await;
         if let Err(e) = self.setup_host(&cfg).await {
             // Undo: the network must not exist half-made.
             if let Err(undo) = self.teardown(&cfg.id).await {
@@ -387,6 +409,32 @@ impl Driver {
         Error::all(errors)
     }
 
+    /// Delete the veths made for an endpoint that never got its OVSDB row
+    /// (the plugin was killed in between; Docker, told the call failed,
+    /// never deletes such an endpoint). A held lock means a call in
+    /// progress, in this process or another: left alone. Returns how many.
+    pub async fn sweep_orphan_veths(&self) -> Result<usize> {
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        let links = host.links().await.step(|| "list host links".into())?;
+        let mut removed = 0;
+        for l in links {
+            let Some((eid, iface)) = l.alias.as_deref().and_then(crate::config::parse_host_port_alias) else {
+                continue;
+            };
+            if iface != ENDPOINT_LOCK_IFACE {
+                continue;
+            }
+            let Some(_lock) = PortLock::try_acquire(eid, iface).step(|| format!("lock endpoint {eid}"))? else {
+                continue;
+            };
+            if reclaim::remove_orphan_veths_checked(&self.ctx, &host, &l.name, false).await? {
+                super::log::info(format_args!("deleted veth {} of endpoint {eid}, left by a killed plugin", l.name));
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     async fn create_endpoint(&self, req: CreateEndpointRequest) -> Result<Value> {
         let eid = req.endpoint_id.as_str();
         if eid.is_empty() || !eid.bytes().all(|b| b.is_ascii_alphanumeric()) || eid.len() > 64 {
@@ -430,6 +478,7 @@ impl Driver {
             .create_veth(&port, &alias, &peer, &host_ns, net.cfg.mtu, Some(mac.0))
             .await
             .step(|| format!("create veth {port} for endpoint {eid}"))?;
+        crate::fault::point("plugin-veth-created").await;
         let result = self.attach(&mut ovs, &host, &net, &req, index, &port, &peer, &mac, &addresses).await;
         if let Err(e) = result {
             if let Err(undo) = host.delete(&port).await {
@@ -503,6 +552,7 @@ impl Driver {
             mutations: json!([["ports", "insert", data::set(vec![data::named("port")])]]),
         });
         ovs.commit(t, true).await.step(|| format!("add port {port} to bridge {bridge} for endpoint {eid}"))?;
+        crate::fault::point("plugin-port-committed").await;
         Ok(())
     }
 

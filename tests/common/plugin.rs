@@ -16,6 +16,8 @@ pub struct Plugin {
     pub socket: String,
     pub log: PathBuf,
     child: Option<Child>,
+    /// OVS_DOCKER_CRASH_AT for the next start (see src/fault.rs).
+    crash_at: Option<String>,
 }
 
 impl Plugin {
@@ -23,14 +25,18 @@ impl Plugin {
         let name = format!("{PREFIX}{}", rand_hex(8));
         let socket = format!("/run/docker/plugins/{name}.sock");
         let log = std::env::temp_dir().join(format!("{name}.log"));
-        let mut p = Plugin { name, socket, log, child: None };
+        let mut p = Plugin { name, socket, log, child: None, crash_at: None };
         p.spawn();
         p
     }
 
     fn spawn(&mut self) {
         let log = OpenOptions::new().create(true).append(true).open(&self.log).expect("open the plugin log");
-        let child = Command::new(bin())
+        let mut cmd = Command::new(bin());
+        if let Some(step) = self.crash_at.take() {
+            cmd.env("OVS_DOCKER_CRASH_AT", step);
+        }
+        let child = cmd
             .args(["plugin", "--name", &self.name, "--socket", &self.socket, "--datapath-type=netdev"])
             .args(["--log-level", "debug"])
             .stdin(Stdio::null())
@@ -60,6 +66,20 @@ impl Plugin {
     pub fn restart(&mut self) {
         self.kill9();
         self.spawn();
+    }
+
+    /// Restart with a plugin that kills itself (SIGKILL) when it reaches
+    /// `step` of a call.
+    pub fn restart_crashing_at(&mut self, step: &str) {
+        self.kill9();
+        self.crash_at = Some(step.to_string());
+        self.spawn();
+    }
+
+    /// Wait until the plugin process has ended (by itself), at most `secs`.
+    pub fn wait_dead(&mut self, secs: u64) {
+        let mut c = self.child.take().expect("plugin running");
+        wait_until("the plugin is dead", secs, || c.try_wait().ok().flatten().is_some());
     }
 
     pub fn log_text(&self) -> String {
@@ -103,10 +123,15 @@ impl TestNetwork {
 
     /// As [`TestNetwork::try_create`] on bridge `bridge`.
     pub fn try_create_on(plugin: &Plugin, bridge: &str, args: &[&str]) -> Result<TestNetwork, CmdOutput> {
+        Self::try_create_with(&plugin.name, bridge, args)
+    }
+
+    /// As [`TestNetwork::try_create_on`] with the driver named `driver`.
+    pub fn try_create_with(driver: &str, bridge: &str, args: &[&str]) -> Result<TestNetwork, CmdOutput> {
         let name = format!("{PREFIX}-n{}", rand_hex(8));
         let bridge = bridge.to_string();
         let bridge_opt = format!("bridge={bridge}");
-        let mut all = vec!["network", "create", "-d", plugin.name.as_str(), "-o", bridge_opt.as_str()];
+        let mut all = vec!["network", "create", "-d", driver, "-o", bridge_opt.as_str()];
         all.extend_from_slice(args);
         all.push(&name);
         let out = run("docker", &all);
