@@ -408,3 +408,34 @@ fn plugin_killed_inside_a_call_is_recovered_by_the_next_one() {
     assert!(plugin.log_text().contains("left by a killed plugin"), "{}", plugin.log_text());
     remove_all_and_check(&net, containers, Some(&s.v4p(1)));
 }
+
+#[test]
+fn a_network_from_dockers_default_pools() {
+    testbed();
+    let plugin = Plugin::start();
+    let net = TestNetwork::create(&plugin, &[]);
+    let fmt = "{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}}{{end}}";
+    let ipam = run("docker", &["network", "inspect", "-f", fmt, &net.name]).ok().stdout.trim().to_string();
+    let (subnet, gw) = ipam.split_once(' ').unwrap_or_else(|| panic!("no IPAM config: {ipam}"));
+    let c1 = net.container(&[]);
+    let c2 = net.container(&[]);
+    let ip1 = net.address_of(&c1, false);
+    assert!(!ip1.is_empty(), "no address from {subnet}");
+    assert_ping(&c2, &ip1);
+    assert_ping(&c1, gw);
+    let plen = subnet.split('/').nth(1).unwrap_or("?");
+    remove_all_and_check(&net, vec![c1, c2], Some(&format!("{gw}/{plen}")));
+}
+
+#[test]
+fn vlan_in_nat_mode_on_an_existing_bridge_is_refused() {
+    testbed();
+    let plugin = Plugin::start();
+    let br = TestBridge::new();
+    let s = Subnet::new();
+    let out = TestNetwork::try_create_on(&plugin, &br.name, &["--subnet", &format!("{}/24", s.v4(0)), "-o", "vlan=5"])
+        .err()
+        .expect("refused");
+    assert!(out.stderr.contains("driver option vlan"), "{out}");
+    assert_eq!(vsctl_get("Bridge", &br.name, "external_ids"), "{}");
+}

@@ -40,7 +40,7 @@ pub struct Row {
     /// Whether `watch` re-creates the port when its container restarts.
     pub persist: bool,
     /// ok, container gone, container stopped, link missing, interface
-    /// missing, no OpenFlow port, or error: MESSAGE.
+    /// missing, no OpenFlow port, not joined (network plugin), or error: MESSAGE.
     pub state: String,
     /// The first three states: what add-port reclaims and gc removes.
     pub stale: bool,
@@ -115,7 +115,12 @@ async fn row(
         state: String::new(),
         stale: false,
     };
+    let plugin_port = p.external_ids.contains_key(crate::ovsdb::vswitch::keys::NETWORK_ID);
     r.state = match c {
+        // The network plugin's: Docker lists the endpoint only once the
+        // container has started (and the port is Docker's to remove).
+        None if plugin_port && host_links.contains(&p.name) => "not joined".into(),
+        None if plugin_port => "link missing".into(),
         None => "container gone".into(),
         Some(c) if !c.running && !c.paused => "container stopped".into(),
         Some(_) if !host_links.contains(&p.name) => "link missing".into(),

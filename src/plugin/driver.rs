@@ -192,6 +192,14 @@ impl Driver {
                 existing = data::rows(&res[0]).into_iter().next();
             }
         }
+        if existing.is_some() && cfg.mode == Mode::Nat && cfg.vlan.is_some() {
+            // The gateway would sit on the bridge's own internal port, which
+            // is not ours to retag.
+            return Err(Error::invalid(format!(
+                "driver option vlan: with mode=nat the plugin must create the bridge, and {} exists",
+                cfg.bridge
+            )));
+        }
         if let Some(bi) = &cfg.bind_interface {
             if !data::rows(&res[1]).is_empty() {
                 return Err(Error::refused(format!("bind_interface {bi} is already a port of a bridge")));
