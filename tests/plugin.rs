@@ -439,3 +439,49 @@ fn vlan_in_nat_mode_on_an_existing_bridge_is_refused() {
     assert!(out.stderr.contains("driver option vlan"), "{out}");
     assert_eq!(vsctl_get("Bridge", &br.name, "external_ids"), "{}");
 }
+
+/// One HTTP/1.1 POST on the plugin's socket; the status and the JSON body.
+fn post(plugin: &Plugin, method: &str, body: &str) -> (u16, serde_json::Value) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(&plugin.socket).expect("connect to the plugin");
+    let req = format!(
+        "POST /{method} HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    let status = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let json = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}")))
+}
+
+#[test]
+fn the_driver_protocol_on_the_wire() {
+    testbed();
+    let plugin = Plugin::start();
+    let (code, v) = post(&plugin, "Plugin.Activate", "{}");
+    assert_eq!((code, v), (200, serde_json::json!({"Implements": ["NetworkDriver"]})));
+    let (code, v) = post(&plugin, "NetworkDriver.GetCapabilities", "{}");
+    assert_eq!((code, v["Scope"].as_str()), (200, Some("local")));
+    // Unknown calls: 404, which Docker takes as "not supported".
+    let (code, v) = post(&plugin, "NetworkDriver.Frobnicate", "{}");
+    assert_eq!(code, 404);
+    assert!(v["Err"].as_str().is_some_and(|e| e.contains("not implemented")), "{v}");
+    // Errors go back as {"Err": ...}, which docker prints.
+    let (code, v) = post(&plugin, "NetworkDriver.CreateNetwork", "{not json");
+    assert_eq!(code, 200);
+    assert!(v["Err"].as_str().is_some_and(|e| e.contains("malformed request body")), "{v}");
+    let (_, v) = post(&plugin, "NetworkDriver.Join", r#"{"NetworkID":"ovsdtnone","EndpointID":"e1","SandboxKey":""}"#);
+    assert!(v["Err"].as_str().is_some_and(|e| e.contains("network ovsdtnone is unknown")), "{v}");
+    // Deleting what does not exist is success (Docker may repeat itself).
+    let (_, v) = post(&plugin, "NetworkDriver.DeleteEndpoint", r#"{"NetworkID":"ovsdtnone","EndpointID":"ovsdtnone"}"#);
+    assert_eq!(v, serde_json::json!({}));
+    let (_, v) = post(&plugin, "NetworkDriver.DeleteNetwork", r#"{"NetworkID":"ovsdtnone"}"#);
+    assert_eq!(v, serde_json::json!({}));
+    // One log line per request at debug level.
+    let log = plugin.log_text();
+    assert!(log.contains("debug: NetworkDriver.GetCapabilities: ok"), "{log}");
+    assert!(log.contains("error: NetworkDriver.Join network=ovsdtnone endpoint=e1: failed"), "{log}");
+}
