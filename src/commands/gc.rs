@@ -110,3 +110,30 @@ pub fn plugin_stale_reason(p: &AttachedPort, network_exists: bool, links: &HashS
         None
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_ports_are_judged_by_network_and_veth_only() {
+        let p = AttachedPort {
+            iface_uuid: "u".into(),
+            name: "0123456789abc_l".into(),
+            external_ids: [(keys::NETWORK_ID.to_string(), "n1".to_string())].into_iter().collect(),
+            ofport: Some(1),
+            error: None,
+            port_uuid: None,
+            bridge: Some("br0".into()),
+            tag: None,
+            trunks: vec![],
+            vlan_mode: None,
+            ingress_rate: 0,
+            ingress_burst: 0,
+        };
+        let live: HashSet<&str> = ["0123456789abc_l"].into_iter().collect();
+        assert_eq!(plugin_stale_reason(&p, true, &live), None);
+        assert_eq!(plugin_stale_reason(&p, false, &live), Some("network gone"));
+        assert_eq!(plugin_stale_reason(&p, true, &HashSet::new()), Some("link missing"));
+    }
+}
