@@ -80,6 +80,17 @@ fn nat_network_containers_reach_each_other_the_gateway_and_the_outside() {
     ovs_docker(&["gc", &net.bridge]).ok();
     assert_eq!(net.port_rows().len(), 2);
 
+    // A restarted container gets a new endpoint; the old one is gone.
+    let old: Vec<String> = net.port_rows().into_iter().map(|r| r.name).collect();
+    run("docker", &["restart", "-t", "0", &c2.name]).ok();
+    let now: Vec<String> = net.port_rows().into_iter().map(|r| r.name).collect();
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert_eq!(net.address_of(&c2, false), fixed);
+    assert_ping(&c1, &fixed);
+    let replaced: Vec<&String> = old.iter().filter(|o| !now.contains(o)).collect();
+    assert_eq!(replaced.len(), 1, "exactly the restarted container's port is replaced: {old:?} -> {now:?}");
+    assert!(!host_link_exists(replaced[0]));
+
     remove_all_and_check(&net, vec![c1, c2], Some(&format!("{gw}/24")));
 }
 

@@ -480,7 +480,7 @@ impl Driver {
         let host_ns = Netns::current().step(|| "open the host network namespace".into())?;
         let port = host_port_name(&uuid::Uuid::new_v4());
         let peer = format!("{}_c", &port[..port.len() - 2]);
-        let mac = given_mac.unwrap_or_else(random_mac);
+        let mac = given_mac.unwrap_or_else(|| mac_for(&iface.address));
         let alias = host_port_alias(eid, ENDPOINT_LOCK_IFACE);
         let index = host
             .create_veth(&port, &alias, &peer, &host_ns, net.cfg.mtu, Some(mac.0))
@@ -649,8 +649,33 @@ fn endpoint_answer(we_chose_mac: bool, mac: String) -> CreateEndpointResponse {
     }
 }
 
-/// A random locally administered unicast MAC.
-fn random_mac() -> Mac {
-    let b = uuid::Uuid::new_v4().into_bytes();
-    Mac([0x02, b[0], b[1], b[2], b[3], b[4]])
+/// The MAC of an endpoint that Docker gave none: derived from its IPv4
+/// address as Docker's bridge driver does (02:42 and the four bytes), so a
+/// restarted container, which gets a new endpoint but keeps its address,
+/// keeps its MAC too and its peers' ARP caches stay right. Random (locally
+/// administered) without an IPv4 address.
+fn mac_for(address: &str) -> Mac {
+    match address.split('/').next().and_then(|a| a.parse::<std::net::Ipv4Addr>().ok()) {
+        Some(ip) => {
+            let o = ip.octets();
+            Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
+        }
+        None => {
+            let b = uuid::Uuid::new_v4().into_bytes();
+            Mac([0x02, b[0], b[1], b[2], b[3], b[4]])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_follow_the_ipv4_address() {
+        assert_eq!(mac_for("10.20.0.2/24").to_string(), "02:42:0a:14:00:02");
+        let random = mac_for("");
+        assert_eq!(random.0[0], 0x02);
+        assert_ne!(random, mac_for(""));
+    }
 }
