@@ -49,6 +49,9 @@ _ovs__docker() {
             ovs__docker,set-vlan)
                 cmd="ovs__docker__subcmd__set__subcmd__vlan"
                 ;;
+            ovs__docker,tunnel)
+                cmd="ovs__docker__subcmd__tunnel"
+                ;;
             ovs__docker,watch)
                 cmd="ovs__docker__subcmd__watch"
                 ;;
@@ -85,8 +88,44 @@ _ovs__docker() {
             ovs__docker__subcmd__help,set-vlan)
                 cmd="ovs__docker__subcmd__help__subcmd__set__subcmd__vlan"
                 ;;
+            ovs__docker__subcmd__help,tunnel)
+                cmd="ovs__docker__subcmd__help__subcmd__tunnel"
+                ;;
             ovs__docker__subcmd__help,watch)
                 cmd="ovs__docker__subcmd__help__subcmd__watch"
+                ;;
+            ovs__docker__subcmd__help__subcmd__tunnel,add)
+                cmd="ovs__docker__subcmd__help__subcmd__tunnel__subcmd__add"
+                ;;
+            ovs__docker__subcmd__help__subcmd__tunnel,del)
+                cmd="ovs__docker__subcmd__help__subcmd__tunnel__subcmd__del"
+                ;;
+            ovs__docker__subcmd__help__subcmd__tunnel,list)
+                cmd="ovs__docker__subcmd__help__subcmd__tunnel__subcmd__list"
+                ;;
+            ovs__docker__subcmd__tunnel,add)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__add"
+                ;;
+            ovs__docker__subcmd__tunnel,del)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__del"
+                ;;
+            ovs__docker__subcmd__tunnel,help)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__help"
+                ;;
+            ovs__docker__subcmd__tunnel,list)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__list"
+                ;;
+            ovs__docker__subcmd__tunnel__subcmd__help,add)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__help__subcmd__add"
+                ;;
+            ovs__docker__subcmd__tunnel__subcmd__help,del)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__help__subcmd__del"
+                ;;
+            ovs__docker__subcmd__tunnel__subcmd__help,help)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__help__subcmd__help"
+                ;;
+            ovs__docker__subcmd__tunnel__subcmd__help,list)
+                cmd="ovs__docker__subcmd__tunnel__subcmd__help__subcmd__list"
                 ;;
             *)
                 ;;
@@ -95,7 +134,7 @@ _ovs__docker() {
 
     case "${cmd}" in
         ovs__docker)
-            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help"
+            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,7 +156,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__add__subcmd__port)
-            opts="-v -h --netns --pid --ipaddress --gateway --route --macaddress --mtu --datapath-type --vlan --ingress-rate --ingress-burst --no-persist --force --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --ipaddress --gateway --route --macaddress --mtu --datapath-type --vlan --ingress-rate --ingress-burst --no-persist --force --iface-id --wait-ovn --ovn-nb --ovn-switch --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -164,6 +203,18 @@ _ovs__docker() {
                     return 0
                     ;;
                 --ingress-burst)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --iface-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ovn-nb)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ovn-switch)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -309,7 +360,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help)
-            opts="add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help"
+            opts="add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -476,6 +527,62 @@ _ovs__docker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__tunnel)
+            opts="add del list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__tunnel__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__tunnel__subcmd__del)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__tunnel__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__docker__subcmd__help__subcmd__watch)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -613,6 +720,184 @@ _ovs__docker() {
                     ;;
                 --trunk)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel)
+            opts="-v -h --db --timeout --no-wait --verbose --help add del list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__add)
+            opts="-v -h --type --key --name --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -W "vxlan gre geneve" -- "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__del)
+            opts="-v -h --type --if-exists --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --type)
+                    COMPREPLY=($(compgen -W "vxlan gre geneve" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__help)
+            opts="add del list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__help__subcmd__del)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__tunnel__subcmd__list)
+            opts="-v -h --format --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 --db)

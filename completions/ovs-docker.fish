@@ -39,6 +39,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "list" -d 'Lis
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "tunnel" -d 'Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "generate" -d 'Write the man page and shell completions into a directory'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "plugin" -d 'Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -53,10 +54,14 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l datap
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l vlan -d 'Make the port an access port of VLAN (in the same transaction that adds it)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-burst -d 'Burst allowed above --ingress-rate, in kbit [default: OVS\'s, 80% of the rate]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l iface-id -d 'Bind the port to this OVN logical switch port (external_ids:iface-id, and attached-mac)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-nb -d 'Also create the logical switch port in this OVN northbound database (unix:PATH or tcp:IP:PORT) with the interface\'s MAC and address; del-port deletes it' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-switch -d 'The logical switch on which --ovn-nb creates the port' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l no-persist -d 'Do not re-create this port when the container restarts (see `watch`)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l force -d 'Add the port even if another port on BRIDGE already uses one of its addresses'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l wait-ovn -d 'Wait until ovn-controller reports the port installed (ovn-installed), within --timeout'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -117,6 +122,45 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l timeout 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -f -a "add" -d 'Add a tunnel port to REMOTE_IP on BRIDGE (a no-op if the same tunnel exists)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -f -a "del" -d 'Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -f -a "list" -d 'List the tunnel ports (on BRIDGE, or on every bridge)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l type -d 'Tunnel protocol' -r -f -a "vxlan\t''
+gre\t''
+geneve\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l key -d 'Tunnel key: the VNI for vxlan and geneve (0 to 16777215), the GRE key (0 to 4294967295)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l name -d 'Port name [default: TYPE-HEX, e.g. vxlan-c0a80102 for 192.168.1.2]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l type -d 'Only tunnels of this type (with a remote IP)' -r -f -a "vxlan\t''
+gre\t''
+geneve\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l if-exists -d 'Succeed if there is no such tunnel'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "add" -d 'Add a tunnel port to REMOTE_IP on BRIDGE (a no-op if the same tunnel exists)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "del" -d 'Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the tunnel ports (on BRIDGE, or on every bridge)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
@@ -134,15 +178,19 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l timeout
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "plugin" -d 'Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch generate plugin help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "tunnel" -d 'Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "plugin" -d 'Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from tunnel" -f -a "add" -d 'Add a tunnel port to REMOTE_IP on BRIDGE (a no-op if the same tunnel exists)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from tunnel" -f -a "del" -d 'Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from tunnel" -f -a "list" -d 'List the tunnel ports (on BRIDGE, or on every bridge)'

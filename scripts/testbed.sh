@@ -20,8 +20,12 @@ readonly IMAGE=busybox:local
 # Bump when the image recipe changes, so `up` rebuilds an older image.
 readonly IMAGE_REV=1
 readonly PREFIX=ovsdt
+# ovn-central and ovn-host: the multi-host tests run OVN (tests/multihost.rs).
 readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2 python3
-                   iputils-ping iptables uuid-runtime ethtool nftables)
+                   iputils-ping iptables uuid-runtime ethtool nftables ovn-central ovn-host)
+# The multi-host tests' simulated hosts: one folder per test bed, holding
+# the pidfiles of its daemons; its namespaces are named ovsdt-h<ID>-*.
+readonly MULTIHOST_DIR=$STATE_DIR/multihost
 
 log() { printf 'testbed: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -330,7 +334,31 @@ clean_networks() {
     done < <(nft -a list table ip ovs-docker 2>/dev/null)
 }
 
+# What a killed multi-host test left: its daemons (by the PIDs in its
+# pidfiles, if still those daemons), its namespaces, its folder.
+clean_multihost() {
+    local dir id pidfile name ns
+    for dir in "$MULTIHOST_DIR"/*/; do
+        [[ -d $dir ]] || continue
+        dir=${dir%/}
+        id=${dir##*/}
+        log "removing simulated hosts $id"
+        while IFS= read -r pidfile; do
+            for name in ovn-controller ovs-vswitchd ovsdb-server ovn-northd; do
+                if pid_is "$(read_pid "$pidfile")" "$name"; then
+                    stop_pid "$name" "$(read_pid "$pidfile")"
+                fi
+            done
+        done < <(find "$dir" -name '*.pid')
+        while read -r ns _; do
+            if [[ $ns == "$PREFIX-h$id-"* ]]; then ip netns del "$ns" || true; fi
+        done < <(ip netns list)
+        rm -rf "$dir"
+    done
+}
+
 cmd_clean() {
+    clean_multihost
     local names=() bridges=() n plugins=()
     if docker_ok; then
         mapfile -t plugins < <(start_dead_plugins)

@@ -119,6 +119,10 @@ pub enum Command {
     )]
     Batch(BatchArgs),
 
+    /// Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts
+    #[command(subcommand)]
+    Tunnel(TunnelCommand),
+
     /// Write the man page and shell completions into a directory
     #[command(hide = true)]
     Generate {
@@ -183,6 +187,9 @@ pub struct AddPortArgs {
     /// Add the port even if another port on BRIDGE already uses one of its addresses
     #[arg(long)]
     pub force: bool,
+
+    #[command(flatten)]
+    pub ovn: OvnArgs,
 }
 
 impl AddPortArgs {
@@ -331,6 +338,134 @@ pub fn normalize(command: &mut Command) -> Result<(), String> {
         return Err(BOTH.into());
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Multi-host: tunnels between hosts, and OVN bindings of container ports.
+// ---------------------------------------------------------------------------
+
+/// add-port options that bind the port to OVN.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OvnArgs {
+    /// Bind the port to this OVN logical switch port (external_ids:iface-id, and attached-mac)
+    #[arg(long = "iface-id", value_name = "LSP", value_parser = parse_ovn_name)]
+    pub iface_id: Option<String>,
+    /// Wait until ovn-controller reports the port installed (ovn-installed), within --timeout
+    #[arg(long, requires = "iface_id")]
+    pub wait_ovn: bool,
+    /// Also create the logical switch port in this OVN northbound database (unix:PATH or tcp:IP:PORT) with the interface's MAC and address; del-port deletes it
+    #[arg(long, value_name = "DB", requires_all = ["iface_id", "ovn_switch"], value_parser = parse_db)]
+    pub ovn_nb: Option<String>,
+    /// The logical switch on which --ovn-nb creates the port
+    #[arg(long, value_name = "SWITCH", requires = "ovn_nb", value_parser = parse_ovn_name)]
+    pub ovn_switch: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TunnelCommand {
+    /// Add a tunnel port to REMOTE_IP on BRIDGE (a no-op if the same tunnel exists)
+    #[command(
+        long_about = "Add a tunnel port on BRIDGE to the host at REMOTE_IP: an Interface of type vxlan, gre or \
+            geneve with options:remote_ip (and options:key). Adding the same tunnel again succeeds and changes \
+            nothing; a port of that name with other settings is refused. The port is marked as made by \
+            ovs-docker and shown by `list`. Choose the container MTU so that the tunnel headers fit in the \
+            underlay's: for an IPv4 underlay of MTU 1500, at most 1450 for vxlan, 1442 for geneve (OVN), \
+            1462 for gre (1458 with a key).",
+        after_help = "Example:\n  ovs-docker tunnel add br0 192.168.1.12 --type=vxlan --key=42"
+    )]
+    Add(TunnelAddArgs),
+    /// Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE
+    Del(TunnelDelArgs),
+    /// List the tunnel ports (on BRIDGE, or on every bridge)
+    List(TunnelListArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TunnelType {
+    Vxlan,
+    Gre,
+    Geneve,
+}
+
+impl TunnelType {
+    /// The Interface type as OVS names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelType::Vxlan => "vxlan",
+            TunnelType::Gre => "gre",
+            TunnelType::Geneve => "geneve",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelAddArgs {
+    /// Open vSwitch bridge (must exist)
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Underlay address of the other host (IPv4 or IPv6)
+    pub remote_ip: IpAddr,
+    /// Tunnel protocol
+    #[arg(long = "type", value_name = "TYPE", value_enum, default_value_t = TunnelType::Vxlan)]
+    pub kind: TunnelType,
+    /// Tunnel key: the VNI for vxlan and geneve (0 to 16777215), the GRE key (0 to 4294967295)
+    #[arg(long, value_name = "VNI", value_parser = parse_key)]
+    pub key: Option<u32>,
+    /// Port name [default: TYPE-HEX, e.g. vxlan-c0a80102 for 192.168.1.2]
+    #[arg(long, value_name = "PORT", value_parser = parse_port_name)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelDelArgs {
+    /// Open vSwitch bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// A tunnel port name, or a remote IP (then every tunnel to it, of --type if given)
+    pub target: String,
+    /// Only tunnels of this type (with a remote IP)
+    #[arg(long = "type", value_name = "TYPE", value_enum)]
+    pub kind: Option<TunnelType>,
+    /// Succeed if there is no such tunnel
+    #[arg(long)]
+    pub if_exists: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TunnelListArgs {
+    /// Only tunnels on this bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: Option<String>,
+    /// Output format: a table for people, or JSON for scripts
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// An OVN logical switch or port name: printable, no white space (ovn-nbctl
+/// would need quoting), at most 255 bytes.
+pub fn parse_ovn_name(s: &str) -> Result<String, String> {
+    if s.is_empty() || s.len() > 255 || s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"') {
+        return Err(format!("invalid OVN name \"{}\": 1 to 255 printable characters, no spaces", s.escape_default()));
+    }
+    Ok(s.to_string())
+}
+
+/// A port name: OVS makes tunnel ports kernel-like names, so the interface
+/// name rules apply.
+pub fn parse_port_name(s: &str) -> Result<String, String> {
+    config::parse_bridge(s).map_err(|e| e.replacen("bridge name", "port name", 1))
+}
+
+/// A tunnel key: digits only (its range depends on --type, checked later).
+pub fn parse_key(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(v) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(v),
+        _ => Err(format!("invalid key \"{}\": expected 0 to 4294967295", s.escape_default())),
+    }
+}
+
+fn parse_db(s: &str) -> Result<String, String> {
+    crate::ovsdb::Endpoint::parse(s).map(|_| s.to_string()).map_err(|e| e.replacen("--db", "--ovn-nb", 1))
 }
 
 /// A clap error as one line: its first paragraph (clap lists missing
@@ -497,6 +632,84 @@ mod tests {
         assert_eq!((v.vlan, v.port.target.reference()), (Some(30), "netns:/run/netns/x".to_string()));
         assert!(parse(&["set-qos", "br0", "eth1", "web", "--ingress-rate=0"]).is_ok());
         assert!(parse(&["watch", "--once"]).is_ok());
+    }
+
+    #[test]
+    fn ovn_options_parse_and_depend_on_each_other() {
+        let cli = parse(&[
+            "add-port",
+            "br-int",
+            "eth1",
+            "web",
+            "--iface-id=web-lsp",
+            "--wait-ovn",
+            "--ovn-nb=unix:/run/ovn/ovnnb_db.sock",
+            "--ovn-switch",
+            "ls1",
+        ])
+        .unwrap();
+        let Command::AddPort(a) = cli.command else { panic!() };
+        assert_eq!(a.ovn.iface_id.as_deref(), Some("web-lsp"));
+        assert!(a.ovn.wait_ovn);
+        assert_eq!(a.ovn.ovn_nb.as_deref(), Some("unix:/run/ovn/ovnnb_db.sock"));
+        assert_eq!(a.ovn.ovn_switch.as_deref(), Some("ls1"));
+        let Command::AddPort(a) = parse(&["add-port", "br0", "eth1", "web"]).unwrap().command else { panic!() };
+        assert!(a.ovn.iface_id.is_none() && !a.ovn.wait_ovn && a.ovn.ovn_nb.is_none());
+        for args in [
+            &["add-port", "br0", "eth1", "web", "--wait-ovn"][..],
+            &["add-port", "br0", "eth1", "web", "--ovn-nb=unix:/x", "--ovn-switch=ls"],
+            &["add-port", "br0", "eth1", "web", "--iface-id=p", "--ovn-nb=unix:/x"],
+            &["add-port", "br0", "eth1", "web", "--iface-id=p", "--ovn-switch=ls"],
+            &["add-port", "br0", "eth1", "web", "--iface-id=p", "--ovn-nb=nope", "--ovn-switch=ls"],
+            &["add-port", "br0", "eth1", "web", "--iface-id=a b"],
+            &["add-port", "br0", "eth1", "web", "--iface-id="],
+        ] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
+    }
+
+    #[test]
+    fn tunnel_commands_parse() {
+        let Command::Tunnel(TunnelCommand::Add(a)) =
+            parse(&["tunnel", "add", "br0", "192.168.1.2", "--type=gre", "--key", "7", "--name=gre-b"])
+                .unwrap()
+                .command
+        else {
+            panic!()
+        };
+        assert_eq!(
+            (a.bridge.as_str(), a.remote_ip.to_string(), a.kind, a.key),
+            ("br0", "192.168.1.2".into(), TunnelType::Gre, Some(7))
+        );
+        assert_eq!(a.name.as_deref(), Some("gre-b"));
+        let Command::Tunnel(TunnelCommand::Add(a)) = parse(&["tunnel", "add", "br0", "fd00::2"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((a.kind, a.key, a.name), (TunnelType::Vxlan, None, None));
+        let Command::Tunnel(TunnelCommand::Del(d)) =
+            parse(&["tunnel", "del", "br0", "192.168.1.2", "--type", "vxlan", "--if-exists"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((d.target.as_str(), d.kind, d.if_exists), ("192.168.1.2", Some(TunnelType::Vxlan), true));
+        let Command::Tunnel(TunnelCommand::List(l)) = parse(&["tunnel", "list", "--format=json"]).unwrap().command
+        else {
+            panic!()
+        };
+        assert_eq!((l.bridge, l.format), (None, Format::Json));
+        for args in [
+            &["tunnel", "add", "br0", "192.168.1"][..],
+            &["tunnel", "add", "br0", "192.168.1.2", "--type=ipsec"],
+            &["tunnel", "add", "br0", "192.168.1.2", "--key=+5"],
+            &["tunnel", "add", "br0", "192.168.1.2", "--key=4294967296"],
+            &["tunnel", "add", "br0", "192.168.1.2", "--name=a-name-of-16-byte"],
+            &["tunnel", "add", "br0"],
+            &["tunnel", "del", "br0"],
+            &["tunnel"],
+        ] {
+            assert_eq!(parse(args).unwrap_err().exit_code(), 2, "{args:?}");
+        }
     }
 
     #[test]

@@ -51,6 +51,7 @@ fn command_name(cli: &Cli) -> &'static str {
         Batch(_) => "batch",
         Generate { .. } => "generate",
         Plugin(_) => "plugin",
+        Tunnel(ref t) => ovs_docker::commands::tunnel::command_name(t),
     }
 }
 

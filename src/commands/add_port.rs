@@ -166,7 +166,11 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
     crate::fault::point("veth-created").await;
     let mac = plan.configure_links(host_index).await?;
     crate::fault::point("links-configured").await;
-    plan.commit(&mut ovs, journal, datapath.is_some(), mac).await?;
+    // Multi-host hooks (see ovn.rs and tunnel.rs).
+    let ovn_ids = super::ovn::bind(ctx, a, mac, journal, &port_name).await?;
+    plan.commit(&mut ovs, journal, datapath.is_some(), mac, ovn_ids).await?;
+    super::ovn::wait_installed(ctx, &a.ovn, &ovs, &port_name).await?;
+    super::tunnel::warn_mtu(ctx, &ovs, &a.bridge, iface, a.mtu).await;
     Ok(port_name)
 }
 
@@ -362,6 +366,7 @@ impl Plan<'_> {
         journal: &Journal,
         mut bridge_exists: bool,
         mac: Option<Mac>,
+        ovn_ids: Vec<(&'static str, String)>,
     ) -> Result<()> {
         let (a, c, reference) = (self.a, self.container, self.reference);
         let iface = a.interface.as_str();
@@ -382,7 +387,10 @@ impl Plan<'_> {
                 (keys::FULL_ID, c.id.clone()),
                 (keys::NAME, c.name.clone()),
                 (keys::CREATED_BY, vswitch::CREATED_BY_US.to_string()),
-            ],
+            ]
+            .into_iter()
+            .chain(ovn_ids)
+            .collect(),
             extra_ids: record.to_external_ids(&a.bridge),
             tag: a.vlan,
             port_columns: Default::default(),

@@ -104,6 +104,7 @@ async fn run_line(ctx: &Ctx, command: Command) -> Result<()> {
         Command::SetQos(args) => set_qos::exec(ctx, args).await,
         Command::List(args) => list::exec(ctx, args).await,
         Command::Gc(args) => gc::exec(ctx, args).await,
+        Command::Tunnel(t) => super::tunnel::exec(ctx, t).await,
         Command::AddPort(_) | Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } | Command::Plugin(_) => {
             unreachable!("add-port runs on its own; batch, generate and plugin are refused by parse()")
         }
@@ -262,6 +263,7 @@ fn command_name(c: &Command) -> &'static str {
         Command::Batch(_) => "batch",
         Command::Generate { .. } => "generate",
         Command::Plugin(_) => "plugin",
+        Command::Tunnel(t) => super::tunnel::command_name(t),
     }
 }
 

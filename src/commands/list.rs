@@ -5,6 +5,7 @@ use std::collections::HashSet;
 
 use serde::Serialize;
 
+use super::tunnel::{self, ListExtra};
 use super::{port_matches, Ctx};
 use crate::cli::{Format, ListArgs};
 use crate::config::Mac;
@@ -44,6 +45,9 @@ pub struct Row {
     pub state: String,
     /// The first three states: what add-port reclaims and gc removes.
     pub stale: bool,
+    /// Row kind, tunnel settings, OVN binding (see tunnel.rs).
+    #[serde(flatten)]
+    pub extra: ListExtra,
 }
 
 pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
@@ -71,15 +75,53 @@ pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
         let c = owner(p, &containers);
         rows.push(row(ctx, p, c, &host_links, &docker).await);
     }
+    // Our tunnels too, unless the listing is about one container.
+    let mut tunnels = Vec::new();
+    if a.container.is_none() {
+        tunnels = tunnel::tunnels(&ovs, a.bridge.as_deref()).await.step(|| "list tunnel ports in OVSDB".into())?;
+        tunnels.retain(tunnel::Tunnel::is_ours);
+        tunnels.sort_by(|x, y| (&x.bridge, &x.port).cmp(&(&y.bridge, &y.port)));
+    }
     match a.format {
         Format::Json => {
+            rows.extend(tunnels.iter().map(tunnel_row));
             let text =
                 serde_json::to_string_pretty(&rows).map_err(|e| crate::error::Error::io("encode JSON", e.into()))?;
             println!("{text}");
         }
-        Format::Table => print_table(&rows),
+        Format::Table => {
+            print_table(&rows);
+            if !tunnels.is_empty() {
+                println!();
+                tunnel::print_table(&tunnels, false);
+            }
+        }
     }
     Ok(())
+}
+
+fn tunnel_row(t: &tunnel::Tunnel) -> Row {
+    Row {
+        bridge: t.bridge.clone(),
+        port: t.port.clone(),
+        container: String::new(),
+        container_name: None,
+        container_id: None,
+        interface: String::new(),
+        vlan: None,
+        trunks: String::new(),
+        mac: None,
+        mtu: None,
+        addresses: Vec::new(),
+        gateways: Vec::new(),
+        routes: Vec::new(),
+        ingress_rate: 0,
+        ingress_burst: 0,
+        persist: false,
+        state: t.state.clone(),
+        stale: false,
+        extra: ListExtra::tunnel(t),
+    }
 }
 
 fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
@@ -114,6 +156,7 @@ async fn row(
         persist: ours && record.persist && crate::target::Target::parse(p.container_ref()).is_docker(),
         state: String::new(),
         stale: false,
+        extra: ListExtra::container(p),
     };
     let plugin_port = p.external_ids.contains_key(crate::ovsdb::vswitch::keys::NETWORK_ID);
     r.state = match c {
@@ -183,11 +226,16 @@ async fn inspect_inside(
 }
 
 fn print_table(rows: &[Row]) {
-    let header = ["BRIDGE", "PORT", "CONTAINER", "ID", "INTERFACE", "VLAN", "MAC", "ADDRESSES", "STATE"];
-    let cells: Vec<[String; 9]> = rows
+    let mut header = vec!["BRIDGE", "PORT", "CONTAINER", "ID", "INTERFACE", "VLAN", "MAC", "ADDRESSES", "STATE"];
+    // The OVN column only when some port is bound to OVN.
+    let ovn = rows.iter().any(|r| r.extra.iface_id.is_some());
+    if ovn {
+        header.insert(8, "OVN");
+    }
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            [
+            let mut cells = vec![
                 r.bridge.clone(),
                 r.port.clone(),
                 r.container_name.clone().unwrap_or_else(|| r.container.clone()),
@@ -202,28 +250,16 @@ fn print_table(rows: &[Row]) {
                 r.mac.clone().unwrap_or_else(|| "-".into()),
                 if r.addresses.is_empty() { "-".into() } else { r.addresses.join(",") },
                 if r.stale { format!("stale: {}", r.state) } else { r.state.clone() },
-            ]
+            ];
+            if ovn {
+                let binding = match (&r.extra.iface_id, r.extra.ovn) {
+                    (Some(lsp), Some(state)) => format!("{lsp}:{state}"),
+                    _ => "-".into(),
+                };
+                cells.insert(8, binding);
+            }
+            cells
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row.iter()) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cols: Vec<&str>| {
-        let mut s = String::new();
-        for (i, (c, w)) in cols.iter().zip(widths.iter()).enumerate() {
-            if i + 1 == cols.len() {
-                s.push_str(c);
-            } else {
-                s.push_str(&format!("{c:<w$}  "));
-            }
-        }
-        println!("{}", s.trim_end());
-    };
-    line(header.to_vec());
-    for row in &cells {
-        line(row.iter().map(String::as_str).collect());
-    }
+    tunnel::print_columns(&header, &cells);
 }

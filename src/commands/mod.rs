@@ -7,10 +7,12 @@ mod del_port;
 mod gc;
 mod generate;
 mod list;
+mod ovn;
 mod plugin;
 pub(crate) mod reclaim;
 mod set_qos;
 mod set_vlan;
+pub mod tunnel;
 mod undo;
 mod watch;
 
@@ -39,6 +41,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Batch(a) => batch::exec(&ctx, a).await,
         Command::Generate { dir } => generate(&dir),
         Command::Plugin(a) => plugin::exec(&ctx, a).await,
+        Command::Tunnel(t) => tunnel::exec(&ctx, t).await,
     };
     ctx.step(format_args!("done"));
     result

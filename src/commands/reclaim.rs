@@ -51,6 +51,8 @@ pub async fn is_live(p: &AttachedPort, host: &Netlink) -> Result<bool> {
 /// In a batch the veth deletions are deferred and done together at the end
 /// (one kernel grace period for all).
 pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &AttachedPort) -> Result<()> {
+    // The OVN logical port add-port created, first: if that fails, all stays for a retry.
+    super::ovn::release(ctx, p).await?;
     let present = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?;
     if let Some(link) = &present {
         if link.alias.as_deref().and_then(parse_host_port_alias).is_none() {

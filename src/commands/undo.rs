@@ -22,6 +22,9 @@ pub enum Step {
     /// A bridge add-port created for the port `port` (marked so in its
     /// external_ids); removed only if nothing else was added to it.
     Bridge { bridge: String, port: String },
+    /// An OVN logical switch port `name` created in the northbound
+    /// database `db` for the OVS port `port` (see `ovn::bind`).
+    NbLsp { db: String, name: String, port: String },
 }
 
 #[derive(Debug, Default)]
@@ -35,6 +38,15 @@ pub struct Journal {
 impl Journal {
     pub fn record(&self, step: Step) {
         self.steps.borrow_mut().push(step);
+    }
+
+    /// Drop the last record of `step`: it turned out not to be ours to undo
+    /// (a concurrent run made that object).
+    pub fn forget(&self, step: &Step) {
+        let mut steps = self.steps.borrow_mut();
+        if let Some(i) = steps.iter().rposition(|s| s == step) {
+            steps.remove(i);
+        }
     }
 
     /// Keep `lock` until [`Journal::release`].
@@ -56,6 +68,7 @@ impl Journal {
                 Step::Veth(name) => undo_veth(name).await,
                 Step::Row(name) => remove_rows(ctx, name).await,
                 Step::Bridge { bridge, port } => remove_created_bridge(ctx, bridge, port).await,
+                Step::NbLsp { db, name, port } => super::ovn::delete_lsp(ctx, db, name, port).await,
             };
             if let Err(e) = r {
                 errors.push(e);

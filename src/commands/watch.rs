@@ -176,6 +176,8 @@ fn args_for(p: &AttachedPort, record: &Record, c: &Container) -> AddPortArgs {
         no_persist: false,
         // The old row held these addresses; it is replaced, not joined.
         force: true,
+        // The OVN binding (iface-id...) comes along with the old row's external_ids.
+        ovn: Default::default(),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod client;
 mod framing;
+pub mod northbound;
 mod ops;
 pub mod vswitch;
 

@@ -12,6 +12,8 @@
 
 #![allow(dead_code)]
 
+pub mod multihost;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::fs::{File, OpenOptions};

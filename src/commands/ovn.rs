@@ -1,0 +1,147 @@
+//! OVN bindings of container ports, for add-port `--iface-id`, `--wait-ovn`
+//! and `--ovn-nb`/`--ovn-switch`, and their removal by del-port.
+//!
+//! ovn-controller binds an OVS Interface to the logical switch port named by
+//! its `external_ids:iface-id`, and reports the binding done by setting
+//! `external_ids:ovn-installed=true`. The logical switch port itself lives
+//! in the northbound database; with `--ovn-nb` we create it there (with the
+//! interface's real MAC and addresses) and record on the Interface where,
+//! so that del-port deletes exactly what add-port created.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::undo::{Journal, Step};
+use super::Ctx;
+use crate::cli::{AddPortArgs, OvnArgs};
+use crate::config::Mac;
+use crate::error::{Context, Error, Result};
+use crate::ovsdb::northbound::{self, Northbound};
+use crate::ovsdb::vswitch::{AttachedPort, Vswitch};
+use crate::ovsdb::{data, Cond, Endpoint, Op, OvsdbError};
+
+/// Interface external_ids keys. The first three are OVN's own.
+pub mod keys {
+    /// The logical switch port the interface is bound to.
+    pub const IFACE_ID: &str = "iface-id";
+    /// The MAC of the interface behind the port (the container's side).
+    pub const ATTACHED_MAC: &str = "attached-mac";
+    /// Set to "true" by ovn-controller once the port's flows are installed.
+    pub const OVN_INSTALLED: &str = "ovn-installed";
+    /// Ours: the northbound database in which add-port created the logical
+    /// switch port, so that del-port deletes it there.
+    pub const LSP_CREATED_IN: &str = "ovs_docker_ovn_nb";
+}
+
+/// How often `--wait-ovn` looks at the Interface row.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The OVN side of an add-port, once the veth exists: create the logical
+/// switch port if asked (journalled, so a later failure deletes it), and
+/// return the external_ids that bind the Interface to it, for the same
+/// transaction that adds the port.
+pub async fn bind(
+    ctx: &Ctx,
+    a: &AddPortArgs,
+    mac: Option<Mac>,
+    journal: &Journal,
+    port: &str,
+) -> Result<Vec<(&'static str, String)>> {
+    let args = &a.ovn;
+    let Some(lsp) = &args.iface_id else { return Ok(Vec::new()) };
+    let mac = mac.map(|m| m.to_string());
+    let addresses: Vec<IpAddr> = a.ipaddress.iter().map(|x| x.ip).collect();
+    let mut ids = vec![(keys::IFACE_ID, lsp.clone())];
+    if let Some(m) = &mac {
+        ids.push((keys::ATTACHED_MAC, m.clone()));
+    }
+    let (Some(db), Some(switch)) = (&args.ovn_nb, &args.ovn_switch) else { return Ok(ids) };
+    let Some(mac) = mac else {
+        return Err(Error::refused(format!("the interface of port {port} has no MAC: cannot create OVN port {lsp}")));
+    };
+    let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
+    ctx.step(format_args!("creating logical switch port {lsp} on {switch} in {endpoint}"));
+    let nb = Northbound::connect(&endpoint, ctx.timeout)
+        .await
+        .step(|| format!("connect to the OVN northbound database {endpoint}"))?;
+    let addrs = std::iter::once(mac).chain(addresses.iter().map(IpAddr::to_string)).collect::<Vec<_>>().join(" ");
+    journal.record(Step::NbLsp { db: db.clone(), name: lsp.clone(), port: port.to_string() });
+    match nb.transact(northbound::create_lsp_txn(switch, lsp, &addrs, port)).await {
+        Ok(_) => {}
+        Err(OvsdbError::Precondition(what)) if what.starts_with("logical switch ") => {
+            return Err(Error::refused(format!("no logical switch {switch} (or more than one) in {endpoint}")));
+        }
+        Err(OvsdbError::Precondition(_)) => {
+            return Err(Error::refused(format!("logical switch port {lsp} already exists in {endpoint}")));
+        }
+        Err(e) => {
+            return Err(Error::Ovsdb { step: format!("create logical switch port {lsp} on {switch}"), source: e })
+        }
+    }
+    ids.push((keys::LSP_CREATED_IN, db.clone()));
+    Ok(ids)
+}
+
+/// With `--wait-ovn`: wait until ovn-controller has installed the port.
+pub async fn wait_installed(ctx: &Ctx, args: &OvnArgs, ovs: &Vswitch, port: &str) -> Result<()> {
+    let (true, Some(lsp)) = (args.wait_ovn, &args.iface_id) else { return Ok(()) };
+    ctx.step(format_args!("waiting for ovn-controller to install port {port} ({lsp})"));
+    let deadline = tokio::time::Instant::now() + ctx.timeout;
+    loop {
+        let res = ovs
+            .select(vec![Op::Select {
+                table: "Interface",
+                conds: vec![Cond::eq("name", port)],
+                columns: vec!["external_ids"],
+            }])
+            .await
+            .step(|| format!("read port {port}"))?;
+        let Some(row) = data::rows(&res[0]).into_iter().next() else {
+            return Err(Error::refused(format!("port {port} vanished from OVSDB")));
+        };
+        if data::as_map(&row["external_ids"]).get(keys::OVN_INSTALLED).is_some_and(|v| v == "true") {
+            ctx.step(format_args!("ovn-controller installed port {port}"));
+            return Ok(());
+        }
+        if tokio::time::Instant::now() + POLL > deadline {
+            return Err(Error::io(
+                format!("wait for ovn-controller to install port {port} (iface-id {lsp})"),
+                std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "not installed within --timeout (is ovn-controller running, and does the logical switch port exist?)",
+                ),
+            ));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// del-port: delete the logical switch port that add-port created for `p`,
+/// if it did. Done before the port itself is removed, so that a failure
+/// leaves everything in place for a retry.
+pub async fn release(ctx: &Ctx, p: &AttachedPort) -> Result<()> {
+    let (Some(db), Some(lsp)) = (p.external_ids.get(keys::LSP_CREATED_IN), p.external_ids.get(keys::IFACE_ID)) else {
+        return Ok(());
+    };
+    delete_lsp(ctx, db, lsp, &p.name).await
+}
+
+/// Delete the logical switch port `lsp` of `db` if we made it for `port`;
+/// already gone is success.
+pub async fn delete_lsp(ctx: &Ctx, db: &str, lsp: &str, port: &str) -> Result<()> {
+    let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
+    ctx.step(format_args!("deleting logical switch port {lsp} from {endpoint}"));
+    let step = || format!("delete logical switch port {lsp} from {endpoint}");
+    let nb = Northbound::connect(&endpoint, ctx.timeout).await.step(step)?;
+    if let Some(uuid) = nb.our_lsp(lsp, port).await.step(step)? {
+        nb.transact(northbound::del_lsp_txn(&uuid)).await.step(step)?;
+    }
+    Ok(())
+}
+
+/// What `list` says of a port's OVN binding: the logical port, and whether
+/// ovn-controller has installed it.
+pub fn binding(p: &AttachedPort) -> Option<(String, bool)> {
+    let lsp = p.external_ids.get(keys::IFACE_ID)?;
+    Some((lsp.clone(), p.external_ids.get(keys::OVN_INSTALLED).is_some_and(|v| v == "true")))
+}

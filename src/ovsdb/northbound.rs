@@ -1,0 +1,122 @@
+//! The OVN northbound database, through the same OVSDB client: creating and
+//! deleting the logical switch port of a container port (what
+//! `ovn-nbctl lsp-add` and `lsp-set-addresses`, and `lsp-del`, do), without
+//! forking ovn-nbctl.
+
+use serde_json::{json, Value};
+
+use super::ops::data;
+use super::{Client, Cond, Endpoint, Op, OvsdbError, Txn};
+
+pub const DB: &str = "OVN_Northbound";
+
+/// external_ids keys on the logical switch ports we create.
+pub mod keys {
+    /// Ownership marker (`ovs-docker`), as on our Interface rows.
+    pub const CREATED_BY: &str = crate::ovsdb::vswitch::keys::CREATED_BY;
+    /// The OVS port (host end of the veth) the logical port was made for,
+    /// so that only its own del-port (or undo) deletes it.
+    pub const FOR_PORT: &str = "ovs_docker_port";
+}
+
+pub struct Northbound {
+    client: Client,
+}
+
+impl Northbound {
+    pub async fn connect(db: &Endpoint, timeout: std::time::Duration) -> Result<Self, OvsdbError> {
+        Ok(Northbound { client: Client::connect(db, timeout).await? })
+    }
+
+    pub async fn transact(&self, txn: Txn) -> Result<Vec<Value>, OvsdbError> {
+        let res = self.client.request("transact", txn.params(DB)).await?;
+        txn.check(res)
+    }
+
+    /// The uuid of the logical switch port `name` if we made it for `port`.
+    pub async fn our_lsp(&self, name: &str, port: &str) -> Result<Option<String>, OvsdbError> {
+        let mut t = Txn::new();
+        t.push(Op::Select {
+            table: "Logical_Switch_Port",
+            conds: vec![Cond::eq("name", name), Cond::includes("external_ids", data::map([(keys::FOR_PORT, port)]))],
+            columns: vec!["_uuid"],
+        });
+        let res = self.transact(t).await?;
+        Ok(data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)))
+    }
+}
+
+/// Create the logical switch port `name` on the switch `switch` with
+/// `addresses` ("MAC IP..."), marked as made for the OVS port `port`. The
+/// transaction requires that the switch exists (exactly once: names are not
+/// unique in this table) and that no port of that name does.
+pub fn create_lsp_txn(switch: &str, name: &str, addresses: &str, port: &str) -> Txn {
+    let mut t = Txn::new();
+    t.push(Op::Wait {
+        table: "Logical_Switch",
+        conds: vec![Cond::eq("name", switch)],
+        columns: vec!["name"],
+        rows: vec![json!({"name": switch})],
+        what: format!("logical switch {switch} exists (once)"),
+    });
+    t.push(Op::Wait {
+        table: "Logical_Switch_Port",
+        conds: vec![Cond::eq("name", name)],
+        columns: vec!["name"],
+        rows: vec![],
+        what: format!("no logical switch port is named {name}"),
+    });
+    t.push(Op::Insert {
+        table: "Logical_Switch_Port",
+        row: json!({
+            "name": name,
+            "addresses": data::set(vec![json!(addresses)]),
+            "external_ids": data::map([(keys::CREATED_BY, crate::ovsdb::vswitch::CREATED_BY_US), (keys::FOR_PORT, port)]),
+        }),
+        uuid_name: Some("lsp".into()),
+    });
+    t.push(Op::Mutate {
+        table: "Logical_Switch",
+        conds: vec![Cond::eq("name", switch)],
+        mutations: json!([["ports", "insert", data::set(vec![data::named("lsp")])]]),
+    });
+    t
+}
+
+/// Delete a logical switch port: take it off its switch, and the row (not a
+/// root table) is garbage-collected.
+pub fn del_lsp_txn(lsp_uuid: &str) -> Txn {
+    let mut t = Txn::new();
+    t.push(Op::Mutate {
+        table: "Logical_Switch",
+        conds: vec![Cond::includes("ports", data::uuid(lsp_uuid))],
+        mutations: json!([["ports", "delete", data::set(vec![data::uuid(lsp_uuid)])]]),
+    });
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lsp_creation_requires_the_switch_and_a_free_name() {
+        let p = create_lsp_txn("ls1", "web1", "02:00:00:00:00:01 10.0.0.2", "0123456789abc_l").params(DB);
+        assert_eq!(p[0], "OVN_Northbound");
+        assert_eq!(p[1]["rows"], json!([{"name": "ls1"}]));
+        assert_eq!(p[2]["where"], json!([["name", "==", "web1"]]));
+        assert_eq!(p[2]["rows"], json!([]));
+        assert_eq!(p[3]["row"]["addresses"], json!(["set", ["02:00:00:00:00:01 10.0.0.2"]]));
+        assert_eq!(
+            p[3]["row"]["external_ids"],
+            json!(["map", [["created_by", "ovs-docker"], ["ovs_docker_port", "0123456789abc_l"]]])
+        );
+        assert_eq!(p[4]["mutations"], json!([["ports", "insert", ["set", [["named-uuid", "lsp"]]]]]));
+    }
+
+    #[test]
+    fn lsp_deletion_takes_it_off_its_switch() {
+        let p = del_lsp_txn("u1").params(DB);
+        assert_eq!(p[1]["where"], json!([["ports", "includes", ["uuid", "u1"]]]));
+    }
+}
