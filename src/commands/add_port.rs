@@ -404,7 +404,7 @@ impl Plan<'_> {
             // Everything else the old row carried goes along (keys of other
             // tools included), and its VLAN and policing settings.
             let old = &carry.old;
-            for (k, v) in &old.external_ids {
+            for (k, v) in old.external_ids.iter().filter(|(k, _)| !super::ovn::is_state_of_old_port(k)) {
                 if !new.external_ids.iter().any(|(nk, _)| nk == k) && !new.extra_ids.iter().any(|(nk, _)| nk == k) {
                     new.extra_ids.push((k.clone(), v.clone()));
                 }

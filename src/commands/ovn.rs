@@ -33,6 +33,13 @@ pub mod keys {
     pub const LSP_CREATED_IN: &str = "ovs_docker_ovn_nb";
 }
 
+/// Keys ovn-controller writes about the port as it installed it: a new
+/// port that replaces an old row (see `watch`) must not inherit them, or
+/// it would look installed before ovn-controller has seen it.
+pub fn is_state_of_old_port(key: &str) -> bool {
+    key.starts_with(keys::OVN_INSTALLED)
+}
+
 /// How often `--wait-ovn` looks at the Interface row.
 const POLL: Duration = Duration::from_millis(50);
 
