@@ -197,6 +197,12 @@ fn ovn_hosts(central: &OvnCentral, hosts: &[&Host]) {
     }
 }
 
+/// The iface-id of the Interface `port` on `host` ("" if none).
+fn iface_id_of(host: &Host, port: &str) -> String {
+    let out = host.vsctl(&["--if-exists", "get", "Interface", port, "external_ids:iface-id"]);
+    out.stdout.trim().trim_matches('"').to_string()
+}
+
 /// The logical switch port `name` in the northbound database, if any:
 /// its addresses.
 fn lsp_addresses(central: &OvnCentral, name: &str) -> Option<String> {
@@ -339,6 +345,8 @@ fn ovn_controller_restart_while_traffic_flows() {
     let c2 = TestContainer::new();
     h1.attach("br-int", &c1, "10.0.2.1", &["--iface-id=c1", &nb, "--ovn-switch=ls", "--wait-ovn"]);
     h2.attach("br-int", &c2, "10.0.2.2", &["--iface-id=c2", &nb, "--ovn-switch=ls", "--wait-ovn"]);
+    let c3 = TestContainer::new();
+    h2.attach("br-int", &c3, "10.0.2.3", &["--iface-id=c3", &nb, "--ovn-switch=ls", "--wait-ovn"]);
     assert_ping(&c1, "10.0.2.2");
 
     // A transfer that lasts a few seconds (1 MB, paced), and a ping.
@@ -380,9 +388,26 @@ fn ovn_controller_restart_while_traffic_flows() {
     assert!(sent.contains("1000000"), "{sent}");
     wait_until("ping answers after the restart", 20, || replies() >= at_restart + 5);
     assert_tcp(&c2, &c1, "10.0.2.1", 300_000);
-    let port = h2.container_port_names();
-    assert_eq!(port.len(), 1);
-    assert_eq!(h2.vsctl(&["get", "Interface", &port[0], "external_ids:ovn-installed"]).stdout.trim(), "\"true\"");
+    let port = h2.container_port_names().into_iter().find(|p| iface_id_of(&h2, p) == "c2").expect("c2's port");
+    assert_eq!(h2.vsctl(&["get", "Interface", &port, "external_ids:ovn-installed"]).stdout.trim(), "\"true\"");
+
+    // A container restarts: `watch` (run on its host) re-creates the port
+    // with its binding, which ovn-controller installs anew; the logical
+    // port stays. (c3 has had no TCP connection: a lingering TCP socket
+    // keeps a dead container's namespace, and so its veth, for a while.)
+    let old = h2.container_port_names().into_iter().find(|p| iface_id_of(&h2, p) == "c3").expect("c3's port");
+    run("docker", &["restart", "-t", "0", &c3.name]).ok();
+    // The kernel destroys the old namespace, and the veth with it, lazily.
+    wait_until("the restart takes the veth away", 20, || !h2.has_link(&old));
+    h2.ovs_docker(&["watch", "--once"]).ok();
+    let new = h2.container_port_names().into_iter().find(|p| iface_id_of(&h2, p) == "c3").expect("c3's port");
+    assert!(h2.has_link(&new), "watch did not re-create the veth of {new} in {}", h2.ns);
+    wait_until("ovn-controller installs the re-created port", 20, || {
+        h2.vsctl(&["get", "Interface", &new, "external_ids"]).stdout.contains("ovn-installed=\"true\"")
+    });
+    assert!(lsp_addresses(&central, "c3").is_some());
+    assert_ping(&c1, "10.0.2.3");
+    h2.ovs_docker(&["del-port", "br-int", "eth1", &c3.name]).ok();
     h1.ovs_docker(&["del-port", "br-int", "eth1", &c1.name]).ok();
     h2.ovs_docker(&["del-port", "br-int", "eth1", &c2.name]).ok();
     assert_eq!(lsp_addresses(&central, "c1"), None);

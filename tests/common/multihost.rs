@@ -33,6 +33,15 @@ const SB_SCHEMA: &str = "/usr/share/ovn/ovn-sb.ovsschema";
 pub const UNDERLAY_MTU: u32 = 1600;
 /// Container MTU on the overlay.
 pub const OVERLAY_MTU: u32 = 1400;
+/// Run before a daemon inside `ip netns exec`, which gives it a copy of
+/// every mount, Docker's container namespace files (nsfs bind mounts)
+/// included; Docker's later unmounts do not reach that copy, so a daemon
+/// would keep every container namespace of the machine alive (and with it
+/// the veths of stopped containers, this test's and others'). Detach them
+/// in the daemon's own mount namespace; the daemon needs none of them.
+const FORGET_NSFS: &str = r#"awk '{for (i = 1; i <= NF; i++) if ($i == "-") { if ($(i+1) == "nsfs") print $5; break }}' /proc/self/mountinfo |
+while read -r m; do umount -l "$m" 2>/dev/null; done; exec "$@""#;
+
 /// The bridge containers are attached to (tunnel tests).
 pub const BR: &str = "br-c";
 
@@ -219,6 +228,10 @@ impl Host {
                 "netns",
                 "exec",
                 &h.ns,
+                "sh",
+                "-c",
+                FORGET_NSFS,
+                "sh",
                 "ovsdb-server",
                 &format!("{d}/conf.db"),
                 &format!("--remote=punix:{d}/db.sock"),
@@ -244,6 +257,10 @@ impl Host {
                 "netns",
                 "exec",
                 &h.ns,
+                "sh",
+                "-c",
+                FORGET_NSFS,
+                "sh",
                 "ovs-vswitchd",
                 &format!("unix:{d}/db.sock"),
                 &format!("--unixctl={d}/ovs-vswitchd.ctl"),
@@ -402,6 +419,10 @@ impl Host {
                 "netns",
                 "exec",
                 &self.ns,
+                "sh",
+                "-c",
+                FORGET_NSFS,
+                "sh",
                 "ovn-controller",
                 &self.db(),
                 &format!("--pidfile={d}/ovn-controller.pid"),
