@@ -382,24 +382,26 @@ pub async fn tunnels(ovs: &Vswitch, bridge: Option<&str>) -> Result<Vec<Tunnel>,
         })
         .collect();
     let ports = ovs.select(port_ops).await?;
-    let port_uuid: Vec<Option<String>> = ports
+    // An Interface in no Port is on no bridge (about to be collected).
+    let (ifaces, port_uuids): (Vec<_>, Vec<_>) = ifaces
         .iter()
-        .map(|r| data::rows(r).first().and_then(|p| data::as_uuid(&p["_uuid"]).map(str::to_string)))
-        .collect();
-    let bridge_ops = port_uuid
+        .zip(ports.iter())
+        .filter_map(|(i, r)| {
+            let uuid = data::rows(r).first().and_then(|p| data::as_uuid(&p["_uuid"]).map(str::to_string))?;
+            Some((i, uuid))
+        })
+        .unzip();
+    let bridge_ops = port_uuids
         .iter()
         .map(|u| Op::Select {
             table: "Bridge",
-            conds: vec![Cond::includes(
-                "ports",
-                data::uuid(u.as_deref().unwrap_or("00000000-0000-0000-0000-000000000000")),
-            )],
+            conds: vec![Cond::includes("ports", data::uuid(u))],
             columns: vec!["name"],
         })
         .collect();
-    let bridges = ovs.select(bridge_ops).await?;
+    let bridges = if port_uuids.is_empty() { Vec::new() } else { ovs.select(bridge_ops).await? };
     let mut out = Vec::new();
-    for (i, b) in ifaces.iter().zip(bridges.iter()) {
+    for (i, b) in ifaces.into_iter().zip(bridges.iter()) {
         let Some(bridge_name) = data::rows(b).first().and_then(|r| r["name"].as_str().map(str::to_string)) else {
             continue;
         };
