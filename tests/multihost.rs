@@ -326,6 +326,14 @@ fn ovn_three_hosts_two_switches() {
     h1.ovs_docker(&["del-ports", "br-int", &b1.name]).ok();
     assert_eq!(lsp_addresses(&central, "b1"), None);
     assert!(h1.container_port_names().is_empty());
+    // gc: a stopped container's port goes, and the logical port made for it.
+    let a2_port = h2.container_port_names().into_iter().find(|p| iface_id_of(&h2, p) == "a2").expect("a2's port");
+    a2.stop();
+    wait_until("the stop takes a2's veth away", 20, || !h2.has_link(&a2_port));
+    h2.ovs_docker(&["gc"]).ok().stdout_contains(&a2_port);
+    assert_eq!(lsp_addresses(&central, "a2"), None, "gc left the logical port of the port it removed");
+    assert!(!h2.container_port_names().contains(&a2_port));
+    assert!(lsp_addresses(&central, "a3").is_some(), "gc removed a live port's logical port");
 }
 
 /// A host's ovn-controller restarted while a TCP transfer and a ping run
