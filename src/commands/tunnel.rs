@@ -519,6 +519,27 @@ mod tests {
     }
 
     #[test]
+    fn list_rows_get_added_keys_only() {
+        let t = Tunnel {
+            bridge: "br0".into(),
+            port: "vxlan-0a000002".into(),
+            kind: "vxlan".into(),
+            remote_ip: Some("10.0.0.2".into()),
+            key: Some("5".into()),
+            created_by: Some("ovs-docker".into()),
+            state: "ok".into(),
+        };
+        let v = serde_json::to_value(ListExtra::tunnel(&t)).unwrap();
+        assert_eq!(
+            v,
+            json!({"kind": "tunnel", "tunnel_type": "vxlan", "remote_ip": "10.0.0.2", "key": "5",
+                   "iface_id": null, "ovn": null})
+        );
+        assert!(t.is_ours());
+        assert_eq!(t.overhead(), 50);
+    }
+
+    #[test]
     fn vni_range_is_checked_by_type() {
         let args = |kind, key| TunnelAddArgs {
             bridge: "br0".into(),
