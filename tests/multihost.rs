@@ -421,3 +421,45 @@ fn ovn_controller_restart_while_traffic_flows() {
     assert_eq!(lsp_addresses(&central, "c1"), None);
     assert_eq!(lsp_addresses(&central, "c2"), None);
 }
+
+/// A run from another network namespace never breaks a run in progress on
+/// the same container interface. (Port locks are abstract unix sockets, one
+/// set per network namespace, so the two runs do not share a lock; what
+/// protects the first run's half-made veth is that the second one takes a
+/// container-side interface for an orphan only when it finds the other end
+/// of that very pair in its own namespace.)
+#[test]
+fn a_run_from_another_namespace_leaves_a_run_in_progress_alone() {
+    let _serial = serial();
+    let bed = Testbed::new();
+    let h1 = bed.host(1);
+    h1.add_bridge(BR);
+    let c = TestContainer::new();
+    let log = bed.dir.join("paused.log");
+    let rundir = format!("OVS_RUNDIR={}", h1.dir.display());
+    let mut paused = std::process::Command::new("ip")
+        .args(["netns", "exec", h1.ns.as_str(), "env", rundir.as_str(), "OVS_DOCKER_PAUSE_AT=veth-created", bin()])
+        .args(["add-port", BR, "eth1", c.name.as_str()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until("the run in host 1's namespace pauses with its veth made", 20, || {
+        std::fs::read_to_string(&log).unwrap_or_default().contains("paused at veth-created")
+    });
+    let half_made = h1.host_end_links();
+    assert_eq!(half_made.len(), 1, "{half_made:?}");
+    let db = format!("--db={}", h1.db());
+    let out = ovs_docker(&[db.as_str(), "--timeout=1", "add-port", BR, "eth1", c.name.as_str()]);
+    let intact = h1.host_end_links() == half_made && c.link_names().contains("eth1");
+    // Undo the paused run before asserting, whatever the outcome.
+    // SAFETY: kill has no memory-safety preconditions; our own child.
+    unsafe { libc::kill(paused.id() as libc::pid_t, libc::SIGTERM) };
+    let status = paused.wait().unwrap();
+    out.fails(1, "add-port").stderr_contains("eth1 already exists");
+    assert!(intact, "the run from the other namespace broke the veth of the run in progress");
+    assert_eq!(status.code(), Some(128 + libc::SIGTERM), "{}", std::fs::read_to_string(&log).unwrap_or_default());
+    assert!(h1.host_end_links().is_empty() && h1.container_port_names().is_empty());
+    assert!(!c.link_names().contains("eth1"));
+}
