@@ -53,7 +53,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l mtu -
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l datapath-type -d 'Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l vlan -d 'Make the port an access port of VLAN (in the same transaction that adds it)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-burst -d 'Burst allowed above --ingress-rate, in kbit [default: OVS\'s, 80% of the rate]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-burst -d 'Burst allowed above --ingress-rate, in kbit [default: 80% of the rate]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l iface-id -d 'Bind the port to this OVN logical switch port (external_ids:iface-id, and attached-mac)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-nb -d 'Also create the logical switch port in this OVN northbound database (unix:PATH or tcp:IP:PORT) with the interface\'s MAC and address; del-port deletes it' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-switch -d 'The logical switch on which --ovn-nb creates the port' -r
@@ -91,7 +91,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -s h -l 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s; 0 removes the limit' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-burst -d 'Burst allowed above the rate, in kbit [default: OVS\'s, 80% of the rate]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-burst -d 'Burst allowed above the rate, in kbit [default: 80% of the rate]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'

@@ -102,7 +102,7 @@ pub enum Command {
         interface name, addresses, MAC, MTU, gateways, routes, VLAN settings and rate limit; when a container is \
         removed, remove its ports. Everything needed is stored with each port at add time, so on start it first \
         reconciles every recorded port with what is running, then follows the events. Ports added with \
-        --no-persist, by the upstream script, or for --netns/--pid targets are left alone. Runs until \
+        --no-persist, by the upstream script, or for --netns/--pid targets are not re-created. Runs until \
         SIGINT or SIGTERM.")]
     Watch(WatchArgs),
 
@@ -178,7 +178,7 @@ pub struct AddPortArgs {
     /// Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)
     #[arg(long, value_name = "KBPS", value_parser = config::parse_kbits)]
     pub ingress_rate: Option<u32>,
-    /// Burst allowed above --ingress-rate, in kbit [default: OVS's, 80% of the rate]
+    /// Burst allowed above --ingress-rate, in kbit [default: 80% of the rate]
     #[arg(long, value_name = "KB", value_parser = config::parse_kbits, requires = "ingress_rate")]
     pub ingress_burst: Option<u32>,
     /// Do not re-create this port when the container restarts (see `watch`)
@@ -265,7 +265,7 @@ pub struct SetQosArgs {
     /// Limit what the container sends into the bridge to KBPS kbit/s; 0 removes the limit
     #[arg(long, value_name = "KBPS", value_parser = config::parse_kbits)]
     pub ingress_rate: u32,
-    /// Burst allowed above the rate, in kbit [default: OVS's, 80% of the rate]
+    /// Burst allowed above the rate, in kbit [default: 80% of the rate]
     #[arg(long, value_name = "KB", value_parser = config::parse_kbits)]
     pub ingress_burst: Option<u32>,
 }

@@ -418,6 +418,9 @@ fn ovn_controller_restart_while_traffic_flows() {
     h2.ovs_docker(&["del-port", "br-int", "eth1", &c3.name]).ok();
     h1.ovs_docker(&["del-port", "br-int", "eth1", &c1.name]).ok();
     h2.ovs_docker(&["del-port", "br-int", "eth1", &c2.name]).ok();
+    // The logical port made for c3 goes too, although the OVS port that
+    // del-port removed is not the one it was made with.
+    assert_eq!(lsp_addresses(&central, "c3"), None);
     assert_eq!(lsp_addresses(&central, "c1"), None);
     assert_eq!(lsp_addresses(&central, "c2"), None);
 }

@@ -182,3 +182,45 @@ fn a_watcher_killed_while_recreating_loses_nothing() {
     ovs_docker(&["del-ports", &br.name, &peer.name]).ok();
     assert_no_ports(&[&c, &peer], &[&br]);
 }
+
+/// After a restart the old namespace can outlive the container for a while
+/// (here: held open by a file descriptor, as a TCP socket would), with the
+/// old veth in it. The port must still be re-created in the new namespace,
+/// the old veth deleted, and hand-set VLAN settings kept to the letter.
+#[test]
+fn a_lingering_old_namespace_does_not_hide_a_restart() {
+    let _serial = serial();
+    testbed();
+    let net = Subnet::new();
+    let br = TestBridge::new();
+    let c = TestContainer::new();
+    let peer = TestContainer::new();
+    ovs_docker(&["add-port", &br.name, "eth1", &peer.name, &format!("--ipaddress={}", net.v4p(3)), "--vlan=9"]).ok();
+    ovs_docker(&["add-port", &br.name, "eth1", &c.name, &format!("--ipaddress={}", net.v4p(2)), "--vlan=9"]).ok();
+    let old = row_of(&c, "eth1").name;
+    vsctl(&["set", "Port", &old, "vlan_mode=access"]).ok();
+    let pid = c.pid().expect("pid");
+    let hold = std::fs::File::open(format!("/proc/{pid}/ns/net")).expect("open the container's namespace");
+    restart(&c);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(host_link_exists(&old), "the held namespace keeps the old veth");
+    ovs_docker(&["watch", "--once"]).ok();
+    let new = row_of(&c, "eth1");
+    assert_ne!(new.name, old);
+    assert!(!host_link_exists(&old), "the old namespace's veth was deleted");
+    assert_eq!(state_of(&c, "eth1"), "ok");
+    assert_eq!(new.tag, Some(9));
+    assert_eq!(vsctl_get("Port", &new.name, "vlan_mode"), "access");
+    assert_ping(&c, &net.v4(3));
+    // add-port too sees through the lingering namespace: after another
+    // restart it reclaims the port instead of calling it attached.
+    let again = std::fs::File::open(format!("/proc/{}/ns/net", c.pid().expect("pid"))).unwrap();
+    restart(&c);
+    ovs_docker(&["add-port", &br.name, "eth1", &c.name, &format!("--ipaddress={}", net.v4p(2)), "--vlan=9"]).ok();
+    assert_ping(&c, &net.v4(3));
+    drop((hold, again));
+    for x in [&c, &peer] {
+        ovs_docker(&["del-ports", &br.name, &x.name]).ok();
+    }
+    assert_no_ports(&[&c, &peer], &[&br]);
+}

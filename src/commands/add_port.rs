@@ -19,7 +19,7 @@ use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::netns::{write_sysctl, Netns};
-use crate::ovsdb::vswitch::{self, keys, Absent, AttachedPort, BridgePlan, NewPort, Vlan, Vswitch};
+use crate::ovsdb::vswitch::{self, keys, Absent, AttachedPort, BridgePlan, NewPort, Vswitch};
 use crate::ovsdb::{data, Cond, Op, OvsdbError};
 use crate::record::{self, Record};
 
@@ -118,15 +118,42 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
     let mine = |p: &AttachedPort| reclaim::belongs_to(p, &container) || refs.contains(&p.container_ref());
     if !a.force {
         // The rows reclaimed below (or replaced) do not count.
-        if let Some((ip, p)) = users.iter().find(|(_, p)| !(mine(p) || Some(p.iface_uuid.as_str()) == replaced)) {
+        let reclaimed = |p: &AttachedPort| mine(p) && p.container_iface() == iface;
+        if let Some((ip, p)) = users.iter().find(|(_, p)| !(reclaimed(p) || Some(p.iface_uuid.as_str()) == replaced)) {
             return Err(address_in_use(*ip, &a.bridge, Some(p)));
         }
     }
+    if let Some(old) = replaced {
+        // Removed meanwhile (del-port between the watcher's look and our
+        // lock): there is nothing to re-create.
+        if !rows.iter().any(|p| p.iface_uuid == old) {
+            return Err(Error::refused(format!(
+                "port for CONTAINER={reference} INTERFACE={iface} was removed meanwhile"
+            )));
+        }
+    }
+
+    // One trip into the namespace makes both the netlink socket and the
+    // socket for the ethtool ioctl there.
+    let (inside, ioctl) = Netlink::inside_with(&netns, crate::ethtool::socket)
+        .step(|| format!("open sockets in container \"{reference}\""))?;
     for p in rows.iter().filter(|p| mine(p)) {
+        // A row of this container is live only if its veth ends in the
+        // container's namespace of now: after a restart, a lingering old
+        // namespace (held by a TCP socket) keeps the old veth for a while.
+        let live = if reclaim::belongs_to(p, &container) {
+            reclaim::is_live_in(p, &host, &inside).await?
+        } else {
+            reclaim::is_live(p, &host).await?
+        };
         if Some(p.iface_uuid.as_str()) == replaced {
+            if host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some() {
+                ctx.step(format_args!("deleting veth {} of the container's previous namespace", p.name));
+                host.delete(&p.name).await.step(|| format!("delete veth {}", p.name))?;
+            }
             continue;
         }
-        if reclaim::is_live(p, &host).await? {
+        if live {
             let whose = if reclaim::belongs_to(p, &container) {
                 String::new()
             } else {
@@ -142,10 +169,6 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         reclaim::remove_port(ctx, &mut ovs, &host, p).await?;
     }
 
-    // One trip into the namespace makes both the netlink socket and the
-    // socket for the ethtool ioctl there.
-    let (inside, ioctl) = Netlink::inside_with(&netns, crate::ethtool::socket)
-        .step(|| format!("open sockets in container \"{reference}\""))?;
     let port_name = host_port_name(&uuid::Uuid::new_v4());
     let netdev =
         datapath.as_deref() == Some("netdev") || datapath.is_none() && a.datapath_type.as_deref() == Some("netdev");
@@ -167,7 +190,8 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
     let mac = plan.configure_links(host_index).await?;
     crate::fault::point("links-configured").await;
     // Multi-host hooks (see ovn.rs and tunnel.rs).
-    let ovn_ids = super::ovn::bind(ctx, a, mac, journal, &port_name).await?;
+    let owner = super::ovn::owner_mark(&container.id, iface);
+    let ovn_ids = super::ovn::bind(ctx, a, mac, journal, &port_name, &owner).await?;
     plan.commit(&mut ovs, journal, datapath.is_some(), mac, ovn_ids).await?;
     super::ovn::wait_installed(ctx, &a.ovn, &ovs, &port_name).await?;
     super::tunnel::warn_mtu(ctx, &ovs, &a.bridge, iface, a.mtu).await;
@@ -409,17 +433,16 @@ impl Plan<'_> {
                     new.extra_ids.push((k.clone(), v.clone()));
                 }
             }
-            let vlan = match (old.tag, old.trunks.is_empty()) {
-                (Some(t), true) if old.vlan_mode.is_none() => Some(Vlan::Access(t as u16)),
-                (native, false) => Some(Vlan::Trunk {
-                    vlans: old.trunks.iter().map(|v| *v as u16).collect(),
-                    native: native.map(|n| n as u16),
-                }),
-                _ => None,
-            };
-            if let Some(v) = vlan {
+            // VLAN settings as they were, to the letter (a hand-set
+            // vlan_mode included).
+            if old.tag.is_some() || !old.trunks.is_empty() || old.vlan_mode.is_some() {
                 new.tag = None;
-                new.port_columns = v.columns();
+                let empty = || data::set(vec![]);
+                new.port_columns.insert("tag".into(), old.tag.map_or_else(empty, |t| serde_json::json!(t)));
+                new.port_columns
+                    .insert("trunks".into(), data::set(old.trunks.iter().map(|t| serde_json::json!(t)).collect()));
+                new.port_columns
+                    .insert("vlan_mode".into(), old.vlan_mode.as_ref().map_or_else(empty, |m| serde_json::json!(m)));
             }
             if old.ingress_rate > 0 {
                 new.iface_columns = vswitch::policing_columns(old.ingress_rate as u32, Some(old.ingress_burst as u32));
@@ -489,6 +512,11 @@ impl Plan<'_> {
                 Err(OvsdbError::Precondition(what)) if what.starts_with("no port is attached") => {
                     return Err(Error::refused(format!(
                         "port already attached for CONTAINER={reference} and INTERFACE={iface}"
+                    )));
+                }
+                Err(OvsdbError::Precondition(what)) if what.starts_with("the replaced port") => {
+                    return Err(Error::refused(format!(
+                        "port for CONTAINER={reference} INTERFACE={iface} was removed meanwhile"
                     )));
                 }
                 Err(OvsdbError::Precondition(what)) if what.starts_with("address ") => {

@@ -40,6 +40,14 @@ pub fn is_state_of_old_port(key: &str) -> bool {
     key.starts_with(keys::OVN_INSTALLED)
 }
 
+/// What marks a logical switch port as made for a container's interface
+/// (`ovs_docker_port` in its external_ids): the container's full ID and the
+/// interface, which stay the same when `watch` re-creates the OVS port
+/// under a new name after a restart.
+pub fn owner_mark(full_id: &str, iface: &str) -> String {
+    format!("{full_id}/{iface}")
+}
+
 /// How often `--wait-ovn` looks at the Interface row.
 const POLL: Duration = Duration::from_millis(50);
 
@@ -53,6 +61,7 @@ pub async fn bind(
     mac: Option<Mac>,
     journal: &Journal,
     port: &str,
+    owner: &str,
 ) -> Result<Vec<(&'static str, String)>> {
     let args = &a.ovn;
     let Some(lsp) = &args.iface_id else { return Ok(Vec::new()) };
@@ -72,8 +81,8 @@ pub async fn bind(
         .await
         .step(|| format!("connect to the OVN northbound database {endpoint}"))?;
     let addrs = std::iter::once(mac).chain(addresses.iter().map(IpAddr::to_string)).collect::<Vec<_>>().join(" ");
-    journal.record(Step::NbLsp { db: db.clone(), name: lsp.clone(), port: port.to_string() });
-    match nb.transact(northbound::create_lsp_txn(switch, lsp, &addrs, port)).await {
+    journal.record(Step::NbLsp { db: db.clone(), name: lsp.clone(), owner: owner.to_string() });
+    match nb.transact(northbound::create_lsp_txn(switch, lsp, &addrs, owner)).await {
         Ok(_) => {}
         Err(OvsdbError::Precondition(what)) if what.starts_with("logical switch ") => {
             return Err(Error::refused(format!("no logical switch {switch} (or more than one) in {endpoint}")));
@@ -130,17 +139,18 @@ pub async fn release(ctx: &Ctx, p: &AttachedPort) -> Result<()> {
     let (Some(db), Some(lsp)) = (p.external_ids.get(keys::LSP_CREATED_IN), p.external_ids.get(keys::IFACE_ID)) else {
         return Ok(());
     };
-    delete_lsp(ctx, db, lsp, &p.name).await
+    let owner = owner_mark(p.full_id().unwrap_or(p.container_ref()), p.container_iface());
+    delete_lsp(ctx, db, lsp, &owner).await
 }
 
-/// Delete the logical switch port `lsp` of `db` if we made it for `port`;
-/// already gone is success.
-pub async fn delete_lsp(ctx: &Ctx, db: &str, lsp: &str, port: &str) -> Result<()> {
+/// Delete the logical switch port `lsp` of `db` if we made it for `owner`
+/// (see [`owner_mark`]); already gone is success.
+pub async fn delete_lsp(ctx: &Ctx, db: &str, lsp: &str, owner: &str) -> Result<()> {
     let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
     ctx.step(format_args!("deleting logical switch port {lsp} from {endpoint}"));
     let step = || format!("delete logical switch port {lsp} from {endpoint}");
     let nb = Northbound::connect(&endpoint, ctx.timeout).await.step(step)?;
-    if let Some(uuid) = nb.our_lsp(lsp, port).await.step(step)? {
+    if let Some(uuid) = nb.our_lsp(lsp, owner).await.step(step)? {
         nb.transact(northbound::del_lsp_txn(&uuid)).await.step(step)?;
     }
     Ok(())

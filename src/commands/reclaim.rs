@@ -42,6 +42,19 @@ pub async fn is_live(p: &AttachedPort, host: &Netlink) -> Result<bool> {
     Ok(host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some())
 }
 
+/// As [`is_live`], for a port of the container whose namespace `inside`
+/// is: its veth must also end there, as `container_iface`. After a restart
+/// the container has a new namespace, while the old one (and the veth in
+/// it) may linger as long as something holds it, a TCP socket for one.
+pub async fn is_live_in(p: &AttachedPort, host: &Netlink, inside: &Netlink) -> Result<bool> {
+    let Some(host_end) = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))? else {
+        return Ok(false);
+    };
+    let iface = p.container_iface();
+    let peer = inside.link(iface).await.step(|| format!("look up {iface} in the container"))?;
+    Ok(peer.is_some_and(|l| l.is_veth && l.peer_index == Some(host_end.index)))
+}
+
 /// Remove a port: its row, then its veth, the kernel's deletion of the veth
 /// (15 to 20 ms) overlapping ovs-vswitchd's removal of the port. The veth
 /// is marked as ours first (see [`crate::config::host_port_alias`]), so a

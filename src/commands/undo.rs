@@ -23,8 +23,8 @@ pub enum Step {
     /// external_ids); removed only if nothing else was added to it.
     Bridge { bridge: String, port: String },
     /// An OVN logical switch port `name` created in the northbound
-    /// database `db` for the OVS port `port` (see `ovn::bind`).
-    NbLsp { db: String, name: String, port: String },
+    /// database `db`, marked with `owner` (see `ovn::owner_mark`).
+    NbLsp { db: String, name: String, owner: String },
 }
 
 #[derive(Debug, Default)]
@@ -68,7 +68,7 @@ impl Journal {
                 Step::Veth(name) => undo_veth(name).await,
                 Step::Row(name) => remove_rows(ctx, name).await,
                 Step::Bridge { bridge, port } => remove_created_bridge(ctx, bridge, port).await,
-                Step::NbLsp { db, name, port } => super::ovn::delete_lsp(ctx, db, name, port).await,
+                Step::NbLsp { db, name, owner } => super::ovn::delete_lsp(ctx, db, name, owner).await,
             };
             if let Err(e) = r {
                 errors.push(e);
@@ -84,14 +84,23 @@ async fn undo_veth(name: &str) -> Result<()> {
     Ok(())
 }
 
-/// Remove the Port named `name` from whichever bridge holds it.
+/// Remove the Port named `name` from whichever bridge holds it (a
+/// container port or a tunnel: any Port this run inserted).
 pub async fn remove_rows(ctx: &Ctx, name: &str) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
-    let found =
-        ovs.find_ports(vec![crate::ovsdb::Cond::eq("name", name)]).await.step(|| format!("look up port {name}"))?;
-    for p in found {
-        if let Some(u) = p.port_uuid {
-            ovs.commit(vswitch::del_port_txn(&u), false).await.step(|| format!("remove port {name} from OVSDB"))?;
+    let res = ovs
+        .select(vec![crate::ovsdb::Op::Select {
+            table: "Port",
+            conds: vec![crate::ovsdb::Cond::eq("name", name)],
+            columns: vec!["_uuid"],
+        }])
+        .await
+        .step(|| format!("undo: look up port {name}"))?;
+    for row in crate::ovsdb::data::rows(&res[0]) {
+        if let Some(u) = crate::ovsdb::data::as_uuid(&row["_uuid"]) {
+            ovs.commit(vswitch::del_port_txn(u), false)
+                .await
+                .step(|| format!("undo: remove port {name} from OVSDB"))?;
         }
     }
     Ok(())

@@ -103,7 +103,10 @@ async fn reconcile(ctx: &Ctx, docker: &DockerClient, signals: &mut Signals) -> R
             continue;
         }
         let result = match containers.iter().find(|c| c.id == id) {
-            None => forget(ctx, id).await,
+            // Docker was asked at the same time as OVSDB: a container made
+            // (and given a port) in between is not in that list. Ask again.
+            None if docker.find(id).await?.is_none() => forget(ctx, id).await,
+            None => Ok(()),
             Some(c) if c.running => restore(ctx, docker, id, signals).await,
             Some(_) => Ok(()),
         };
@@ -135,11 +138,16 @@ async fn restore(ctx: &Ctx, docker: &DockerClient, id: &str, signals: &mut Signa
         return Ok(());
     }
     let Some(c) = docker.find(id).await?.filter(|c| c.running) else { return Ok(()) };
+    let Some(path) = c.netns_path() else { return Ok(()) };
+    let ns = crate::netns::Netns::open(&path).step(|| format!("open network namespace {path} of {}", c.name))?;
+    let inside = Netlink::inside(&ns).step(|| format!("open a netlink socket in container {}", c.name))?;
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let mut errors = Vec::new();
     for p in ports {
         let record = Record::from_external_ids(&p.external_ids);
-        if !record.persist || p.bridge.is_none() || reclaim::is_live(&p, &host).await? {
+        // Live means: the veth ends in the container's namespace of now (an
+        // old namespace may linger after a restart, and its veth with it).
+        if !record.persist || p.bridge.is_none() || reclaim::is_live_in(&p, &host, &inside).await? {
             continue;
         }
         let args = args_for(&p, &record, &c);

@@ -14,8 +14,9 @@ pub const DB: &str = "OVN_Northbound";
 pub mod keys {
     /// Ownership marker (`ovs-docker`), as on our Interface rows.
     pub const CREATED_BY: &str = crate::ovsdb::vswitch::keys::CREATED_BY;
-    /// The OVS port (host end of the veth) the logical port was made for,
-    /// so that only its own del-port (or undo) deletes it.
+    /// The container interface (`FULL_ID/IFACE`) the logical port was made
+    /// for, so that only its own del-port (or undo) deletes it, also after
+    /// `watch` re-created the OVS port under a new name.
     pub const FOR_PORT: &str = "ovs_docker_port";
 }
 
@@ -33,12 +34,12 @@ impl Northbound {
         txn.check(res)
     }
 
-    /// The uuid of the logical switch port `name` if we made it for `port`.
-    pub async fn our_lsp(&self, name: &str, port: &str) -> Result<Option<String>, OvsdbError> {
+    /// The uuid of the logical switch port `name` if we made it for `owner`.
+    pub async fn our_lsp(&self, name: &str, owner: &str) -> Result<Option<String>, OvsdbError> {
         let mut t = Txn::new();
         t.push(Op::Select {
             table: "Logical_Switch_Port",
-            conds: vec![Cond::eq("name", name), Cond::includes("external_ids", data::map([(keys::FOR_PORT, port)]))],
+            conds: vec![Cond::eq("name", name), Cond::includes("external_ids", data::map([(keys::FOR_PORT, owner)]))],
             columns: vec!["_uuid"],
         });
         let res = self.transact(t).await?;
@@ -47,10 +48,10 @@ impl Northbound {
 }
 
 /// Create the logical switch port `name` on the switch `switch` with
-/// `addresses` ("MAC IP..."), marked as made for the OVS port `port`. The
+/// `addresses` ("MAC IP..."), marked as made for `owner` (see `keys::FOR_PORT`). The
 /// transaction requires that the switch exists (exactly once: names are not
 /// unique in this table) and that no port of that name does.
-pub fn create_lsp_txn(switch: &str, name: &str, addresses: &str, port: &str) -> Txn {
+pub fn create_lsp_txn(switch: &str, name: &str, addresses: &str, owner: &str) -> Txn {
     let mut t = Txn::new();
     t.push(Op::Wait {
         table: "Logical_Switch",
@@ -71,7 +72,7 @@ pub fn create_lsp_txn(switch: &str, name: &str, addresses: &str, port: &str) -> 
         row: json!({
             "name": name,
             "addresses": data::set(vec![json!(addresses)]),
-            "external_ids": data::map([(keys::CREATED_BY, crate::ovsdb::vswitch::CREATED_BY_US), (keys::FOR_PORT, port)]),
+            "external_ids": data::map([(keys::CREATED_BY, crate::ovsdb::vswitch::CREATED_BY_US), (keys::FOR_PORT, owner)]),
         }),
         uuid_name: Some("lsp".into()),
     });

@@ -398,6 +398,15 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
         rows: vec![],
         what: format!("no interface is named {}", port.name),
     });
+    if let Some(old) = &port.replaces {
+        t.push(Op::Wait {
+            table: "Port",
+            conds: vec![Cond::eq("_uuid", data::uuid(old))],
+            columns: vec!["_uuid"],
+            rows: vec![json!({"_uuid": data::uuid(old)})],
+            what: "the replaced port still exists".into(),
+        });
+    }
     for a in absent {
         t.push(Op::Wait {
             table: a.table,
@@ -554,7 +563,9 @@ pub fn set_vlan_txn(port_uuid: &str, vlan: &Vlan) -> Txn {
 pub fn policing_columns(rate: u32, burst: Option<u32>) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert("ingress_policing_rate".into(), json!(rate));
-    m.insert("ingress_policing_burst".into(), json!(if rate == 0 { 0 } else { burst.unwrap_or(0) }));
+    // OVS takes 0 as a fixed 8000 kbit; 80% of the rate is what its
+    // documentation advises, and what the netdev tbf uses too.
+    m.insert("ingress_policing_burst".into(), json!(if rate == 0 { 0 } else { burst.unwrap_or(rate / 10 * 8) }));
     m
 }
 
@@ -624,7 +635,11 @@ mod tests {
         p.replaces = Some("0000-old".into());
         let t = add_port_txn(&p, &BridgePlan::Exists, &[]);
         let params = t.params(DB);
-        let m = params.as_array().unwrap().iter().find(|o| o["op"] == "mutate").unwrap();
+        let ops = params.as_array().unwrap();
+        assert!(ops
+            .iter()
+            .any(|o| o["op"] == "wait" && o["table"] == "Port" && o["rows"][0]["_uuid"][1] == "0000-old"));
+        let m = ops.iter().find(|o| o["op"] == "mutate").unwrap();
         assert_eq!(m["mutations"][1], json!(["ports", "delete", ["set", [["uuid", "0000-old"]]]]));
     }
 
