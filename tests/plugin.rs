@@ -231,7 +231,27 @@ fn plugin_killed_and_restarted_loses_nothing() {
     let c1 = net.container(&[]);
     let ip1 = net.address_of(&c1, false);
 
+    // As after a reboot or an OVS restart while the plugin is down: the
+    // gateway address and the NAT rules are gone. The restarted plugin puts
+    // them back (dockerd never repeats CreateNetwork).
+    plugin.kill9();
+    let rules = nft_rules_of(&net.id).len();
+    assert!(rules > 0);
+    run("ip", &["addr", "del", &s.v4p(1), "dev", &net.bridge]).ok();
+    let listed = run("nft", &["-a", "list", "table", "ip", "ovs-docker"]).ok().stdout.clone();
+    let mut chain = String::new();
+    for line in listed.lines().map(str::trim) {
+        if let Some(c) = line.strip_prefix("chain ") {
+            chain = c.split_whitespace().next().unwrap_or_default().to_string();
+        } else if line.contains(&format!("ovs-docker:{}", net.id)) {
+            let handle = line.rsplit("# handle ").next().unwrap_or_default();
+            run("nft", &["delete", "rule", "ip", "ovs-docker", &chain, "handle", handle]).ok();
+        }
+    }
+    assert!(nft_rules_of(&net.id).is_empty());
     plugin.restart();
+    assert_eq!(nft_rules_of(&net.id).len(), rules, "NAT rules restored");
+    run("ip", &["-o", "addr", "show", "dev", &net.bridge]).ok().stdout_contains(&s.v4p(1));
     // The running container kept its connectivity; a new one joins the same
     // network through the restarted plugin.
     assert_ping(&c1, &s.v4(1));

@@ -45,6 +45,11 @@ pub async fn exec(ctx: &Ctx, a: PluginArgs) -> Result<()> {
         path.display(),
         a.datapath_type.as_deref().unwrap_or("system")
     ));
+    match driver.restore_host_state().await {
+        Ok(0) => {}
+        Ok(n) => log::info(format_args!("host side (gateways, forwarding, NAT) of {n} networks checked")),
+        Err(e) => log::warn(format_args!("cannot restore the host side of the networks: {e}")),
+    }
     // What a plugin killed half-way through a CreateEndpoint left.
     if let Err(e) = driver.sweep_orphan_veths().await {
         log::warn(format_args!("cannot sweep veths left by a killed plugin: {e}"));

@@ -417,6 +417,30 @@ impl Driver {
         Error::all(errors)
     }
 
+    /// Set up again the host side of every network this driver serves (the
+    /// gateway addresses, forwarding, the NAT rules): a reboot or an OVS
+    /// restart takes them away, and dockerd never repeats CreateNetwork for
+    /// a remote driver. Returns how many networks were looked at.
+    pub async fn restore_host_state(&self) -> Result<usize> {
+        let ovs = self.ctx.vswitch().await?;
+        let res = ovs
+            .select(vec![Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "external_ids"] }])
+            .await
+            .step(|| "list bridges".into())?;
+        let mut restored = 0;
+        for row in data::rows(&res[0]) {
+            let ids = data::as_map(&row["external_ids"]);
+            if !ids.contains_key(keys::NETWORK_ID) || ids.get(bridge_keys::DRIVER) != Some(&self.name) {
+                continue;
+            }
+            let name = row["name"].as_str().unwrap_or_default();
+            let cfg = NetworkConfig::from_ids(name, &ids).map_err(Error::refused)?;
+            self.setup_host(&cfg).await?;
+            restored += 1;
+        }
+        Ok(restored)
+    }
+
     /// Delete the veths made for an endpoint that never got its OVSDB row
     /// (the plugin was killed in between; Docker, told the call failed,
     /// never deletes such an endpoint). A held lock means a call in
