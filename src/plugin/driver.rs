@@ -32,6 +32,10 @@ pub mod endpoint_keys {
     pub const SANDBOX: &str = "docker_sandbox";
 }
 
+/// The "interface" part of the lock held on a network while CreateNetwork
+/// makes it (see [`crate::lock`]).
+const NETWORK_LOCK: &str = "network";
+
 /// The interface name in the lock and the veth mark (see
 /// [`crate::config::host_port_alias`]) of an endpoint: Docker names the
 /// interface in the container only after Join.
@@ -142,6 +146,13 @@ impl Driver {
 
     async fn create_network(&self, req: CreateNetworkRequest) -> Result<Value> {
         let cfg = NetworkConfig::from_request(&req).map_err(Error::invalid)?;
+        // Held while the network is being made: Docker lists a network only
+        // once CreateNetwork returned, so a concurrent CreateNetwork on the
+        // same bridge must not take this one for a killed call's leftover.
+        let _lock = PortLock::acquire(&cfg.id, NETWORK_LOCK, self.ctx.timeout)
+            .await
+            .step(|| format!("lock network {}", cfg.id))?
+            .ok_or_else(|| Error::refused(format!("network {} is being created by another call", cfg.id)))?;
         let mut ovs = self.ctx.vswitch().await?;
         if let Some(net) = self.find_network(&ovs, &cfg.id).await? {
             // A retried call: the first one went through.
@@ -176,6 +187,15 @@ impl Driver {
                         cfg.bridge
                     )));
                 }
+                // Not known to Docker yet, but its CreateNetwork is running.
+                let Some(_other) =
+                    PortLock::try_acquire(other, NETWORK_LOCK).step(|| format!("lock network {other}"))?
+                else {
+                    return Err(Error::refused(format!(
+                        "bridge {} is being set up for network {other} right now",
+                        cfg.bridge
+                    )));
+                };
                 super::log::info(format_args!(
                     "bridge {} carries network {other}, which Docker does not know: removing it",
                     cfg.bridge
