@@ -96,11 +96,24 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let ips: Vec<_> = a.ipaddress.iter().map(|x| x.ip).collect();
-    let (rows, datapath, users) = tokio::join!(
-        ovs.find_ports(vec![Cond::includes("external_ids", crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)]))]),
-        ovs.bridge_datapath_type(&a.bridge),
-        ovs.address_users(&a.bridge, &ips)
+    // The sockets inside the container are made (on a short-lived thread)
+    // while ovsdb-server answers the lookups sent just before.
+    let ((rows, datapath, users), inside) = tokio::join!(
+        async {
+            tokio::join!(
+                ovs.find_ports(vec![Cond::includes(
+                    "external_ids",
+                    crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)])
+                )]),
+                ovs.bridge_datapath_type(&a.bridge),
+                ovs.address_users(&a.bridge, &ips)
+            )
+        },
+        // One trip into the namespace makes both the netlink socket and the
+        // socket for the ethtool ioctl there.
+        async { Netlink::inside_with(&netns, crate::ethtool::socket) }
     );
+    let (inside, ioctl) = inside.step(|| format!("open sockets in container \"{reference}\""))?;
     let rows = rows.step(|| "look up container ports in OVSDB".into())?;
     let users = users.step(|| format!("look up the addresses used on bridge {}", a.bridge))?;
     let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
@@ -133,10 +146,6 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         }
     }
 
-    // One trip into the namespace makes both the netlink socket and the
-    // socket for the ethtool ioctl there.
-    let (inside, ioctl) = Netlink::inside_with(&netns, crate::ethtool::socket)
-        .step(|| format!("open sockets in container \"{reference}\""))?;
     for p in rows.iter().filter(|p| mine(p)) {
         // A row of this container is live only if its veth ends in the
         // container's namespace of now: after a restart, a lingering old
