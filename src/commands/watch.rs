@@ -32,6 +32,8 @@ pub async fn exec(ctx: &Ctx, a: WatchArgs) -> Result<()> {
         return reconcile(ctx, &docker, &mut signals).await;
     }
     say(format_args!("watching Docker events"));
+    // After Docker went away: 1 s, doubling up to 30 s while it stays away.
+    let mut pause = Duration::from_secs(1);
     loop {
         let since = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         if let Err(e) = reconcile(ctx, &docker, &mut signals).await {
@@ -47,7 +49,10 @@ pub async fn exec(ctx: &Ctx, a: WatchArgs) -> Result<()> {
                 _ = signals.recv() => return Ok(()),
             };
             let (action, id) = match next {
-                Some(Ok(ev)) => ev,
+                Some(Ok(ev)) => {
+                    pause = Duration::from_secs(1);
+                    ev
+                }
                 Some(Err(e)) => {
                     say(format_args!("{e}; reconnecting"));
                     break;
@@ -69,9 +74,10 @@ pub async fn exec(ctx: &Ctx, a: WatchArgs) -> Result<()> {
         }
         // Docker went away or restarted: wait a little, then scan again.
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep(pause) => {}
             _ = signals.recv() => return Ok(()),
         }
+        pause = (pause * 2).min(Duration::from_secs(30));
     }
 }
 
