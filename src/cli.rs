@@ -60,9 +60,12 @@ impl GlobalArgs {
 pub enum Command {
     /// Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE
     #[command(
-        long_about = "Create a veth pair, put one end inside CONTAINER as INTERFACE and add the other \
-            end to the Open vSwitch BRIDGE (created if missing, as upstream does). Optionally set the \
-            interface's address, MAC, MTU and the container's default gateway.",
+        long_about = "Create a veth pair, put one end inside CONTAINER (or the namespace of --netns or \
+            --pid) as INTERFACE and add the other end to the Open vSwitch BRIDGE (created if missing, as \
+            upstream does). Optionally set the interface's addresses (IPv4 and IPv6), MAC and MTU, the \
+            container's default gateways and further routes, the port's VLAN and an ingress rate limit. \
+            Everything is recorded with the port, so that `watch` can re-create it after a restart, and \
+            an address another port on BRIDGE holds is refused unless --force.",
         after_help = "Example:\n  ovs-docker add-port br-int eth1 c474a0e2830e --ipaddress=192.168.1.2/24 \
             --gateway=192.168.1.1 --macaddress=a2:c3:0d:49:7f:f8 --mtu=1450"
     )]
