@@ -10,6 +10,10 @@ if ! command -v cargo >/dev/null; then
 fi
 
 bash scripts/testbed.sh up
+# The clean step below serves dead test plugins with this very binary (so
+# that dockerd can remove their networks): build it first. cargo test
+# reuses it.
+cargo build --locked --bin ovs-docker
 
 # Held shared by every running test.sh: clean only when no other run is live,
 # since its containers and bridges carry the same ovsdt prefix as leftovers.

@@ -293,6 +293,11 @@ fn ovn_three_hosts_two_switches() {
         h2.ovs_docker(&v.iter().map(String::as_str).collect::<Vec<_>>())
     };
     run_h2(&["--iface-id=x1", &nb, "--ovn-switch=ls-nope"]).fails(1, "add-port").stderr_contains("ls-nope");
+    // Two switches of one name (allowed in the NB schema): refused, rather
+    // than one logical port on both.
+    central.nbctl(&["ls-add", "ls-dup", "--", "--add-duplicate", "ls-add", "ls-dup"]).ok();
+    run_h2(&["--iface-id=x3", &nb, "--ovn-switch=ls-dup"]).fails(1, "add-port").stderr_contains("2 logical switches");
+    assert_eq!(lsp_addresses(&central, "x3"), None);
     run_h2(&["--iface-id=a1", &nb, "--ovn-switch=ls-a"]).fails(1, "add-port").stderr_contains("already exists");
     run_h2(&["--iface-id=ghost", "--wait-ovn", "--timeout=2"]).fails(3, "add-port").stderr_contains("ovn-controller");
     // A later failure deletes the logical port add-port had created: on a

@@ -121,6 +121,18 @@ fn connect_and_disconnect_a_running_container() {
     assert!(!host_link_exists(&other_port), "disconnect must delete the veth {other_port}");
     assert_no_ping(&other, &ip_a);
 
+    // docker run -p: refused rather than shown as published and served by
+    // nothing; the refused container leaves no port.
+    let name = format!("{PREFIX}-{}", rand_hex(10));
+    let published = run(
+        "docker",
+        &["run", "-d", "-p", "18080:80", &format!("--network={}", net_a.name), "--name", &name, IMAGE, "sleep", "60"],
+    );
+    let _refused = TestContainer { name: name.clone(), id: String::new() };
+    assert!(!published.success(), "docker run -p on an ovs network succeeded:\n{published}");
+    assert!(published.stderr.contains("publishing ports"), "{published}");
+    assert_eq!(net_a.port_rows().len(), 1, "the refused container left a port");
+
     remove_all_and_check(&net_a, vec![on_a], None);
     remove_all_and_check(&net_b, vec![other], None);
 }
@@ -204,6 +216,7 @@ fn bad_driver_options_fail_network_create_and_change_nothing() {
         (&["-o", "vlan=4096"], "vlan"),
         (&["-o", "mode=nat", "-o", "bind_interface=lo"], "bind_interface needs mode=flat"),
         (&["-o", "mode=flat", "-o", "bind_interface=ovsdtnone"], "no such interface"),
+        (&["--internal"], "internal networks (--internal) are not supported"),
     ] {
         let mut args = vec!["--subnet", subnet.as_str()];
         args.extend_from_slice(opts);
@@ -238,24 +251,18 @@ fn plugin_killed_and_restarted_loses_nothing() {
     let rules = nft_rules_of(&net.id).len();
     assert!(rules > 0);
     run("ip", &["addr", "del", &s.v4p(1), "dev", &net.bridge]).ok();
-    let listed = run("nft", &["-a", "list", "table", "ip", "ovs-docker"]).ok().stdout.clone();
-    let mut chain = String::new();
-    for line in listed.lines().map(str::trim) {
-        if let Some(c) = line.strip_prefix("chain ") {
-            chain = c.split_whitespace().next().unwrap_or_default().to_string();
-        } else if line.contains(&format!("ovs-docker:{}", net.id)) {
-            let handle = line.rsplit("# handle ").next().unwrap_or_default();
-            run("nft", &["delete", "rule", "ip", "ovs-docker", &chain, "handle", handle]).ok();
-        }
-    }
-    assert!(nft_rules_of(&net.id).is_empty());
+    delete_nft_rules_of(&net.id);
     plugin.restart();
     assert_eq!(nft_rules_of(&net.id).len(), rules, "NAT rules restored");
     run("ip", &["-o", "addr", "show", "dev", &net.bridge]).ok().stdout_contains(&s.v4p(1));
     // The running container kept its connectivity; a new one joins the same
     // network through the restarted plugin.
     assert_ping(&c1, &s.v4(1));
+    // An nftables reload (`flush ruleset`) while the plugin runs: the next
+    // endpoint puts the rules back.
+    delete_nft_rules_of(&net.id);
     let c2 = net.container(&[]);
+    assert_eq!(nft_rules_of(&net.id).len(), rules, "NAT rules restored by a new endpoint");
     assert_ping(&c2, &ip1);
     assert_eq!(net.port_rows().iter().filter(|r| r.tag == Some(7)).count(), 2);
 

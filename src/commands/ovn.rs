@@ -81,11 +81,18 @@ pub async fn bind(
         .await
         .step(|| format!("connect to the OVN northbound database {endpoint}"))?;
     let addrs = std::iter::once(mac).chain(addresses.iter().map(IpAddr::to_string)).collect::<Vec<_>>().join(" ");
+    let switches = nb.switches_named(switch).await.step(|| format!("look up logical switch {switch} in {endpoint}"))?;
+    let [switch_uuid] = switches.as_slice() else {
+        return Err(Error::refused(format!(
+            "{} logical switches are named {switch} in {endpoint}: expected one",
+            switches.len()
+        )));
+    };
     journal.record(Step::NbLsp { db: db.clone(), name: lsp.clone(), owner: owner.to_string() });
-    match nb.transact(northbound::create_lsp_txn(switch, lsp, &addrs, owner)).await {
+    match nb.transact(northbound::create_lsp_txn(switch, switch_uuid, lsp, &addrs, owner)).await {
         Ok(_) => {}
         Err(OvsdbError::Precondition(what)) if what.starts_with("logical switch ") => {
-            return Err(Error::refused(format!("no logical switch {switch} (or more than one) in {endpoint}")));
+            return Err(Error::refused(format!("logical switch {switch} was removed meanwhile from {endpoint}")));
         }
         Err(OvsdbError::Precondition(_)) => {
             return Err(Error::refused(format!("logical switch port {lsp} already exists in {endpoint}")));

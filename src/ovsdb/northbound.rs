@@ -34,6 +34,14 @@ impl Northbound {
         txn.check(res)
     }
 
+    /// The rows (uuids) of the logical switches named `name`.
+    pub async fn switches_named(&self, name: &str) -> Result<Vec<String>, OvsdbError> {
+        let mut t = Txn::new();
+        t.push(Op::Select { table: "Logical_Switch", conds: vec![Cond::eq("name", name)], columns: vec!["_uuid"] });
+        let res = self.transact(t).await?;
+        Ok(data::rows(&res[0]).iter().filter_map(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)).collect())
+    }
+
     /// The uuid of the logical switch port `name` if we made it for `owner`.
     pub async fn our_lsp(&self, name: &str, owner: &str) -> Result<Option<String>, OvsdbError> {
         let mut t = Txn::new();
@@ -47,18 +55,20 @@ impl Northbound {
     }
 }
 
-/// Create the logical switch port `name` on the switch `switch` with
-/// `addresses` ("MAC IP..."), marked as made for `owner` (see `keys::FOR_PORT`). The
-/// transaction requires that the switch exists (exactly once: names are not
-/// unique in this table) and that no port of that name does.
-pub fn create_lsp_txn(switch: &str, name: &str, addresses: &str, owner: &str) -> Txn {
+/// Create the logical switch port `name` on the switch `switch` (whose
+/// row is `switch_uuid`: names are not unique in this table, so the caller
+/// looked it up and found exactly one) with `addresses` ("MAC IP..."),
+/// marked as made for `owner` (see `keys::FOR_PORT`). The transaction
+/// requires that this switch still exists under its name and that no port
+/// of that name does.
+pub fn create_lsp_txn(switch: &str, switch_uuid: &str, name: &str, addresses: &str, owner: &str) -> Txn {
     let mut t = Txn::new();
     t.push(Op::Wait {
         table: "Logical_Switch",
-        conds: vec![Cond::eq("name", switch)],
+        conds: vec![Cond::eq("_uuid", data::uuid(switch_uuid))],
         columns: vec!["name"],
         rows: vec![json!({"name": switch})],
-        what: format!("logical switch {switch} exists (once)"),
+        what: format!("logical switch {switch} exists"),
     });
     t.push(Op::Wait {
         table: "Logical_Switch_Port",
@@ -78,7 +88,7 @@ pub fn create_lsp_txn(switch: &str, name: &str, addresses: &str, owner: &str) ->
     });
     t.push(Op::Mutate {
         table: "Logical_Switch",
-        conds: vec![Cond::eq("name", switch)],
+        conds: vec![Cond::eq("_uuid", data::uuid(switch_uuid))],
         mutations: json!([["ports", "insert", data::set(vec![data::named("lsp")])]]),
     });
     t
@@ -102,16 +112,18 @@ mod tests {
 
     #[test]
     fn lsp_creation_requires_the_switch_and_a_free_name() {
-        let p = create_lsp_txn("ls1", "web1", "02:00:00:00:00:01 10.0.0.2", "0123456789abc_l").params(DB);
+        let p = create_lsp_txn("ls1", "u-ls1", "web1", "02:00:00:00:00:01 10.0.0.2", "abc/eth1").params(DB);
         assert_eq!(p[0], "OVN_Northbound");
+        assert_eq!(p[1]["where"], json!([["_uuid", "==", ["uuid", "u-ls1"]]]));
         assert_eq!(p[1]["rows"], json!([{"name": "ls1"}]));
         assert_eq!(p[2]["where"], json!([["name", "==", "web1"]]));
         assert_eq!(p[2]["rows"], json!([]));
         assert_eq!(p[3]["row"]["addresses"], json!(["set", ["02:00:00:00:00:01 10.0.0.2"]]));
         assert_eq!(
             p[3]["row"]["external_ids"],
-            json!(["map", [["created_by", "ovs-docker"], ["ovs_docker_port", "0123456789abc_l"]]])
+            json!(["map", [["created_by", "ovs-docker"], ["ovs_docker_port", "abc/eth1"]]])
         );
+        assert_eq!(p[4]["where"], json!([["_uuid", "==", ["uuid", "u-ls1"]]]));
         assert_eq!(p[4]["mutations"], json!([["ports", "insert", ["set", [["named-uuid", "lsp"]]]]]));
     }
 

@@ -32,6 +32,9 @@ pub mod endpoint_keys {
     pub const SANDBOX: &str = "docker_sandbox";
 }
 
+/// Where ProgramExternalConnectivity carries `docker run -p` mappings.
+const PORT_MAP: &str = "com.docker.network.portmap";
+
 /// The "interface" part of the lock held on a network while CreateNetwork
 /// makes it (see [`crate::lock`]).
 const NETWORK_LOCK: &str = "network";
@@ -98,10 +101,19 @@ impl Driver {
                 Err(e) => Err(e),
             },
 
+            // Port publishing (-p): Docker runs no proxy for a remote
+            // driver, and we do no DNAT. Accepting it would show ports in
+            // `docker ps` that nothing serves: refuse instead.
+            "NetworkDriver.ProgramExternalConnectivity" => match parse::<Value>(body) {
+                Ok(r) if r["Options"][PORT_MAP].as_array().is_some_and(|ports| !ports.is_empty()) => {
+                    Err(Error::invalid("publishing ports (docker run -p) is not supported on ovs-docker networks"))
+                }
+                Ok(_) => Ok(json!({})),
+                Err(e) => Err(e),
+            },
             // Nothing to undo: Docker moves the interface out, and
             // DeleteEndpoint removes it.
             "NetworkDriver.Leave"
-            | "NetworkDriver.ProgramExternalConnectivity"
             | "NetworkDriver.RevokeExternalConnectivity"
             | "NetworkDriver.DiscoverNew"
             | "NetworkDriver.DiscoverDelete"
@@ -447,18 +459,24 @@ impl Driver {
             .select(vec![Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "external_ids"] }])
             .await
             .step(|| "list bridges".into())?;
-        let mut restored = 0;
+        let (mut restored, mut errors) = (0, Vec::new());
         for row in data::rows(&res[0]) {
             let ids = data::as_map(&row["external_ids"]);
             if !ids.contains_key(keys::NETWORK_ID) || ids.get(bridge_keys::DRIVER) != Some(&self.name) {
                 continue;
             }
+            // One broken network must not keep the others down.
             let name = row["name"].as_str().unwrap_or_default();
-            let cfg = NetworkConfig::from_ids(name, &ids).map_err(Error::refused)?;
-            self.setup_host(&cfg).await?;
-            restored += 1;
+            let result = match NetworkConfig::from_ids(name, &ids) {
+                Ok(cfg) => self.setup_host(&cfg).await,
+                Err(e) => Err(Error::refused(format!("bridge {name}: {e}"))),
+            };
+            match result {
+                Ok(()) => restored += 1,
+                Err(e) => errors.push(e),
+            }
         }
-        Ok(restored)
+        Error::all(errors).map(|()| restored)
     }
 
     /// Delete the veths made for an endpoint that never got its OVSDB row
@@ -507,6 +525,18 @@ impl Driver {
         }
         let mut ovs = self.ctx.vswitch().await?;
         let net = self.network(&ovs, &req.network_id).await?;
+        if net.cfg.mode == Mode::Nat {
+            // An nftables reload (`flush ruleset`) takes the NAT rules away
+            // and nothing tells us: check the host side with every endpoint
+            // (idempotent; under the network's lock, so that concurrent
+            // endpoints do not add a missing rule twice).
+            let id = net.cfg.id.as_str();
+            let _net_lock = PortLock::acquire(id, NETWORK_LOCK, self.ctx.timeout)
+                .await
+                .step(|| format!("lock network {id}"))?
+                .ok_or_else(|| Error::refused(format!("network {id} is busy")))?;
+            self.setup_host(&net.cfg).await?;
+        }
         let _lock = PortLock::acquire(eid, ENDPOINT_LOCK_IFACE, self.ctx.timeout)
             .await
             .step(|| format!("lock endpoint {eid}"))?

@@ -93,6 +93,9 @@ fn ipam(data: &Option<Vec<IpamData>>, family: &str) -> Result<Option<(IpNetwork,
     }
 }
 
+/// Set in CreateNetwork's Options by `docker network create --internal`.
+const INTERNAL: &str = "com.docker.network.internal";
+
 impl NetworkConfig {
     /// Validate a CreateNetwork request. Nothing is looked up or changed:
     /// every message names the option at fault.
@@ -106,6 +109,11 @@ impl NetworkConfig {
             Some(Value::Object(m)) => m.clone(),
             Some(other) => return Err(format!("driver options: expected an object, got {other}")),
         };
+        if opts.and_then(|o| o.get(INTERNAL)).is_some_and(|v| v == true || v == "true") {
+            // nat mode routes to the outside, and Docker would give the
+            // containers a default route all the same.
+            return Err("internal networks (--internal) are not supported by this driver".into());
+        }
         let mut bridge = default_bridge(&r.network_id);
         let mut mode = Mode::Nat;
         let (mut mtu, mut vlan, mut bind_interface) = (None, None, None);

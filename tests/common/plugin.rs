@@ -254,6 +254,22 @@ pub fn nft_rules_of(network_id: &str) -> Vec<String> {
     out.stdout.lines().filter(|l| l.contains(&format!("ovs-docker:{network_id}"))).map(str::to_string).collect()
 }
 
+/// Delete the rules of our nf_tables table that name `network_id`, as an
+/// nftables reload or a reboot would.
+pub fn delete_nft_rules_of(network_id: &str) {
+    let listed = run("nft", &["-a", "list", "table", "ip", "ovs-docker"]).ok().stdout.clone();
+    let mut chain = String::new();
+    for line in listed.lines().map(str::trim) {
+        if let Some(c) = line.strip_prefix("chain ") {
+            chain = c.split_whitespace().next().unwrap_or_default().to_string();
+        } else if line.contains(&format!("ovs-docker:{network_id}")) {
+            let handle = line.rsplit("# handle ").next().unwrap_or_default();
+            run("nft", &["delete", "rule", "ip", "ovs-docker", &chain, "handle", handle]).ok();
+        }
+    }
+    assert!(nft_rules_of(network_id).is_empty(), "the rules of {network_id} are still there");
+}
+
 /// Assert that nothing of network `net` is left: bridge, port rows, the
 /// veths `veths` (host ends and container ends seen while it lived), the
 /// gateway `gateway` (CIDR) on any host link, and NAT rules.
