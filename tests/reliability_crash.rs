@@ -15,6 +15,15 @@ use std::time::Duration;
 
 use common::*;
 
+/// `gc` without a bridge acts on every orphan of the host, and each test
+/// here leaves orphans on purpose and expects its own gc to report them:
+/// the tests of this file run one at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const ADD_STEPS: [&str; 3] = ["veth-created", "links-configured", "row-committed"];
 
 /// A container on a bridge with an address, for the working-port checks.
@@ -88,6 +97,7 @@ impl Bed {
 /// row-committed, says it already is, and the port works).
 #[test]
 fn add_port_after_a_crashed_add_port() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     let _stale = stale_states_guard();
@@ -110,6 +120,7 @@ fn add_port_after_a_crashed_add_port() {
 /// left and exits 0.
 #[test]
 fn del_port_after_a_crashed_add_port() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     let _stale = stale_states_guard();
@@ -129,6 +140,7 @@ fn del_port_after_a_crashed_add_port() {
 /// complete port, which gc leaves alone.
 #[test]
 fn gc_after_a_crashed_add_port() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     // Global gc: keep other tests' stale scenarios out of its reach, and
@@ -200,6 +212,7 @@ fn assert_del_crash_left(bed: &Bed, step: &str, veth: &str, context: &str) -> Op
 /// what was left, and exits as it should.
 #[test]
 fn crashed_del_port_heals() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     // Orphans must stay until we heal them, and gc heals some: run alone.
@@ -260,6 +273,7 @@ fn crashed_del_port_heals() {
 /// heal it, as every other command does after a crash.
 #[test]
 fn del_ports_heals_its_own_crash() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     let _stale = stale_states_guard();
@@ -279,6 +293,7 @@ fn del_ports_heals_its_own_crash() {
 /// not reached there: there is no veth to delete.)
 #[test]
 fn crashed_stale_port_removal_heals() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     let _stale = stale_states_guard();
@@ -316,6 +331,7 @@ fn crashed_stale_port_removal_heals() {
 /// the commit) gives one working port and del-port leaves nothing.
 #[test]
 fn add_port_killed_at_random_points() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     let mut outcomes = std::collections::BTreeMap::<String, u32>::new();
@@ -349,6 +365,7 @@ fn add_port_killed_at_random_points() {
 /// ours), or nothing. del-port, add-port or gc then leaves nothing.
 #[test]
 fn del_port_killed_at_random_points() {
+    let _serial = serial();
     testbed();
     let bed = Bed::new();
     // It runs gc on the whole machine, and relies on orphans staying put.
