@@ -63,6 +63,9 @@ pub struct Tunnel {
     pub created_by: Option<String>,
     /// ok, no OpenFlow port, or error: MESSAGE.
     pub state: String,
+    /// The Port row, for `tunnel del`.
+    #[serde(skip)]
+    pub port_uuid: String,
 }
 
 impl Tunnel {
@@ -273,7 +276,7 @@ async fn del(ctx: &Ctx, a: &TunnelDelArgs) -> Result<()> {
             Err(_) => format!("no tunnel port {} on bridge {}", a.target, a.bridge),
         }));
     }
-    let uuids = port_uuids(&ovs, &doomed).await?;
+    let uuids: Vec<&str> = doomed.iter().map(|t| t.port_uuid.as_str()).collect();
     let mut t = Txn::new();
     t.push(Op::Mutate {
         table: "Bridge",
@@ -284,15 +287,6 @@ async fn del(ctx: &Ctx, a: &TunnelDelArgs) -> Result<()> {
     ctx.step(format_args!("removing tunnels {names} from bridge {}", a.bridge));
     ovs.commit(t, ctx.wait).await.step(|| format!("remove tunnels {names} from bridge {}", a.bridge))?;
     Ok(())
-}
-
-async fn port_uuids(ovs: &Vswitch, ts: &[&Tunnel]) -> Result<Vec<String>> {
-    let ops = ts
-        .iter()
-        .map(|t| Op::Select { table: "Port", conds: vec![Cond::eq("name", t.port.as_str())], columns: vec!["_uuid"] })
-        .collect();
-    let res = ovs.select(ops).await.step(|| "look up tunnel ports".into())?;
-    Ok(res.iter().flat_map(data::rows).filter_map(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)).collect())
 }
 
 async fn list(ctx: &Ctx, a: &TunnelListArgs) -> Result<()> {
@@ -373,38 +367,12 @@ pub async fn tunnels(ovs: &Vswitch, bridge: Option<&str>) -> Result<Vec<Tunnel>,
         return Ok(Vec::new());
     }
     // Each interface's Port, then each Port's Bridge, in one transaction each.
-    let port_ops = ifaces
-        .iter()
-        .map(|i| Op::Select {
-            table: "Port",
-            conds: vec![Cond::includes("interfaces", i["_uuid"].clone())],
-            columns: vec!["_uuid"],
-        })
-        .collect();
-    let ports = ovs.select(port_ops).await?;
-    // An Interface in no Port is on no bridge (about to be collected).
-    let (ifaces, port_uuids): (Vec<_>, Vec<_>) = ifaces
-        .iter()
-        .zip(ports.iter())
-        .filter_map(|(i, r)| {
-            let uuid = data::rows(r).first().and_then(|p| data::as_uuid(&p["_uuid"]).map(str::to_string))?;
-            Some((i, uuid))
-        })
-        .unzip();
-    let bridge_ops = port_uuids
-        .iter()
-        .map(|u| Op::Select {
-            table: "Bridge",
-            conds: vec![Cond::includes("ports", data::uuid(u))],
-            columns: vec!["name"],
-        })
-        .collect();
-    let bridges = if port_uuids.is_empty() { Vec::new() } else { ovs.select(bridge_ops).await? };
+    let uuids: Vec<&str> = ifaces.iter().map(|i| data::as_uuid(&i["_uuid"]).unwrap_or_default()).collect();
+    let located = ovs.locate(&uuids, &[], true).await?;
     let mut out = Vec::new();
-    for (i, b) in ifaces.into_iter().zip(bridges.iter()) {
-        let Some(bridge_name) = data::rows(b).first().and_then(|r| r["name"].as_str().map(str::to_string)) else {
-            continue;
-        };
+    // An Interface in no Port, or a Port on no bridge, is on no bridge.
+    for (i, (port, bridge_name)) in ifaces.iter().zip(located) {
+        let (Some(port), Some(bridge_name)) = (port, bridge_name) else { continue };
         if bridge.is_some_and(|want| want != bridge_name) {
             continue;
         }
@@ -424,6 +392,7 @@ pub async fn tunnels(ovs: &Vswitch, bridge: Option<&str>) -> Result<Vec<Tunnel>,
             key: options.get("key").cloned(),
             created_by: ids.get(keys::CREATED_BY).cloned(),
             state,
+            port_uuid: data::as_uuid(&port["_uuid"]).unwrap_or_default().to_string(),
         });
     }
     Ok(out)
@@ -528,6 +497,7 @@ mod tests {
             key: Some("5".into()),
             created_by: Some("ovs-docker".into()),
             state: "ok".into(),
+            port_uuid: "u1".into(),
         };
         let v = serde_json::to_value(ListExtra::tunnel(&t)).unwrap();
         assert_eq!(

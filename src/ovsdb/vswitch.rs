@@ -37,6 +37,10 @@ pub mod keys {
 
 pub const CREATED_BY_US: &str = "ovs-docker";
 
+/// The Interface columns [`AttachedPort`] is read from.
+const ATTACHED_COLUMNS: [&str; 7] =
+    ["_uuid", "name", "external_ids", "ofport", "error", "ingress_policing_rate", "ingress_policing_burst"];
+
 /// An Interface row that carries container external_ids, with its Port and
 /// Bridge.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,7 +170,7 @@ impl Vswitch {
                     "external_ids",
                     data::map([(crate::record::address_key(*ip).as_str(), bridge)]),
                 )],
-                columns: vec!["_uuid", "name", "external_ids", "ofport", "error"],
+                columns: ATTACHED_COLUMNS.to_vec(),
             })
             .collect();
         let res = self.select(ops).await?;
@@ -185,19 +189,7 @@ impl Vswitch {
         // lookup asks only for the bridges of the ports it found, so its
         // cost does not grow with the number of ports on the bridges.
         let everything = conds.is_empty();
-        let mut ops = vec![Op::Select {
-            table: "Interface",
-            conds,
-            columns: vec![
-                "_uuid",
-                "name",
-                "external_ids",
-                "ofport",
-                "error",
-                "ingress_policing_rate",
-                "ingress_policing_burst",
-            ],
-        }];
+        let mut ops = vec![Op::Select { table: "Interface", conds, columns: ATTACHED_COLUMNS.to_vec() }];
         if everything {
             ops.push(Op::Select { table: "Bridge", conds: vec![], columns: vec!["name", "ports"] });
         }
@@ -206,23 +198,9 @@ impl Vswitch {
         if ports.is_empty() {
             return Ok(ports);
         }
-        let port_ops = ports
-            .iter()
-            .map(|p| Op::Select {
-                table: "Port",
-                conds: vec![Cond::includes("interfaces", data::uuid(&p.iface_uuid))],
-                columns: vec!["_uuid", "tag", "trunks", "vlan_mode"],
-            })
-            .collect();
-        let port_res = self.select(port_ops).await?;
-        for (p, r) in ports.iter_mut().zip(port_res.iter()) {
-            if let Some(row) = data::rows(r).first() {
-                p.port_uuid = data::as_uuid(&row["_uuid"]).map(str::to_string);
-                p.tag = data::as_opt_int(&row["tag"]);
-                p.trunks = data::set_items(&row["trunks"]).iter().filter_map(|v| v.as_i64()).collect();
-                p.vlan_mode = data::as_opt_str(&row["vlan_mode"]);
-            }
-        }
+        let iface_uuids: Vec<&str> = ports.iter().map(|p| p.iface_uuid.as_str()).collect();
+        // A full listing has every bridge's ports already.
+        let located = self.locate(&iface_uuids, &["tag", "trunks", "vlan_mode"], !everything).await?;
         let mut bridge_of: BTreeMap<String, String> = BTreeMap::new();
         if everything {
             for b in data::rows(&res[1]) {
@@ -231,9 +209,48 @@ impl Vswitch {
                     bridge_of.insert(p, name.to_string());
                 }
             }
-        } else {
-            let uuids: Vec<&str> = ports.iter().filter_map(|p| p.port_uuid.as_deref()).collect();
-            let ops = uuids
+        }
+        for (p, (row, bridge)) in ports.iter_mut().zip(located) {
+            let Some(row) = row else { continue };
+            p.port_uuid = data::as_uuid(&row["_uuid"]).map(str::to_string);
+            p.tag = data::as_opt_int(&row["tag"]);
+            p.trunks = data::set_items(&row["trunks"]).iter().filter_map(|v| v.as_i64()).collect();
+            p.vlan_mode = data::as_opt_str(&row["vlan_mode"]);
+            p.bridge = bridge.or_else(|| p.port_uuid.as_ref().and_then(|u| bridge_of.get(u).cloned()));
+        }
+        Ok(ports)
+    }
+
+    /// For each Interface (by uuid): the Port that holds it (with `_uuid`
+    /// and `port_columns`), and, if `with_bridges`, the name of the Bridge
+    /// that holds that Port. One round trip each for Ports and Bridges,
+    /// whatever the number of ports on the bridges. An Interface in no
+    /// Port (about to be collected) gets (None, None).
+    pub async fn locate(
+        &self,
+        iface_uuids: &[&str],
+        port_columns: &[&'static str],
+        with_bridges: bool,
+    ) -> Result<Vec<(Option<Value>, Option<String>)>, OvsdbError> {
+        if iface_uuids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let columns: Vec<&'static str> = std::iter::once("_uuid").chain(port_columns.iter().copied()).collect();
+        let port_ops = iface_uuids
+            .iter()
+            .map(|u| Op::Select {
+                table: "Port",
+                conds: vec![Cond::includes("interfaces", data::uuid(u))],
+                columns: columns.clone(),
+            })
+            .collect();
+        let port_rows: Vec<Option<Value>> =
+            self.select(port_ops).await?.iter().map(|r| data::rows(r).into_iter().next()).collect();
+        let port_uuids: Vec<&str> =
+            port_rows.iter().filter_map(|r| r.as_ref().and_then(|r| data::as_uuid(&r["_uuid"]))).collect();
+        let mut bridge_of: BTreeMap<String, String> = BTreeMap::new();
+        if with_bridges && !port_uuids.is_empty() {
+            let ops = port_uuids
                 .iter()
                 .map(|u| Op::Select {
                     table: "Bridge",
@@ -242,16 +259,20 @@ impl Vswitch {
                 })
                 .collect();
             let res = self.select(ops).await?;
-            for (u, r) in uuids.iter().zip(res.iter()) {
+            for (u, r) in port_uuids.iter().zip(res.iter()) {
                 if let Some(name) = data::rows(r).first().and_then(|b| b["name"].as_str().map(str::to_string)) {
                     bridge_of.insert(u.to_string(), name);
                 }
             }
         }
-        for p in ports.iter_mut() {
-            p.bridge = p.port_uuid.as_ref().and_then(|u| bridge_of.get(u).cloned());
-        }
-        Ok(ports)
+        Ok(port_rows
+            .into_iter()
+            .map(|row| {
+                let bridge =
+                    row.as_ref().and_then(|r| data::as_uuid(&r["_uuid"])).and_then(|u| bridge_of.get(u).cloned());
+                (row, bridge)
+            })
+            .collect())
     }
 
     /// Commit `txn`. With `wait`, bump `next_cfg` in the same transaction
