@@ -61,8 +61,14 @@ pub async fn exec(ctx: &Ctx, a: WatchArgs) -> Result<()> {
             };
             ctx.step(format_args!("event {action} {id}"));
             let result = match action.as_str() {
-                "start" => restore(ctx, &docker, &id, &mut signals).await,
-                "destroy" => forget(ctx, &id).await,
+                "start" => match ports_of(ctx, &id).await {
+                    Ok(ports) => restore(ctx, &docker, &id, ports, &mut signals).await,
+                    Err(e) => Err(e),
+                },
+                "destroy" => match ports_of(ctx, &id).await {
+                    Ok(ports) => forget(ctx, &id, ports).await,
+                    Err(e) => Err(e),
+                },
                 _ => Ok(()),
             };
             if let Err(e) = result {
@@ -101,19 +107,19 @@ async fn reconcile(ctx: &Ctx, docker: &DockerClient, signals: &mut Signals) -> R
     let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
     let ports = ports.step(|| "list container ports in OVSDB".into())?;
     let containers = containers?;
+    let mut by_container: std::collections::BTreeMap<String, Vec<AttachedPort>> = Default::default();
+    for p in ports.into_iter().filter(persistent) {
+        by_container.entry(p.full_id().unwrap_or_default().to_string()).or_default().push(p);
+    }
     let mut errors = Vec::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for p in ports.iter().filter(|p| persistent(p)) {
-        let id = p.full_id().unwrap_or_default();
-        if !seen.insert(id) {
-            continue;
-        }
+    for (id, ports) in by_container {
+        let id = id.as_str();
         let result = match containers.iter().find(|c| c.id == id) {
             // Docker was asked at the same time as OVSDB: a container made
             // (and given a port) in between is not in that list. Ask again.
-            None if docker.find(id).await?.is_none() => forget(ctx, id).await,
+            None if docker.find(id).await?.is_none() => forget(ctx, id, ports).await,
             None => Ok(()),
-            Some(c) if c.running => restore(ctx, docker, id, signals).await,
+            Some(c) if c.running => restore(ctx, docker, id, ports, signals).await,
             Some(_) => Ok(()),
         };
         if let Err(e) = result {
@@ -138,8 +144,13 @@ async fn ports_of(ctx: &Ctx, id: &str) -> Result<Vec<AttachedPort>> {
 
 /// Re-create the persistent ports of a container that (re)started and has
 /// lost their veths.
-async fn restore(ctx: &Ctx, docker: &DockerClient, id: &str, signals: &mut Signals) -> Result<()> {
-    let ports = ports_of(ctx, id).await?;
+async fn restore(
+    ctx: &Ctx,
+    docker: &DockerClient,
+    id: &str,
+    ports: Vec<AttachedPort>,
+    signals: &mut Signals,
+) -> Result<()> {
     if ports.is_empty() {
         return Ok(());
     }
@@ -196,8 +207,7 @@ fn args_for(p: &AttachedPort, record: &Record, c: &Container) -> AddPortArgs {
 }
 
 /// Remove the ports of a container that Docker removed.
-async fn forget(ctx: &Ctx, id: &str) -> Result<()> {
-    let ports = ports_of(ctx, id).await?;
+async fn forget(ctx: &Ctx, id: &str, ports: Vec<AttachedPort>) -> Result<()> {
     if ports.is_empty() {
         return Ok(());
     }
