@@ -354,24 +354,7 @@ fn tcp_between_containers() {
     ovs_docker(&["add-port", &br.name, "eth1", &server.name, &format!("--ipaddress={}", net.v4p(2))]).ok();
     ovs_docker(&["add-port", &br.name, "eth1", &client.name, &format!("--ipaddress={}", net.v4p(3))]).ok();
     assert_ping(&client, &net.v4(2));
-    // The listener's stdin stays open (sleep), so it only stops at the
-    // sender's end of stream.
-    run("docker", &["exec", "-d", &server.name, "sh", "-c", "sleep 30 | nc -l -p 5001 > /tmp/rx"]).ok();
-    let sent = exec(
-        &client,
-        &format!(
-            "head -c 300000 /dev/urandom > /tmp/tx && md5sum < /tmp/tx && \
-             for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 3 {} 5001 < /tmp/tx && exit 0; sleep 0.2; done; exit 1",
-            net.v4(2)
-        ),
-    );
-    sent.ok();
-    let sum = sent.stdout.split_whitespace().next().unwrap_or_default().to_string();
-    let mut got = String::new();
-    wait_until("the 300 kB sent over TCP arrived intact", 10, || {
-        got = exec(&server, "md5sum < /tmp/rx; wc -c < /tmp/rx").stdout;
-        got.starts_with(&sum)
-    });
+    assert_tcp(&client, &server, &net.v4(2), 300_000);
     ovs_docker(&["del-ports", &br.name, &server.name]).ok();
     ovs_docker(&["del-ports", &br.name, &client.name]).ok();
     assert_no_ports(&[&server, &client], &[&br]);

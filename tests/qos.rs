@@ -3,25 +3,9 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::*;
-
-/// Send `bytes` over TCP from `client` to `server`, and return how long
-/// the sender took.
-fn transfer(client: &TestContainer, server: &TestContainer, server_ip: &str, bytes: usize, port: u16) -> Duration {
-    run("docker", &["exec", "-d", &server.name, "sh", "-c", &format!("sleep 60 | nc -l -p {port} > /dev/null")]).ok();
-    exec(client, &format!("head -c {bytes} /dev/zero > /tmp/tx")).ok();
-    let start = Instant::now();
-    exec(
-        client,
-        &format!(
-            "for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 5 {server_ip} {port} < /tmp/tx && exit 0; sleep 0.2; done; exit 1"
-        ),
-    )
-    .ok();
-    start.elapsed()
-}
 
 #[test]
 fn an_ingress_rate_limits_tcp_from_the_container() {
@@ -50,7 +34,7 @@ fn an_ingress_rate_limits_tcp_from_the_container() {
 
     // 2 MB at 4 Mbit/s (500 kB/s) with a 50 kB bucket cannot take less than
     // about 3.9 s, however fast or slow the machine is.
-    let limited = transfer(&client, &server, &net.v4(2), 2_000_000, 5001);
+    let limited = assert_tcp(&client, &server, &net.v4(2), 2_000_000);
     assert!(limited >= Duration::from_millis(3500), "2 MB at 4 Mbit/s took only {limited:?}");
 
     // set-qos lifts it (0), then sets another.
@@ -59,12 +43,12 @@ fn an_ingress_rate_limits_tcp_from_the_container() {
     assert!(!exec(&client, "tc qdisc show dev eth1 2>/dev/null; cat /proc/net/psched >/dev/null")
         .stdout
         .contains("tbf"));
-    let free = transfer(&client, &server, &net.v4(2), 2_000_000, 5002);
+    let free = assert_tcp(&client, &server, &net.v4(2), 2_000_000);
     assert!(free < limited, "unlimited {free:?} vs limited {limited:?}");
     ovs_docker(&["set-qos", &br.name, "eth1", &client.name, "--ingress-rate=2000"]).ok();
     assert_eq!(vsctl_get("Interface", &row.name, "ingress_policing_rate"), "2000");
     // 1 MB at 2 Mbit/s: at least about 3.5 s.
-    let again = transfer(&client, &server, &net.v4(2), 1_000_000, 5003);
+    let again = assert_tcp(&client, &server, &net.v4(2), 1_000_000);
     assert!(again >= Duration::from_millis(3000), "1 MB at 2 Mbit/s took only {again:?}");
     ovs_docker(&["set-qos", &br.name, "eth2", &client.name, "--ingress-rate=10"]).fails(1, "set-qos");
     for c in [&server, &client] {

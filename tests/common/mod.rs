@@ -798,6 +798,50 @@ pub fn assert_no_ping(c: &TestContainer, addr: &str) {
     panic!("container {} can still ping {addr}", c.name);
 }
 
+/// A TCP transfer of `bytes` random bytes from `client` to `server`
+/// (listening on `addr`), with busybox nc; panics unless all arrive intact.
+/// Returns how long the sender took (the file is made before the clock
+/// starts).
+#[track_caller]
+pub fn assert_tcp(client: &TestContainer, server: &TestContainer, addr: &str, bytes: usize) -> Duration {
+    let port = 5000 + rand_below(1000);
+    let made = exec(client, &format!("head -c {bytes} /dev/urandom > /tmp/tx && md5sum < /tmp/tx"));
+    made.ok();
+    let sum = made.stdout.split_whitespace().next().unwrap_or_default().to_string();
+    // The listener's stdin stays open (sleep), so it only stops at the
+    // sender's end of stream.
+    run(
+        "docker",
+        &["exec", "-d", &server.name, "sh", "-c", &format!("rm -f /tmp/rx; sleep 60 | nc -l -p {port} > /tmp/rx")],
+    )
+    .ok();
+    let start = Instant::now();
+    exec(
+        client,
+        &format!(
+            "for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 3 {addr} {port} < /tmp/tx && exit 0; sleep 0.3; done; exit 1"
+        ),
+    )
+    .ok();
+    let took = start.elapsed();
+    let mut got = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !got.starts_with(&sum) {
+        if Instant::now() > deadline {
+            let size = exec(server, "wc -c < /tmp/rx").stdout;
+            panic!(
+                "TCP {} -> {} ({addr}:{port}): {bytes} bytes sent (md5 {sum}), received {} bytes (md5 {got})",
+                client.name,
+                server.name,
+                size.trim()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        got = exec(server, "md5sum < /tmp/rx").stdout;
+    }
+    took
+}
+
 // ---------------------------------------------------------------------------
 // Leak snapshot
 // ---------------------------------------------------------------------------
