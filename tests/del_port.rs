@@ -163,3 +163,71 @@ fn del_port_cleans_up_after_a_removed_container() {
     assert_no_ports(&[&c], &[&br]);
     assert!(br.ports().is_empty());
 }
+
+/// del-port returns once the kernel has unlisted the veth and leaves the
+/// rest of the deletion (15 to 20 ms of freeing) to a child process. That
+/// child must hold nothing of the caller: not its output (a `$(...)` in a
+/// shell would hang on it) and not the port lock. Right after each
+/// del-port, any process still running that command line holds only its
+/// netlink socket and the pipe it reports on, and the interface can be
+/// added again at once.
+#[test]
+fn del_port_returns_with_the_veth_unlisted_and_leaves_nothing_held() {
+    testbed();
+    let br = TestBridge::new();
+    let c = TestContainer::new();
+    let before = leak_snapshot(&[&c], &[&br]);
+    for round in 0..5 {
+        ovs_docker(&["add-port", &br.name, "eth1", &c.name]).ok();
+        let port = row_of(&c, "eth1").name;
+        let args = ["del-port", br.name.as_str(), "eth1", c.name.as_str()];
+        let mut child = std::process::Command::new(bin())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn del-port");
+        let stdout = child.stdout.take().unwrap();
+        let pipe = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&stdout)))
+            .expect("our end of the output pipe");
+        // The exit, not the end of its output (which a holder would delay).
+        let status = child.wait().expect("wait for del-port");
+        let held = processes_running(&args);
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+        assert!(status.success(), "round {round}: del-port failed: {stderr}");
+        // Unlisted on both sides the moment the command is back.
+        assert!(!host_link_exists(&port), "round {round}: host end {port} still listed");
+        assert!(!c.link_names().contains("eth1"), "round {round}: eth1 still listed in the container");
+        for (pid, fds) in held {
+            assert!(
+                !fds.contains(&pipe),
+                "round {round}: process {pid} left by del-port still holds its output pipe {pipe:?}: {fds:?}"
+            );
+            assert!(fds.len() <= 2, "round {round}: process {pid} left by del-port holds {fds:?}");
+        }
+    }
+    // The name and the lock are free: the port comes back at once.
+    ovs_docker(&["add-port", &br.name, "eth1", &c.name]).ok();
+    ovs_docker(&["del-port", &br.name, "eth1", &c.name]).ok();
+    assert_unchanged(&before, &leak_snapshot(&[&c], &[&br]), "after the rounds");
+}
+
+/// Processes (other than this one) whose command line ends with `args`,
+/// each with the targets of its open descriptors.
+fn processes_running(args: &[&str]) -> Vec<(u32, Vec<std::path::PathBuf>)> {
+    let wanted: Vec<u8> = args.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else { continue };
+        if pid == std::process::id() || !cmdline.ends_with(&wanted) {
+            continue;
+        }
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .map(|d| d.flatten().filter_map(|f| std::fs::read_link(f.path()).ok()).collect())
+            .unwrap_or_default();
+        found.push((pid, fds));
+    }
+    found
+}

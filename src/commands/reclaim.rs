@@ -6,7 +6,7 @@
 use super::Ctx;
 use crate::config::parse_host_port_alias;
 use crate::docker::Container;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Result};
 use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::ovsdb::vswitch::{self, AttachedPort, Vswitch};
@@ -89,23 +89,12 @@ pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &Attac
             deferred.borrow_mut().push(p.name.clone());
         } else {
             ctx.step(format_args!("deleting veth {}", p.name));
-            let deletion = Netlink::delete_in_background(p.name.clone());
-            if let Some(t) = target.take() {
-                ovs.wait_cfg(t).await.step(|| format!("remove port {} from OVSDB", p.name))?;
-            }
-            match deletion.await {
-                Ok(r) => r.step(|| format!("delete veth {}", p.name)).map(drop)?,
-                Err(_) => {
-                    return Err(Error::io(
-                        format!("delete veth {}", p.name),
-                        std::io::Error::other("the deleting thread died"),
-                    ))
-                }
-            }
+            host.delete(&p.name).await.step(|| format!("delete veth {}", p.name))?;
             crate::fault::point("veth-deleted").await;
         }
     }
     if let Some(t) = target {
+        ctx.step(format_args!("waiting for ovs-vswitchd to remove port {}", p.name));
         ovs.wait_cfg(t).await.step(|| format!("remove port {} from OVSDB", p.name))?;
     }
     Ok(())

@@ -12,6 +12,8 @@ use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBu
 
 use crate::netns::Netns;
 
+mod unlink;
+
 #[derive(Debug, thiserror::Error)]
 pub enum NetlinkError {
     /// The kernel refused: `errno` is positive (EEXIST, ENODEV...).
@@ -77,6 +79,9 @@ pub struct LinkInfo {
 pub struct Netlink {
     handle: Handle,
     conn: tokio::task::JoinHandle<()>,
+    /// Whether the socket is in this process's namespace, where links are
+    /// deleted without waiting for the kernel's slow half (see [`unlink`]).
+    in_host: bool,
 }
 
 impl Drop for Netlink {
@@ -89,7 +94,7 @@ impl Netlink {
     /// A socket in this process's namespace.
     pub fn host() -> Result<Self> {
         let (conn, handle, _) = rtnetlink::new_connection()?;
-        Ok(Netlink { handle, conn: tokio::spawn(conn) })
+        Ok(Netlink { handle, conn: tokio::spawn(conn), in_host: true })
     }
 
     /// A socket inside `ns`: made on a thread that entered `ns`, then used
@@ -102,7 +107,7 @@ impl Netlink {
     /// thread inside `ns` (to make other sockets there in one go).
     pub fn inside_with<T: Send>(ns: &Netns, extra: impl FnOnce() -> std::io::Result<T> + Send) -> Result<(Self, T)> {
         let ((conn, handle, _), more) = ns.run(|| Ok((rtnetlink::new_connection()?, extra()?)))?;
-        Ok((Netlink { handle, conn: tokio::spawn(conn) }, more))
+        Ok((Netlink { handle, conn: tokio::spawn(conn), in_host: false }, more))
     }
 
     /// Create a veth pair: `host` in this socket's namespace, `peer` created
@@ -179,23 +184,27 @@ impl Netlink {
                 break g;
             }
         };
-        let mut grouped = 0;
+        let mut grouped = Vec::new();
         for l in links.iter().filter(|l| names.contains(&l.name)) {
             match self.handle.link().set(LinkUnspec::new_with_index(l.index).link_group(group).build()).execute().await
             {
-                Ok(()) => grouped += 1,
+                Ok(()) => grouped.push(l.index),
                 Err(e) if NetlinkError::from(e.clone()).is(libc::ENODEV) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        if grouped == 0 {
+        if grouped.is_empty() {
             return Ok(0);
         }
         // RTM_DELLINK with no index and no name but IFLA_GROUP deletes the
         // whole group (`ip link delete group N`).
+        if self.in_host {
+            let deleted = unlink::delete(unlink::Target::Group(group), &grouped)?;
+            return Ok(if deleted { grouped.len() } else { 0 });
+        }
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::Group(group));
-        or_if_gone(self.handle.link().del_with_message(msg).execute().await.map(|()| grouped), 0)
+        or_if_gone(self.handle.link().del_with_message(msg).execute().await.map(|()| grouped.len()), 0)
     }
 
     /// The link with this index, if any.
@@ -221,26 +230,16 @@ impl Netlink {
         Ok(())
     }
 
-    /// Delete a link by name. A link that is already gone is success.
+    /// Delete a link by name. A link that is already gone is success. In
+    /// the host's namespace this returns once the link is unlisted, without
+    /// waiting the 15 to 20 ms the kernel then takes to free it (see
+    /// [`unlink`]).
     pub async fn delete(&self, name: &str) -> Result<bool> {
         let Some(link) = self.link(name).await? else { return Ok(false) };
+        if self.in_host {
+            return Ok(unlink::delete(unlink::Target::Index(link.index), &[])?);
+        }
         or_if_gone(self.handle.link().del(link.index).execute().await.map(|()| true), false)
-    }
-
-    /// Delete a host link by name on a thread of its own, with its own
-    /// socket: the kernel takes 15 to 20 ms to delete a veth, and the caller
-    /// can meanwhile wait for ovs-vswitchd. Await the receiver for the result.
-    pub fn delete_in_background(name: String) -> tokio::sync::oneshot::Receiver<Result<bool>> {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        std::thread::spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(NetlinkError::from)
-                .and_then(|rt| rt.block_on(async { Netlink::host()?.delete(&name).await }));
-            let _ = tx.send(result);
-        });
-        rx
     }
 
     /// Add an address. IPv6 addresses skip duplicate address detection so
