@@ -1,10 +1,16 @@
 //! `add-port BRIDGE INTERFACE CONTAINER [options]`.
 //!
-//! Order of work: validate everything, look everything up, take the port's
-//! lock, reclaim what a restart or a crash left for this container and
-//! interface, then create the veth (peer directly in the container under its
-//! final name) and configure it, and commit one guarded OVSDB transaction
-//! last. Every step is journalled first; a failure or a signal undoes them.
+//! Order of work: validate everything; ask Docker for the container while
+//! OVSDB is asked about the bridge (and the addresses' users, refused
+//! here before anything is changed); take the port's lock; then, at once,
+//! look up this interface's rows, make the sockets inside the container and
+//! create the veth (peer directly in the container under its final name).
+//! If the rows show a live port, the creation has failed on the peer's name
+//! and the run is refused; if they show stale state to clean up (a restart,
+//! a crash), the new veth is deleted again, the old state reclaimed and the
+//! veth made anew, so a kill while reclaiming leaves nothing new. Then the
+//! veth is configured and one guarded OVSDB transaction is committed last.
+//! Every step is journalled first; a failure or a signal undoes them.
 
 use std::net::IpAddr;
 
@@ -17,7 +23,7 @@ use crate::config::{host_port_alias, host_port_name, Mac};
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
-use crate::netlink::Netlink;
+use crate::netlink::{Netlink, NetlinkError};
 use crate::netns::{write_sysctl, Netns};
 use crate::ovsdb::vswitch::{self, keys, Absent, AttachedPort, BridgePlan, NewPort, Vswitch};
 use crate::ovsdb::{data, Cond, Op, OvsdbError};
@@ -64,12 +70,47 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
     // The reference recorded: as typed, or as first recorded when re-created.
     let reference = carry.map_or(lookup.as_str(), |c| c.reference.as_str());
     let docker = ctx.docker()?;
-    // Docker and OVSDB are asked at the same time.
-    let (container, ovs) = tokio::join!(crate::target::get(&docker, &lookup), ctx.vswitch());
-    let (container, mut ovs) = (container?, ovs?);
+    let ips: Vec<_> = a.ipaddress.iter().map(|x| x.ip).collect();
+    // Docker is asked for the container while OVSDB is asked about the
+    // bridge: its datapath, who uses the addresses asked for (checked again
+    // by the commit, so a late change cannot slip through), its tunnels
+    // (for the MTU warning at the end). What concerns this interface's rows
+    // is read once its lock is held.
+    let (container, bridge) = tokio::join!(crate::target::get(&docker, &lookup), async {
+        let ovs = ctx.vswitch().await?;
+        let (datapath, users, tunnels) = tokio::join!(
+            ovs.bridge_datapath_type(&a.bridge),
+            ovs.address_users(&a.bridge, &ips),
+            super::tunnel::tunnels(&ovs, Some(&a.bridge))
+        );
+        Ok::<_, Error>((ovs, datapath, users, tunnels))
+    });
+    let container = container?;
+    let (mut ovs, datapath, users, tunnels) = bridge?;
     ctx.step(format_args!("container \"{reference}\" is {} ({})", container.name, container.short_id()));
     if let Some(why) = container.refusal(reference) {
         return Err(Error::refused(why));
+    }
+    let users = users.step(|| format!("look up the addresses used on bridge {}", a.bridge))?;
+    let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
+    ctx.step(format_args!(
+        "bridge {} is {}",
+        a.bridge,
+        datapath.as_deref().map_or("missing", |d| if d.is_empty() { "system" } else { d })
+    ));
+    // Rows for this container and interface, and rows recorded under one of
+    // its names for an older container of the same name (recreated with
+    // `docker rm` and `docker run`): the commit's preconditions refuse both,
+    // so stale ones are reclaimed below and live ones refused.
+    let refs = [reference, container.name.as_str(), container.id.as_str(), container.short_id()];
+    let replaced = carry.map(|c| c.old.iface_uuid.as_str());
+    let mine = |p: &AttachedPort| reclaim::belongs_to(p, &container) || refs.contains(&p.container_ref());
+    if !a.force {
+        // The rows reclaimed below (or replaced) do not count.
+        let reclaimed = |p: &AttachedPort| mine(p) && p.container_iface() == iface;
+        if let Some((ip, p)) = users.iter().find(|(_, p)| !(reclaimed(p) || Some(p.iface_uuid.as_str()) == replaced)) {
+            return Err(address_in_use(*ip, &a.bridge, Some(p)));
+        }
     }
     let ns_path = container
         .netns_path()
@@ -95,47 +136,24 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
     ctx.step(format_args!("locked {}/{iface}", container.name));
 
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
-    let ips: Vec<_> = a.ipaddress.iter().map(|x| x.ip).collect();
-    // The sockets inside the container are made (on a short-lived thread)
-    // while ovsdb-server answers the lookups sent just before.
-    let ((rows, datapath, users), inside) = tokio::join!(
-        async {
-            tokio::join!(
-                ovs.find_ports(vec![Cond::includes(
-                    "external_ids",
-                    crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)])
-                )]),
-                ovs.bridge_datapath_type(&a.bridge),
-                ovs.address_users(&a.bridge, &ips)
-            )
-        },
-        // One trip into the namespace makes both the netlink socket and the
-        // socket for the ethtool ioctl there.
+    let port_name = host_port_name(&uuid::Uuid::new_v4());
+    // A re-created port keeps its MAC.
+    let mac = a.macaddress.or_else(|| carry.and_then(|c| Record::from_external_ids(&c.old.external_ids).mac));
+    let alias = host_port_alias(&container.id, iface);
+    // Three things at once: ovsdb-server looks up this interface's rows,
+    // the kernel creates the veth (most likely needed: if a live port holds
+    // the interface, its peer's name makes the creation fail and nothing is
+    // made), and a short-lived thread makes the sockets inside the
+    // container.
+    ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", container.name));
+    journal.record(Step::Veth(port_name.clone()));
+    let (rows, created, inside) = tokio::join!(
+        ovs.find_ports(vec![Cond::includes("external_ids", crate::ovsdb::data::map([(keys::CONTAINER_IFACE, iface)]))]),
+        host.create_veth(&port_name, &alias, iface, &netns, a.mtu, mac.map(|m| m.0)),
         async { Netlink::inside_with(&netns, crate::ethtool::socket) }
     );
-    let (inside, ioctl) = inside.step(|| format!("open sockets in container \"{reference}\""))?;
     let rows = rows.step(|| "look up container ports in OVSDB".into())?;
-    let users = users.step(|| format!("look up the addresses used on bridge {}", a.bridge))?;
-    let datapath = datapath.step(|| format!("look up bridge {}", a.bridge))?;
-    ctx.step(format_args!(
-        "bridge {} is {}",
-        a.bridge,
-        datapath.as_deref().map_or("missing", |d| if d.is_empty() { "system" } else { d })
-    ));
-    // Rows for this container and interface, and rows recorded under one of
-    // its names for an older container of the same name (recreated with
-    // `docker rm` and `docker run`): the commit's preconditions refuse both,
-    // so stale ones are reclaimed here and live ones refused.
-    let refs = [reference, container.name.as_str(), container.id.as_str(), container.short_id()];
-    let replaced = carry.map(|c| c.old.iface_uuid.as_str());
-    let mine = |p: &AttachedPort| reclaim::belongs_to(p, &container) || refs.contains(&p.container_ref());
-    if !a.force {
-        // The rows reclaimed below (or replaced) do not count.
-        let reclaimed = |p: &AttachedPort| mine(p) && p.container_iface() == iface;
-        if let Some((ip, p)) = users.iter().find(|(_, p)| !(reclaimed(p) || Some(p.iface_uuid.as_str()) == replaced)) {
-            return Err(address_in_use(*ip, &a.bridge, Some(p)));
-        }
-    }
+    let (inside, ioctl) = inside.step(|| format!("open sockets in container \"{reference}\""))?;
     if let Some(old) = replaced {
         // Removed meanwhile (del-port between the watcher's look and our
         // lock): there is nothing to re-create.
@@ -146,6 +164,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         }
     }
 
+    let mut created = Some(created);
     for p in rows.iter().filter(|p| mine(p)) {
         // A row of this container is live only if its veth ends in the
         // container's namespace of now: after a restart, a lingering old
@@ -155,6 +174,13 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         } else {
             reclaim::is_live(p, &host).await?
         };
+        if !live && matches!(created, Some(Ok(_))) {
+            // Old state is cleaned up first, the new veth made after, as
+            // if it had not been made early: a run killed while cleaning
+            // up leaves nothing new behind.
+            host.delete(&port_name).await.step(|| format!("delete veth {port_name}"))?;
+            created = None;
+        }
         if Some(p.iface_uuid.as_str()) == replaced {
             if host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some() {
                 ctx.step(format_args!("deleting veth {} of the container's previous namespace", p.name));
@@ -178,7 +204,6 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         reclaim::remove_port(ctx, &mut ovs, &host, p).await?;
     }
 
-    let port_name = host_port_name(&uuid::Uuid::new_v4());
     let netdev =
         datapath.as_deref() == Some("netdev") || datapath.is_none() && a.datapath_type.as_deref() == Some("netdev");
     let plan = Plan {
@@ -192,9 +217,10 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         inside: &inside,
         ioctl: &ioctl,
         port_name: &port_name,
+        mac,
         netdev,
     };
-    let host_index = plan.create_veth(journal).await?;
+    let host_index = plan.created_veth(created).await?;
     crate::fault::point("veth-created").await;
     let mac = plan.configure_links(host_index).await?;
     crate::fault::point("links-configured").await;
@@ -203,7 +229,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
     let ovn_ids = super::ovn::bind(ctx, a, mac, journal, &port_name, &owner).await?;
     plan.commit(&mut ovs, journal, datapath.is_some(), mac, ovn_ids).await?;
     super::ovn::wait_installed(ctx, &a.ovn, &ovs, &port_name).await?;
-    super::tunnel::warn_mtu(ctx, &ovs, &a.bridge, iface, a.mtu).await;
+    super::tunnel::warn_mtu(ctx, tunnels, &a.bridge, iface, a.mtu);
     Ok(port_name)
 }
 
@@ -275,48 +301,50 @@ struct Plan<'a> {
     /// A socket made inside the container's namespace, for ethtool.
     ioctl: &'a std::os::fd::OwnedFd,
     port_name: &'a str,
+    /// The MAC asked for (or kept by a re-created port).
+    mac: Option<Mac>,
     netdev: bool,
 }
 
 impl Plan<'_> {
-    /// Create the veth. If the interface name is taken inside the container by
-    /// the peer of a veth that has no OVSDB row (left by a run
-    /// killed half-way: we hold the lock, so nobody is working on it), remove it
-    /// and try again.
-    async fn create_veth(&self, journal: &Journal) -> Result<u32> {
+    /// The veth, given the first attempt to create it (None: not made yet,
+    /// or deleted again to clean up first). If the interface name
+    /// was taken inside the container by the peer of a veth that has no
+    /// OVSDB row (left by a run killed half-way: we hold the lock, so nobody
+    /// is working on it), remove that and try once more.
+    async fn created_veth(&self, first: Option<std::result::Result<u32, NetlinkError>>) -> Result<u32> {
         let (ctx, host, inside, netns, c, a, port_name) =
             (self.ctx, self.host, self.inside, self.netns, self.container, self.a, self.port_name);
         let reference = self.reference;
-        // A re-created port keeps its MAC.
-        let mac = a.macaddress.or_else(|| self.carry.and_then(|c| Record::from_external_ids(&c.old.external_ids).mac));
         let iface = a.interface.as_str();
-        let alias = host_port_alias(&c.id, iface);
-        for attempt in 0..2 {
+        let taken = || Error::refused(format!("interface {iface} already exists in container \"{reference}\""));
+        let failed = |e| Error::Netlink {
+            step: format!("create veth {port_name} for {iface} in container \"{reference}\""),
+            source: e,
+        };
+        let create = || async {
             ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
-            journal.record(Step::Veth(port_name.to_string()));
-            match host.create_veth(port_name, &alias, iface, netns, a.mtu, mac.map(|m| m.0)).await {
-                Ok(index) => return Ok(index),
-                Err(e) if e.is(libc::EEXIST) && attempt == 0 => {
-                    if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
-                        return Err(Error::refused(format!(
-                            "interface {iface} already exists in container \"{reference}\""
-                        )));
-                    }
+            let alias = host_port_alias(&c.id, iface);
+            host.create_veth(port_name, &alias, iface, netns, a.mtu, self.mac.map(|m| m.0)).await
+        };
+        let first = match first {
+            Some(r) => r,
+            None => create().await,
+        };
+        match first {
+            Ok(index) => Ok(index),
+            Err(e) if e.is(libc::EEXIST) => {
+                if !reclaim::remove_orphan_peer(ctx, host, inside, iface).await? {
+                    return Err(taken());
                 }
-                Err(e) if e.is(libc::EEXIST) => {
-                    return Err(Error::refused(format!(
-                        "interface {iface} already exists in container \"{reference}\""
-                    )))
-                }
-                Err(e) => {
-                    return Err(Error::Netlink {
-                        step: format!("create veth {port_name} for {iface} in container \"{reference}\""),
-                        source: e,
-                    })
+                match create().await {
+                    Ok(index) => Ok(index),
+                    Err(e) if e.is(libc::EEXIST) => Err(taken()),
+                    Err(e) => Err(failed(e)),
                 }
             }
+            Err(e) => Err(failed(e)),
         }
-        unreachable!("the loop returns on its second attempt")
     }
 
     /// Bring both ends up and set the container side's addresses, routes

@@ -401,9 +401,9 @@ pub async fn tunnels(ovs: &Vswitch, bridge: Option<&str>) -> Result<Vec<Tunnel>,
 /// add-port: warn (one line on stderr, not an error) when the container
 /// interface's MTU plus a tunnel's headers exceeds the (assumed 1500-byte)
 /// underlay MTU, for any tunnel on the bridge: such frames are dropped.
-pub async fn warn_mtu(ctx: &Ctx, ovs: &Vswitch, bridge: &str, iface: &str, mtu: Option<u32>) {
+pub fn warn_mtu(ctx: &Ctx, tunnels: Result<Vec<Tunnel>, OvsdbError>, bridge: &str, iface: &str, mtu: Option<u32>) {
     let mtu = mtu.unwrap_or(DEFAULT_MTU);
-    let ts = match tunnels(ovs, Some(bridge)).await {
+    let ts = match tunnels {
         Ok(ts) => ts,
         Err(e) => {
             ctx.step(format_args!("could not look for tunnels on {bridge} (MTU check skipped): {e}"));
