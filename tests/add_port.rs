@@ -477,6 +477,31 @@ fn ambiguous_id_prefix_is_refused() {
     assert_unchanged(&before, &leak_snapshot(&refs, &[&br]), "ambiguous prefix");
 }
 
+/// A container is found by name, by `/name` (as Docker prints names) and
+/// by ID, all through the short road to Docker (one bare request on its
+/// socket, see src/docker/inspect.rs), and a missing one is named in the
+/// error.
+#[test]
+fn every_kind_of_container_reference_is_looked_up() {
+    testbed();
+    let br = TestBridge::new();
+    let c = TestContainer::new();
+    let before = leak_snapshot(&[&c], &[&br]);
+    for (iface, reference) in [("eth1", c.name.clone()), ("eth2", format!("/{}", c.name)), ("eth3", c.id.clone())] {
+        ovs_docker(&["add-port", &br.name, iface, &reference]).ok();
+        assert!(c.link_names().contains(iface), "{iface} missing after add-port for \"{reference}\"");
+        assert_eq!(row_of(&c, iface).id("container_full_id"), Some(c.id.as_str()), "{reference}");
+    }
+    let gone = format!("{}-gone", c.name);
+    for missing in [gone.clone(), format!("/{gone}")] {
+        ovs_docker(&["add-port", &br.name, "eth4", &missing])
+            .fails(1, "add-port")
+            .stderr_contains(&format!("container \"{gone}\" does not exist"));
+    }
+    ovs_docker(&["del-ports", &br.name, &c.name]).ok();
+    assert_unchanged(&before, &leak_snapshot(&[&c], &[&br]), "after every kind of reference");
+}
+
 /// A second default route of the same family is refused once the interface
 /// exists; that interface is removed again and the first one is untouched.
 #[test]

@@ -1,7 +1,10 @@
 //! Container lookup through the Docker Engine API (bollard), pinned to API
 //! 1.41 so that dockerd 20.10 and later accept it without a version round
-//! trip.
+//! trip. Inspect on the local socket takes a shorter road (see [`inspect`]).
 
+mod inspect;
+
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use bollard::{ClientVersion, Docker};
@@ -79,7 +82,9 @@ impl Container {
 }
 
 pub struct DockerClient {
-    docker: Docker,
+    /// Made on first use: a command whose only call is the inspect on the
+    /// local socket never needs it.
+    docker: OnceLock<std::result::Result<Docker, String>>,
     endpoint: String,
     timeout: Duration,
 }
@@ -92,23 +97,45 @@ impl DockerClient {
             .ok()
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unix:///var/run/docker.sock".to_string());
-        let secs = timeout.as_secs().max(1);
-        let docker = if endpoint.starts_with("unix://") || endpoint.starts_with('/') {
-            Docker::connect_with_unix(&endpoint, secs, &API_VERSION)
-        } else if endpoint.starts_with("tcp://") || endpoint.starts_with("http://") {
-            Docker::connect_with_http(&endpoint, secs, &API_VERSION)
-        } else {
+        let known = ["unix://", "/", "tcp://", "http://"].iter().any(|p| endpoint.starts_with(p));
+        if !known {
             return Err(Error::invalid(format!("unsupported DOCKER_HOST \"{endpoint}\": expected unix:// or tcp://")));
-        };
-        let docker = docker
-            .map_err(|e| Error::Docker { step: format!("connect to Docker at {endpoint}"), message: e.to_string() })?;
-        Ok(DockerClient { docker, endpoint, timeout })
+        }
+        Ok(DockerClient { docker: OnceLock::new(), endpoint, timeout })
+    }
+
+    /// The bollard client.
+    fn api(&self) -> Result<&Docker> {
+        let made = self.docker.get_or_init(|| {
+            let secs = self.timeout.as_secs().max(1);
+            let e = &self.endpoint;
+            let docker = if e.starts_with("unix://") || e.starts_with('/') {
+                Docker::connect_with_unix(e, secs, &API_VERSION)
+            } else {
+                Docker::connect_with_http(e, secs, &API_VERSION)
+            };
+            docker.map_err(|e| e.to_string())
+        });
+        made.as_ref().map_err(|message| Error::Docker {
+            step: format!("connect to Docker at {}", self.endpoint),
+            message: message.clone(),
+        })
+    }
+
+    /// The socket path of a local (unix) endpoint.
+    fn unix_socket(&self) -> Option<&std::path::Path> {
+        let e = self.endpoint.as_str();
+        let path = e.strip_prefix("unix://").or_else(|| e.starts_with('/').then_some(e))?;
+        Some(std::path::Path::new(path))
     }
 
     /// Look a container up by name, full ID or unique ID prefix. `Ok(None)`
     /// when Docker says there is no such container.
     pub async fn find(&self, reference: &str) -> Result<Option<Container>> {
-        let call = self.docker.inspect_container(reference, None);
+        if let Some(socket) = self.unix_socket().filter(|_| inspect::is_plain(reference)) {
+            return self.find_on_socket(socket, reference).await;
+        }
+        let call = self.api()?.inspect_container(reference, None);
         let res = match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r,
             Err(_) => return Err(self.timed_out("inspect container")),
@@ -116,13 +143,57 @@ impl DockerClient {
         match res {
             Ok(c) => Ok(Some(from_inspect(c))),
             Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => Ok(None),
+            Err(e) => Err(self.refused_inspect(reference, e)),
+        }
+    }
+
+    /// The error for an inspect Docker refused.
+    fn refused_inspect(&self, reference: &str, e: bollard::errors::Error) -> Error {
+        match e {
             // dockerd 20.10 answers 500 "Multiple IDs found with provided prefix".
-            Err(bollard::errors::Error::DockerResponseServerError { message, .. })
+            bollard::errors::Error::DockerResponseServerError { message, .. }
                 if message.to_lowercase().contains("multiple") || message.to_lowercase().contains("ambiguous") =>
             {
-                Err(Error::refused(format!("container reference \"{reference}\" is ambiguous: {message}")))
+                Error::refused(format!("container reference \"{reference}\" is ambiguous: {message}"))
             }
-            Err(e) => Err(self.failed(&format!("inspect container \"{reference}\""), e)),
+            e => self.failed(&format!("inspect container \"{reference}\""), e),
+        }
+    }
+
+    /// [`DockerClient::find`] as one bare HTTP request (see [`inspect`]),
+    /// with the same answers and errors as through bollard.
+    async fn find_on_socket(&self, socket: &std::path::Path, reference: &str) -> Result<Option<Container>> {
+        let what = format!("inspect container \"{reference}\"");
+        let path = format!("/v{}.{}/containers/{reference}/json", API_VERSION.major_version, API_VERSION.minor_version);
+        let answer = match inspect::get(socket, &path, self.timeout).await {
+            Ok(a) => a,
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => return Err(self.timed_out("inspect container")),
+            Err(e) => {
+                return Err(Error::Docker {
+                    step: what,
+                    message: format!("cannot reach Docker at {}: {e}", self.endpoint),
+                })
+            }
+        };
+        match answer.status {
+            200..=299 => {
+                let c: bollard::models::ContainerInspectResponse = serde_json::from_slice(&answer.body)
+                    .map_err(|e| Error::Docker { step: what, message: format!("unreadable answer: {e}") })?;
+                Ok(Some(from_inspect(c)))
+            }
+            404 => Ok(None),
+            status_code => {
+                // As bollard: the "message" of a JSON body, else the body.
+                let body = String::from_utf8_lossy(&answer.body).into_owned();
+                let message = serde_json::from_str::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("message").and_then(|m| m.as_str()).map(str::to_string))
+                    .unwrap_or(body);
+                Err(self.refused_inspect(
+                    reference,
+                    bollard::errors::Error::DockerResponseServerError { status_code, message },
+                ))
+            }
         }
     }
 
@@ -134,7 +205,7 @@ impl DockerClient {
     /// Every container, running or not (for `list`).
     pub async fn all(&self) -> Result<Vec<Container>> {
         let opts = bollard::query_parameters::ListContainersOptionsBuilder::default().all(true).build();
-        let call = self.docker.list_containers(Some(opts));
+        let call = self.api()?.list_containers(Some(opts));
         let list = match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r.map_err(|e| self.failed("list containers", e))?,
             Err(_) => return Err(self.timed_out("list containers")),
@@ -169,7 +240,7 @@ impl DockerClient {
 
     /// The IDs of every Docker network.
     pub async fn network_ids(&self) -> Result<Vec<String>> {
-        let call = self.docker.list_networks(None::<bollard::query_parameters::ListNetworksOptions>);
+        let call = self.api()?.list_networks(None::<bollard::query_parameters::ListNetworksOptions>);
         let list = match tokio::time::timeout(self.timeout, call).await {
             Ok(r) => r.map_err(|e| self.failed("list networks", e))?,
             Err(_) => return Err(self.timed_out("list networks")),
@@ -191,11 +262,14 @@ impl DockerClient {
             .since(&since.to_string())
             .filters(&filters)
             .build();
-        self.docker.events(Some(opts)).map(move |ev| {
-            let ev = ev.map_err(|e| self.failed("follow Docker events", e))?;
-            let id = ev.actor.and_then(|a| a.id).unwrap_or_default();
-            Ok((ev.action.unwrap_or_default(), id))
-        })
+        match self.api() {
+            Ok(api) => futures::future::Either::Left(api.events(Some(opts)).map(move |ev| {
+                let ev = ev.map_err(|e| self.failed("follow Docker events", e))?;
+                let id = ev.actor.and_then(|a| a.id).unwrap_or_default();
+                Ok((ev.action.unwrap_or_default(), id))
+            })),
+            Err(e) => futures::future::Either::Right(futures::stream::iter([Err(e)])),
+        }
     }
 
     fn timed_out(&self, what: &str) -> Error {
