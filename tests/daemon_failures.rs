@@ -25,7 +25,7 @@ const REAL_DB: &str = "/var/run/openvswitch/db.sock";
 enum Mode {
     /// Accept connections, read what comes, never answer.
     Silent,
-    /// Forward everything to the real ovsdb-server, except the `update`
+    /// Forward everything to the real ovsdb-server, except the `update` and `update2`
     /// notifications of monitors (so `cur_cfg` never seems to move).
     DropUpdates,
 }
@@ -103,7 +103,7 @@ fn proxy(client: UnixStream) {
         // JSON-RPC messages are back-to-back JSON texts.
         for msg in serde_json::Deserializer::from_reader(server).into_iter::<Value>() {
             let Ok(msg) = msg else { break };
-            if msg["method"] == "update" {
+            if msg["method"] == "update" || msg["method"] == "update2" {
                 continue;
             }
             if c_write.write_all(&serde_json::to_vec(&msg).unwrap()).is_err() {

@@ -25,7 +25,7 @@ use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
 use crate::netlink::{Netlink, NetlinkError};
 use crate::netns::{write_sysctl, Netns};
-use crate::ovsdb::vswitch::{self, keys, Absent, AttachedPort, BridgePlan, NewPort, Vswitch};
+use crate::ovsdb::vswitch::{self, keys, Absent, AttachedPort, BridgePlan, IfaceState, NewPort, Vswitch};
 use crate::ovsdb::{data, Cond, Op, OvsdbError};
 use crate::record::{self, Record};
 
@@ -515,6 +515,7 @@ impl Plan<'_> {
         }
         let step = || format!("add port {} to bridge {}", self.port_name, a.bridge);
         let mut attempt = 0;
+        let applied;
         loop {
             let plan = if bridge_exists {
                 BridgePlan::Exists
@@ -537,9 +538,15 @@ impl Plan<'_> {
             if self.carry.is_none() {
                 journal.record(Step::Row(self.port_name.to_string()));
             }
-            match ovs.commit(txn, self.ctx.wait).await {
-                Ok(_) => {
+            let committed = if self.ctx.wait {
+                ovs.commit_watching(txn, self.port_name).await.map(|(_, state)| Some(state))
+            } else {
+                ovs.commit(txn, false).await.map(|_| None)
+            };
+            match committed {
+                Ok(state) => {
                     crate::fault::point("row-committed").await;
+                    applied = state;
                     break;
                 }
                 Err(OvsdbError::Precondition(what)) if what.starts_with("bridge ") && attempt < BRIDGE_RETRIES => {
@@ -566,23 +573,19 @@ impl Plan<'_> {
                 Err(e) => return Err(Error::Ovsdb { step: step(), source: e }),
             }
         }
-        self.ctx.step(format_args!("ovs-vswitchd applied the change"));
-        self.check_applied(ovs).await
-    }
-
-    /// Once ovs-vswitchd has applied the change (unless --no-wait), check
-    /// that it took the interface without error.
-    async fn check_applied(&self, ovs: &Vswitch) -> Result<()> {
-        if !self.ctx.wait {
-            return Ok(());
+        // Unless --no-wait: did ovs-vswitchd take the interface?
+        match applied {
+            Some(state) => {
+                self.ctx.step(format_args!("ovs-vswitchd applied the change"));
+                judge_interface(&state, self.port_name, &a.bridge)
+            }
+            None => Ok(()),
         }
-        check_interface(ovs, self.port_name, &self.a.bridge).await
     }
 }
 
 /// After ovs-vswitchd applied a change: did it take the interface `port`?
-/// An error in `Interface.error`, or no OpenFlow port number (as when the
-/// bridge's datapath could not be created), means it did not.
+/// (Looked up; [`Vswitch::commit_watching`] gives the same without a lookup.)
 pub async fn check_interface(ovs: &Vswitch, port: &str, bridge: &str) -> Result<()> {
     let res = ovs
         .select(vec![Op::Select {
@@ -592,17 +595,32 @@ pub async fn check_interface(ovs: &Vswitch, port: &str, bridge: &str) -> Result<
         }])
         .await
         .step(|| format!("check port {port}"))?;
-    let Some(row) = data::rows(&res[0]).into_iter().next() else {
-        return Err(Error::refused(format!("port {port} vanished from OVSDB")));
+    let state = match data::rows(&res[0]).into_iter().next() {
+        Some(row) => IfaceState {
+            exists: true,
+            ofport: data::as_opt_int(&row["ofport"]),
+            error: data::as_opt_str(&row["error"]),
+        },
+        None => IfaceState::default(),
     };
+    judge_interface(&state, port, bridge)
+}
+
+/// An error in `Interface.error`, or no OpenFlow port number (as when the
+/// bridge's datapath could not be created), means ovs-vswitchd did not take
+/// the interface.
+fn judge_interface(state: &IfaceState, port: &str, bridge: &str) -> Result<()> {
+    if !state.exists {
+        return Err(Error::refused(format!("port {port} vanished from OVSDB")));
+    }
     let failed = |why: String| Error::Ovsdb {
         step: format!("add port {port} to bridge {bridge}"),
         source: OvsdbError::Interface(why),
     };
-    if let Some(error) = data::as_opt_str(&row["error"]) {
-        return Err(failed(error));
+    if let Some(error) = &state.error {
+        return Err(failed(error.clone()));
     }
-    match data::as_opt_int(&row["ofport"]) {
+    match state.ofport {
         Some(n) if n > 0 => Ok(()),
         _ => Err(failed(
             "it got no OpenFlow port (is the bridge's datapath type usable here? see ovs-vswitchd's log)".into(),

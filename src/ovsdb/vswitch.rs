@@ -114,11 +114,14 @@ pub struct Vswitch {
     /// ovs-vswitchd's `cur_cfg`, followed through a monitor once a change
     /// has to be waited for.
     cur_cfg: Option<i64>,
+    /// Monitors opened by [`Vswitch::commit_watching`], for unique IDs (a
+    /// retried transaction opens another).
+    watches: u32,
 }
 
 impl Vswitch {
     pub fn new(client: Client) -> Self {
-        Vswitch { client, cur_cfg: None }
+        Vswitch { client, cur_cfg: None, watches: 0 }
     }
 
     /// Run a read-only transaction of selects; one round trip.
@@ -275,6 +278,51 @@ impl Vswitch {
             .collect())
     }
 
+    /// Commit `txn`, which adds the interface `iface`, bump `next_cfg` in
+    /// the same transaction and wait until ovs-vswitchd has applied it, as
+    /// [`Vswitch::commit`] does; return what ovs-vswitchd then recorded for
+    /// the interface. One conditional monitor (sent ahead of the
+    /// transaction) follows both `cur_cfg` and that interface's row:
+    /// ovs-vswitchd writes the interface's `ofport` or `error` in the very
+    /// transaction that raises `cur_cfg`, so the update that ends the wait
+    /// carries them, and no lookup is needed afterwards.
+    pub async fn commit_watching(&mut self, mut txn: Txn, iface: &str) -> Result<(Vec<Value>, IfaceState), OvsdbError> {
+        txn.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
+        let cfg_index = txn.push(Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["next_cfg"] });
+        self.watches += 1;
+        let id = format!("ovs-docker-iface-{}", self.watches);
+        let params = json!([DB, id, {
+            "Open_vSwitch": [{"columns": ["cur_cfg"]}],
+            "Interface": [{"columns": ["ofport", "error"], "where": [["name", "==", iface]]}],
+        }]);
+        let monitor = self.client.send("monitor_cond", params).await?;
+        let reply = self.client.request("transact", txn.params(DB)).await;
+        let mut watch = Watch::default();
+        watch.apply(&self.client.await_reply("monitor_cond", monitor).await?);
+        let results = txn.check(reply?)?;
+        let target = data::rows(&results[cfg_index])
+            .first()
+            .and_then(|r| r["next_cfg"].as_i64())
+            .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))?;
+        let deadline = tokio::time::Instant::now() + self.client.timeout();
+        while watch.cur_cfg.is_none_or(|c| c < target) {
+            match self.client.next_notification(deadline).await {
+                Some((method, params)) if method == "update2" && params.get(0) == Some(&json!(id)) => {
+                    watch.apply(&params[1]);
+                }
+                // The plain cur_cfg monitor of an earlier wait on this connection.
+                Some((method, params)) if method == "update" => {
+                    if let Some(c) = params.get(1).and_then(cur_cfg_in) {
+                        self.cur_cfg = Some(c);
+                    }
+                }
+                Some(_) => {}
+                None => return Err(OvsdbError::VswitchdTimeout),
+            }
+        }
+        Ok((results, watch.iface))
+    }
+
     /// Commit `txn`. With `wait`, bump `next_cfg` in the same transaction
     /// and return only once ovs-vswitchd has applied it, as ovs-vsctl does.
     pub async fn commit(&mut self, txn: Txn, wait: bool) -> Result<Vec<Value>, OvsdbError> {
@@ -336,6 +384,71 @@ impl Vswitch {
                 Some(_) => {}
                 None => return Err(OvsdbError::VswitchdTimeout),
             }
+        }
+    }
+}
+
+/// What ovs-vswitchd recorded for an interface it applied.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct IfaceState {
+    /// Whether the row exists (it may have been removed meanwhile).
+    pub exists: bool,
+    pub ofport: Option<i64>,
+    pub error: Option<String>,
+}
+
+/// The state one conditional monitor of `cur_cfg` and one interface row
+/// builds from its `update2` notifications (RFC 7047 as extended by
+/// ovsdb-server(7): `initial`/`insert` give whole rows, `modify` gives the
+/// new value of plain columns and, for set columns such as the optional
+/// `ofport` and `error`, the elements that changed, to toggle).
+#[derive(Debug, Default)]
+struct Watch {
+    cur_cfg: Option<i64>,
+    iface: IfaceState,
+    /// `ofport` and `error` as the sets they are.
+    ofport: Vec<Value>,
+    error: Vec<Value>,
+}
+
+impl Watch {
+    fn apply(&mut self, updates: &Value) {
+        let rows = |table: &str| updates.get(table).and_then(Value::as_object).into_iter().flat_map(|m| m.values());
+        for row in rows("Open_vSwitch") {
+            for kind in ["initial", "insert", "modify"] {
+                if let Some(c) = row.get(kind).and_then(|r| r.get("cur_cfg")).and_then(Value::as_i64) {
+                    self.cur_cfg = Some(c);
+                }
+            }
+        }
+        for row in rows("Interface") {
+            if row.get("delete").is_some() {
+                *self = Watch { cur_cfg: self.cur_cfg, ..Watch::default() };
+                continue;
+            }
+            for kind in ["initial", "insert"] {
+                if let Some(r) = row.get(kind) {
+                    self.iface.exists = true;
+                    self.ofport =
+                        r.get("ofport").map(|v| data::set_items(v).into_iter().cloned().collect()).unwrap_or_default();
+                    self.error =
+                        r.get("error").map(|v| data::set_items(v).into_iter().cloned().collect()).unwrap_or_default();
+                }
+            }
+            if let Some(r) = row.get("modify") {
+                for (column, set) in [("ofport", &mut self.ofport), ("error", &mut self.error)] {
+                    for changed in r.get(column).map(data::set_items).unwrap_or_default() {
+                        match set.iter().position(|v| v == changed) {
+                            Some(i) => {
+                                set.remove(i);
+                            }
+                            None => set.push(changed.clone()),
+                        }
+                    }
+                }
+            }
+            self.iface.ofport = self.ofport.first().and_then(Value::as_i64);
+            self.iface.error = self.error.first().and_then(Value::as_str).map(str::to_string);
         }
     }
 }
@@ -687,5 +800,33 @@ mod tests {
         let u = json!({"Open_vSwitch": {"u1": {"new": {"cur_cfg": 7}}}});
         assert_eq!(cur_cfg_in(&u), Some(7));
         assert_eq!(cur_cfg_in(&json!({})), None);
+    }
+
+    #[test]
+    fn a_watch_follows_cur_cfg_and_the_interface() {
+        let mut w = Watch::default();
+        w.apply(&json!({"Open_vSwitch": {"o": {"initial": {"cur_cfg": 5}}}}));
+        assert_eq!((w.cur_cfg, w.iface.exists), (Some(5), false));
+        // Our transaction inserts the row (default columns are left out).
+        w.apply(&json!({"Interface": {"i": {"insert": {}}}}));
+        assert_eq!(w.iface, IfaceState { exists: true, ofport: None, error: None });
+        // ovs-vswitchd's transaction: the ofport and cur_cfg together.
+        w.apply(
+            &json!({"Interface": {"i": {"modify": {"ofport": 3}}}, "Open_vSwitch": {"o": {"modify": {"cur_cfg": 6}}}}),
+        );
+        assert_eq!((w.cur_cfg, w.iface.ofport), (Some(6), Some(3)));
+        // A set column's modify names the elements that changed: 3 -> 4.
+        w.apply(&json!({"Interface": {"i": {"modify": {"ofport": ["set", [3, 4]]}}}}));
+        assert_eq!(w.iface.ofport, Some(4));
+        w.apply(&json!({"Interface": {"i": {"modify": {"ofport": 4, "error": "could not open network device"}}}}));
+        assert_eq!(
+            w.iface,
+            IfaceState { exists: true, ofport: None, error: Some("could not open network device".into()) }
+        );
+        w.apply(&json!({"Interface": {"i": {"delete": null}}}));
+        assert_eq!((w.cur_cfg, w.iface.exists), (Some(6), false));
+        // A row that already had values when the monitor started.
+        w.apply(&json!({"Interface": {"i": {"initial": {"ofport": -1, "error": ["set", []]}}}}));
+        assert_eq!(w.iface, IfaceState { exists: true, ofport: Some(-1), error: None });
     }
 }
