@@ -157,8 +157,20 @@ impl TestNetwork {
 
     /// `docker network rm`, which must succeed.
     #[track_caller]
+    /// `docker network rm`. Docker releases a removed container's endpoint
+    /// on its own after `docker rm -f` has returned (from the exit event),
+    /// so "has active endpoints" is retried for a few seconds; an endpoint
+    /// the plugin failed to delete stays, and fails this.
     pub fn remove(&self) {
-        run("docker", &["network", "rm", &self.name]).ok();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let out = run("docker", &["network", "rm", &self.name]);
+            if out.success() || !out.stderr.contains("active endpoints") || std::time::Instant::now() > deadline {
+                out.ok();
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 
     /// The container's IPv4 (or, with `v6`, IPv6) address on this network.
