@@ -15,7 +15,7 @@ pub async fn point(step: &str) {
         let _ = nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGKILL);
     }
     if std::env::var_os("OVS_DOCKER_PAUSE_AT").is_some_and(|v| v == step) {
-        eprintln!("ovs-docker: paused at {step}");
+        crate::say!("ovs-docker: paused at {step}");
         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
     }
 }

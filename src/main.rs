@@ -17,13 +17,13 @@ fn main() -> ExitCode {
     };
     if let Err(message) = ovs_docker::cli::normalize(&mut cli.command) {
         let cmd = command_name(&cli);
-        eprintln!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')");
+        ovs_docker::say!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')");
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("ovs-docker: start the async runtime: {e}");
+            ovs_docker::say!("ovs-docker: start the async runtime: {e}");
             return ExitCode::from(3);
         }
     };
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
     match runtime.block_on(ovs_docker::commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("ovs-docker: {command}: {e}");
+            ovs_docker::say!("ovs-docker: {command}: {e}");
             ExitCode::from(e.exit_code() as u8)
         }
     }
@@ -67,8 +67,8 @@ fn usage_error(e: clap::Error) -> ExitCode {
     // args_os: the first argument may not be UTF-8 at all.
     let first = std::env::args_os().nth(1).map(|a| a.to_string_lossy().into_owned());
     match first.filter(|a| known.contains(a)) {
-        Some(cmd) => eprintln!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')"),
-        None => eprintln!("ovs-docker: {message} (see 'ovs-docker --help')"),
+        Some(cmd) => ovs_docker::say!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')"),
+        None => ovs_docker::say!("ovs-docker: {message} (see 'ovs-docker --help')"),
     }
     ExitCode::from(2)
 }

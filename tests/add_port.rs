@@ -502,6 +502,39 @@ fn every_kind_of_container_reference_is_looked_up() {
     assert_unchanged(&before, &leak_snapshot(&[&c], &[&br]), "after every kind of reference");
 }
 
+/// Output that nobody reads any more (`ovs-docker -v add-port ... 2>&1 |
+/// head -1`, a log pipe that died) must not stop a command half-way: with
+/// its standard output and error closed from the start, `-v add-port` and
+/// `-v del-port` still do all their work and succeed.
+#[test]
+fn a_closed_output_pipe_does_not_stop_a_command() {
+    testbed();
+    let br = TestBridge::new();
+    let c = TestContainer::new();
+    let before = leak_snapshot(&[&c], &[&br]);
+    let run_unread = |args: &[&str]| {
+        let mut child = std::process::Command::new(bin())
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn ovs-docker");
+        // Close our ends at once: every write of the command gets EPIPE.
+        drop(child.stdout.take());
+        drop(child.stderr.take());
+        child.wait().expect("wait for ovs-docker")
+    };
+    let status = run_unread(&["-v", "add-port", &br.name, "eth1", &c.name, "--ipaddress=192.0.2.9/24"]);
+    assert!(status.success(), "add-port with nobody reading its output: {status}");
+    let row = row_of(&c, "eth1");
+    assert_eq!(row.error, None, "ovs-vswitchd refused the port");
+    assert!(br.ports().contains(&row.name), "port {} not on {}", row.name, br.name);
+    assert!(c.link_names().contains("eth1"));
+    let status = run_unread(&["-v", "del-port", &br.name, "eth1", &c.name]);
+    assert!(status.success(), "del-port with nobody reading its output: {status}");
+    assert_unchanged(&before, &leak_snapshot(&[&c], &[&br]), "after add and del with closed output");
+}
+
 /// A second default route of the same family is refused once the interface
 /// exists; that interface is removed again and the first one is untouched.
 #[test]

@@ -54,7 +54,7 @@ pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
             },
         };
         if let Err(e) = result {
-            eprintln!("ovs-docker: batch: line {number}: {name}: {e}");
+            crate::say!("ovs-docker: batch: line {number}: {name}: {e}");
             let stop = e.signal().is_some();
             first_error.get_or_insert(e);
             if stop {
@@ -125,7 +125,7 @@ async fn wait_and_check(ctx: &Ctx, added: &[Added]) -> Result<()> {
             continue;
         }
         if let Err(e) = add_port::check_interface(&ovs, &line.port, &line.bridge).await {
-            eprintln!("ovs-docker: batch: line {}: add-port: {e}", line.number);
+            crate::say!("ovs-docker: batch: line {}: add-port: {e}", line.number);
             errors.push(e);
             if let Err(undo) = line.journal.undo(ctx).await {
                 errors.push(undo);
@@ -181,7 +181,7 @@ fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
         return Ok(out);
     }
     for e in &errors {
-        eprintln!("ovs-docker: batch: {e}");
+        crate::say!("ovs-docker: batch: {e}");
     }
     Err(Error::invalid(format!("{} line(s) could not be parsed; nothing was run", errors.len())))
 }

@@ -55,7 +55,7 @@ pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
                 continue;
             }
         }
-        println!(
+        crate::out!(
             "{verb} port {} on bridge {} (container {}, interface {}): {reason}",
             p.name,
             p.bridge.as_deref().unwrap_or("-"),
@@ -78,7 +78,7 @@ pub async fn exec(ctx: &Ctx, a: GcArgs) -> Result<()> {
             if !reclaim::remove_orphan_veths_checked(ctx, &host, &l.name, a.dry_run).await? {
                 continue;
             }
-            println!("{verb} orphan veth {} (container {id}, interface {iface}): no OVSDB row", l.name);
+            crate::out!("{verb} orphan veth {} (container {id}, interface {iface}): no OVSDB row", l.name);
         }
     }
     Error::all(errors)

@@ -87,12 +87,12 @@ pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
             rows.extend(tunnels.iter().map(tunnel_row));
             let text =
                 serde_json::to_string_pretty(&rows).map_err(|e| crate::error::Error::io("encode JSON", e.into()))?;
-            println!("{text}");
+            crate::out!("{text}");
         }
         Format::Table => {
             print_table(&rows);
             if !tunnels.is_empty() {
-                println!();
+                crate::out!();
                 tunnel::print_table(&tunnels, false);
             }
         }

@@ -88,7 +88,7 @@ impl Ctx {
     /// With -v, say what is being done, and when (milliseconds since start).
     pub fn step(&self, what: std::fmt::Arguments<'_>) {
         if self.verbose {
-            eprintln!("ovs-docker: [{:7.3} ms] {what}", self.started.elapsed().as_secs_f64() * 1e3);
+            crate::say!("ovs-docker: [{:7.3} ms] {what}", self.started.elapsed().as_secs_f64() * 1e3);
         }
     }
 }

@@ -296,7 +296,7 @@ async fn list(ctx: &Ctx, a: &TunnelListArgs) -> Result<()> {
     match a.format {
         Format::Json => {
             let text = serde_json::to_string_pretty(&ts).map_err(|e| Error::io("encode JSON", e.into()))?;
-            println!("{text}");
+            crate::out!("{text}");
         }
         Format::Table => print_table(&ts, true),
     }
@@ -342,7 +342,7 @@ pub fn print_columns(header: &[&str], cells: &[Vec<String>]) {
                 s.push_str(&format!("{c:<w$}  "));
             }
         }
-        println!("{}", s.trim_end());
+        crate::out!("{}", s.trim_end());
     };
     line(header.to_vec());
     for row in cells {
@@ -351,18 +351,23 @@ pub fn print_columns(header: &[&str], cells: &[Vec<String>]) {
 }
 
 /// Every tunnel port (on `bridge` only, if given). One round trip when
-/// there is none, which is the common case for add-port's MTU check.
+/// there is none, which is the common case for add-port's MTU check, and
+/// one pass over the Interface table (the `type` column has no index):
+/// what is neither a plain system port nor an internal one (the bulk of any
+/// large bridge) is read, and the tunnels kept.
 pub async fn tunnels(ovs: &Vswitch, bridge: Option<&str>) -> Result<Vec<Tunnel>, OvsdbError> {
-    let ops = TUNNEL_TYPES
-        .iter()
-        .map(|t| Op::Select {
+    let res = ovs
+        .select(vec![Op::Select {
             table: "Interface",
-            conds: vec![Cond::eq("type", *t)],
+            conds: vec![Cond::ne("type", ""), Cond::ne("type", "internal")],
             columns: vec!["_uuid", "name", "type", "options", "external_ids", "ofport", "error"],
-        })
+        }])
+        .await?;
+    let ifaces: Vec<serde_json::Value> = res
+        .iter()
+        .flat_map(data::rows)
+        .filter(|i| i["type"].as_str().is_some_and(|t| TUNNEL_TYPES.contains(&t)))
         .collect();
-    let res = ovs.select(ops).await?;
-    let ifaces: Vec<serde_json::Value> = res.iter().flat_map(data::rows).collect();
     if ifaces.is_empty() {
         return Ok(Vec::new());
     }
@@ -413,7 +418,7 @@ pub fn warn_mtu(ctx: &Ctx, tunnels: Result<Vec<Tunnel>, OvsdbError>, bridge: &st
     if let Some(t) = ts.iter().max_by_key(|t| t.overhead()) {
         let room = ASSUMED_UNDERLAY_MTU.saturating_sub(t.overhead());
         if mtu > room {
-            eprintln!(
+            crate::say!(
                 "ovs-docker: add-port: warning: MTU {mtu} of {iface} is too large for {} tunnel {} on bridge {bridge}: \
                  its {} bytes of headers leave {room} in a {ASSUMED_UNDERLAY_MTU}-byte underlay (give --mtu={room} \
                  or less, unless the underlay MTU is larger)",

@@ -88,7 +88,7 @@ pub async fn exec(ctx: &Ctx, a: WatchArgs) -> Result<()> {
 }
 
 fn say(what: std::fmt::Arguments<'_>) {
-    eprintln!("ovs-docker: watch: {what}");
+    crate::say!("ovs-docker: watch: {what}");
 }
 
 fn short(id: &str) -> &str {

@@ -29,7 +29,7 @@ pub fn log(l: Level, what: std::fmt::Arguments<'_>) {
             Level::Info => "info",
             Level::Debug => "debug",
         };
-        eprintln!("ovs-docker plugin: {name}: {what}");
+        crate::say!("ovs-docker plugin: {name}: {what}");
     }
 }
 
