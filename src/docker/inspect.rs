@@ -37,9 +37,16 @@ pub fn is_plain(reference: &str) -> bool {
 
 /// `GET path` on the unix socket `socket`; `Err(TimedOut)` after `timeout`.
 pub async fn get(socket: &Path, path: &str, timeout: Duration) -> io::Result<Response> {
+    let request = format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n");
     let exchange = async {
-        let mut stream = tokio::net::UnixStream::connect(socket).await?;
-        stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: docker\r\n\r\n").as_bytes()).await?;
+        let stream = match sent_at_once(socket, request.as_bytes()) {
+            Some(stream) => stream,
+            None => {
+                let mut stream = tokio::net::UnixStream::connect(socket).await?;
+                stream.write_all(request.as_bytes()).await?;
+                stream
+            }
+        };
         let mut raw = Vec::with_capacity(16 * 1024);
         stream.take(MAX_RESPONSE).read_to_end(&mut raw).await?;
         parse(&raw)
@@ -48,6 +55,26 @@ pub async fn get(socket: &Path, path: &str, timeout: Duration) -> io::Result<Res
         Ok(r) => r,
         Err(_) => Err(io::ErrorKind::TimedOut.into()),
     }
+}
+
+/// Connect and send `request` right now, without waiting for the runtime
+/// to report the new socket writable (one turn of its loop, which the
+/// other lookups started at the same time would fill first): a unix
+/// socket's connect and a small first write complete at once unless the
+/// server's backlog or our buffer is full. None if they did not: the
+/// caller then goes the usual way.
+fn sent_at_once(socket: &Path, request: &[u8]) -> Option<tokio::net::UnixStream> {
+    use nix::sys::socket::{connect, socket as new_socket, AddressFamily, SockFlag, SockType, UnixAddr};
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    let flags = SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC;
+    let fd = new_socket(AddressFamily::Unix, SockType::Stream, flags, None).ok()?;
+    connect(fd.as_raw_fd(), &UnixAddr::new(socket).ok()?).ok()?;
+    let mut stream = std::os::unix::net::UnixStream::from(fd);
+    if stream.write(request).ok()? != request.len() {
+        return None;
+    }
+    tokio::net::UnixStream::from_std(stream).ok()
 }
 
 fn bad(why: &str) -> io::Error {
