@@ -513,12 +513,7 @@ fn a_closed_output_pipe_does_not_stop_a_command() {
     let c = TestContainer::new();
     let before = leak_snapshot(&[&c], &[&br]);
     let run_unread = |args: &[&str]| {
-        let mut child = std::process::Command::new(bin())
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn ovs-docker");
+        let mut child = spawn_ovs_docker(args);
         // Close our ends at once: every write of the command gets EPIPE.
         drop(child.stdout.take());
         drop(child.stderr.take());

@@ -181,12 +181,7 @@ fn del_port_returns_with_the_veth_unlisted_and_leaves_nothing_held() {
         ovs_docker(&["add-port", &br.name, "eth1", &c.name]).ok();
         let port = row_of(&c, "eth1").name;
         let args = ["del-port", br.name.as_str(), "eth1", c.name.as_str()];
-        let mut child = std::process::Command::new(bin())
-            .args(args)
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("spawn del-port");
+        let mut child = spawn_ovs_docker(&args);
         let stdout = child.stdout.take().unwrap();
         let pipe = std::fs::read_link(format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&stdout)))
             .expect("our end of the output pipe");

@@ -241,6 +241,18 @@ pub fn ovs_docker<S: AsRef<str>>(args: &[S]) -> CmdOutput {
     run(bin(), args)
 }
 
+/// Start the binary under test with its output on pipes, for tests that
+/// watch what happens to those pipes (the caller reads or closes them).
+pub fn spawn_ovs_docker(args: &[&str]) -> std::process::Child {
+    Command::new(bin())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn ovs-docker {args:?}: {e}"))
+}
+
 /// Run the binary under test with extra environment variables.
 #[track_caller]
 pub fn ovs_docker_env<S: AsRef<str>>(env: &[(&str, &str)], args: &[S]) -> CmdOutput {
