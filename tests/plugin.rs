@@ -303,13 +303,18 @@ fn twenty_containers_started_at_once_all_come_up() {
     for (c, target) in containers.iter().zip(addrs.iter().rev()) {
         assert_ping(c, target);
     }
-    // Removed at once too.
+    // Removed concurrently too, five at a time: with all twenty at once,
+    // dockerd 20.10 once lost a decrement of its own endpoint count (no
+    // container left on the network, yet "has active endpoints" for good,
+    // until dockerd restarted), which is Docker's race, not the plugin's.
     let veths = veth_names(&net);
-    std::thread::scope(|scope| {
-        for c in &containers {
-            scope.spawn(|| c.remove());
-        }
-    });
+    for wave in containers.chunks(5) {
+        std::thread::scope(|scope| {
+            for c in wave {
+                scope.spawn(|| c.remove());
+            }
+        });
+    }
     net.remove();
     assert_network_gone(&net, &veths, Some(&s.v4p(1)));
     drop(containers);
