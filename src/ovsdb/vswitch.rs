@@ -287,8 +287,7 @@ impl Vswitch {
     /// transaction that raises `cur_cfg`, so the update that ends the wait
     /// carries them, and no lookup is needed afterwards.
     pub async fn commit_watching(&mut self, mut txn: Txn, iface: &str) -> Result<(Vec<Value>, IfaceState), OvsdbError> {
-        txn.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
-        let cfg_index = txn.push(Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["next_cfg"] });
+        let cfg_index = bump_next_cfg(&mut txn);
         self.watches += 1;
         let id = format!("ovs-docker-iface-{}", self.watches);
         let params = json!([DB, id, {
@@ -300,10 +299,7 @@ impl Vswitch {
         let mut watch = Watch::default();
         watch.apply(&self.client.await_reply("monitor_cond", monitor).await?);
         let results = txn.check(reply?)?;
-        let target = data::rows(&results[cfg_index])
-            .first()
-            .and_then(|r| r["next_cfg"].as_i64())
-            .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))?;
+        let target = next_cfg_in(&results[cfg_index])?;
         let deadline = tokio::time::Instant::now() + self.client.timeout();
         while watch.cur_cfg.is_none_or(|c| c < target) {
             match self.client.next_notification(deadline).await {
@@ -337,11 +333,7 @@ impl Vswitch {
     /// [`Vswitch::wait_cfg`] later, so that other work can be done while
     /// ovs-vswitchd applies the change.
     pub async fn submit(&mut self, mut txn: Txn, wait: bool) -> Result<(Vec<Value>, Option<i64>), OvsdbError> {
-        let mut cfg_index = None;
-        if wait {
-            txn.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
-            cfg_index = Some(txn.push(Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["next_cfg"] }));
-        }
+        let cfg_index = wait.then(|| bump_next_cfg(&mut txn));
         // The monitor goes out first, pipelined with the transaction, so no
         // update of cur_cfg can slip between the two.
         let monitor = if wait && self.cur_cfg.is_none() {
@@ -356,15 +348,7 @@ impl Vswitch {
             self.cur_cfg = Some(cur_cfg_in(&initial).unwrap_or(0));
         }
         let results = txn.check(reply?)?;
-        let target = match cfg_index {
-            Some(i) => Some(
-                data::rows(&results[i])
-                    .first()
-                    .and_then(|r| r["next_cfg"].as_i64())
-                    .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))?,
-            ),
-            None => None,
-        };
+        let target = cfg_index.map(|i| next_cfg_in(&results[i])).transpose()?;
         Ok((results, target))
     }
 
@@ -476,6 +460,22 @@ fn attached_port(r: &Value) -> Option<AttachedPort> {
     })
 }
 
+/// Ask ovs-vswitchd to apply `txn` as ovs-vsctl does: raise `next_cfg` in
+/// it, and read the new value back (the returned index, for
+/// [`next_cfg_in`]).
+fn bump_next_cfg(txn: &mut Txn) -> usize {
+    txn.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
+    txn.push(Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["next_cfg"] })
+}
+
+/// The `next_cfg` read back by [`bump_next_cfg`]'s select.
+fn next_cfg_in(result: &Value) -> Result<i64, OvsdbError> {
+    data::rows(result)
+        .first()
+        .and_then(|r| r["next_cfg"].as_i64())
+        .ok_or_else(|| OvsdbError::BadReply("no next_cfg in the Open_vSwitch table".into()))
+}
+
 fn cur_cfg_in(table_updates: &Value) -> Option<i64> {
     table_updates
         .get("Open_vSwitch")?
@@ -581,35 +581,59 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
                 mutations: Value::Array(mutations),
             });
         }
-        BridgePlan::Create { datapath_type } => {
-            // What `ovs-vsctl add-br` makes: the bridge and its internal port.
-            t.push(Op::Insert {
-                table: "Interface",
-                row: json!({"name": port.bridge, "type": "internal"}),
-                uuid_name: Some("br_iface".into()),
-            });
-            t.push(Op::Insert {
-                table: "Port",
-                row: json!({"name": port.bridge, "interfaces": data::named("br_iface")}),
-                uuid_name: Some("br_port".into()),
-            });
-            let mut row = json!({
-                "name": port.bridge,
-                "ports": data::set(vec![data::named("br_port"), data::named("port")]),
-                "external_ids": data::map([(keys::CREATED_BY, CREATED_BY_US), (keys::CREATED_FOR, port.name.as_str())]),
-            });
-            if let Some(dp) = datapath_type {
-                row["datapath_type"] = json!(dp);
-            }
-            t.push(Op::Insert { table: "Bridge", row, uuid_name: Some("bridge".into()) });
-            t.push(Op::Mutate {
-                table: "Open_vSwitch",
-                conds: vec![],
-                mutations: json!([["bridges", "insert", data::set(vec![data::named("bridge")])]]),
-            });
-        }
+        BridgePlan::Create { datapath_type } => insert_bridge(
+            &mut t,
+            NewBridge {
+                name: &port.bridge,
+                datapath_type: datapath_type.as_deref(),
+                iface_columns: json!({}),
+                port_columns: json!({}),
+                other_ports: vec![data::named("port")],
+                external_ids: data::map([(keys::CREATED_BY, CREATED_BY_US), (keys::CREATED_FOR, port.name.as_str())]),
+            },
+        ),
     }
     t
+}
+
+/// A bridge to create in a transaction (see [`insert_bridge`]).
+pub struct NewBridge<'a> {
+    pub name: &'a str,
+    pub datapath_type: Option<&'a str>,
+    /// Columns of the bridge's own internal Interface and Port, beyond
+    /// their name and type (a JSON object each).
+    pub iface_columns: Value,
+    pub port_columns: Value,
+    /// Its other ports: rows inserted in the same transaction, by name.
+    pub other_ports: Vec<Value>,
+    pub external_ids: Value,
+}
+
+/// What `ovs-vsctl add-br` makes, added to `t`: the internal Interface and
+/// Port named after the bridge, the Bridge row holding them (and
+/// `other_ports`), and its place in Open_vSwitch.
+pub fn insert_bridge(t: &mut Txn, b: NewBridge<'_>) {
+    let with = |mut row: Value, extra: &Value| {
+        for (k, v) in extra.as_object().into_iter().flatten() {
+            row[k] = v.clone();
+        }
+        row
+    };
+    let iface = with(json!({"name": b.name, "type": "internal"}), &b.iface_columns);
+    t.push(Op::Insert { table: "Interface", row: iface, uuid_name: Some("br_iface".into()) });
+    let port = with(json!({"name": b.name, "interfaces": data::named("br_iface")}), &b.port_columns);
+    t.push(Op::Insert { table: "Port", row: port, uuid_name: Some("br_port".into()) });
+    let ports: Vec<Value> = std::iter::once(data::named("br_port")).chain(b.other_ports).collect();
+    let mut row = json!({"name": b.name, "ports": data::set(ports), "external_ids": b.external_ids});
+    if let Some(dp) = b.datapath_type {
+        row["datapath_type"] = json!(dp);
+    }
+    t.push(Op::Insert { table: "Bridge", row, uuid_name: Some("bridge".into()) });
+    t.push(Op::Mutate {
+        table: "Open_vSwitch",
+        conds: vec![],
+        mutations: json!([["bridges", "insert", data::set(vec![data::named("bridge")])]]),
+    });
 }
 
 /// Delete the bridge that add-port created for `port_name`, provided it

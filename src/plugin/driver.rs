@@ -18,7 +18,7 @@ use crate::error::{Context, Error, Result};
 use crate::lock::PortLock;
 use crate::netlink::Netlink;
 use crate::netns::Netns;
-use crate::ovsdb::vswitch::{keys, AttachedPort, Vswitch};
+use crate::ovsdb::vswitch::{insert_bridge, keys, AttachedPort, NewBridge, Vswitch};
 use crate::ovsdb::{data, Cond, Op, Txn};
 
 /// external_ids of an endpoint's Interface row, besides the upstream keys
@@ -290,34 +290,20 @@ impl Driver {
                     rows: vec![],
                     what: format!("bridge {bridge} does not exist yet"),
                 });
-                let mut iface = json!({"name": bridge, "type": "internal"});
-                if let Some(m) = cfg.mtu {
-                    iface["mtu_request"] = json!(m);
-                }
-                t.push(Op::Insert { table: "Interface", row: iface, uuid_name: Some("br_iface".into()) });
+                ids.push((keys::CREATED_BY, CREATED_BY_PLUGIN.to_string()));
                 // The gateway sits on the internal port: on the network's
                 // VLAN, or it would receive the containers' frames tagged.
-                let mut br_port = json!({"name": bridge, "interfaces": data::named("br_iface")});
-                if let Some(tag) = cfg.vlan {
-                    br_port["tag"] = json!(tag);
-                }
-                t.push(Op::Insert { table: "Port", row: br_port, uuid_name: Some("br_port".into()) });
-                new_ports.push(data::named("br_port"));
-                ids.push((keys::CREATED_BY, CREATED_BY_PLUGIN.to_string()));
-                let mut row = json!({
-                    "name": bridge,
-                    "ports": data::set(new_ports),
-                    "external_ids": data::map(ids.iter().map(|(k, v)| (*k, v.as_str()))),
-                });
-                if let Some(dp) = &self.datapath_type {
-                    row["datapath_type"] = json!(dp);
-                }
-                t.push(Op::Insert { table: "Bridge", row, uuid_name: Some("bridge".into()) });
-                t.push(Op::Mutate {
-                    table: "Open_vSwitch",
-                    conds: vec![],
-                    mutations: json!([["bridges", "insert", data::set(vec![data::named("bridge")])]]),
-                });
+                insert_bridge(
+                    &mut t,
+                    NewBridge {
+                        name: bridge,
+                        datapath_type: self.datapath_type.as_deref(),
+                        iface_columns: cfg.mtu.map_or_else(|| json!({}), |m| json!({"mtu_request": m})),
+                        port_columns: cfg.vlan.map_or_else(|| json!({}), |tag| json!({"tag": tag})),
+                        other_ports: new_ports,
+                        external_ids: data::map(ids.iter().map(|(k, v)| (*k, v.as_str()))),
+                    },
+                );
             }
         }
         ovs.commit(t, true).await.step(|| format!("create bridge {bridge} for network {}", cfg.id))?;
