@@ -27,15 +27,17 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use rtnetlink::packet_core::{NetlinkBuffer, NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_REQUEST};
+use rtnetlink::packet_route::link::{LinkAttribute, LinkMessage};
+use rtnetlink::packet_route::RouteNetlinkMessage;
+
 /// How long to wait for the kernel before giving up (it normally answers
 /// in about a millisecond, or 20 if the fast path fails).
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-const RTM_DELLINK: u16 = 17;
+/// The one thing the child reads itself (it may not allocate, so no
+/// parser): the type of the kernel's answer.
 const NLMSG_ERROR: u16 = 2;
-const NLM_F_REQUEST: u16 = 1;
-const NLM_F_ACK: u16 = 4;
-const IFLA_GROUP: u16 = 27;
 const RTMGRP_LINK: u32 = 1;
 
 /// What to delete: one link by index, or every link of a link group (as
@@ -79,28 +81,19 @@ pub fn delete(target: Target, indices: &[u32]) -> io::Result<bool> {
 /// The RTM_DELLINK request: a netlink header and an ifinfomsg, plus
 /// IFLA_GROUP for a group.
 fn request(target: Target) -> Vec<u8> {
-    let (index, group) = match target {
-        Target::Index(i) => (i, None),
-        Target::Group(g) => (0, Some(g)),
-    };
-    let len = 16 + 16 + if group.is_some() { 8 } else { 0 };
-    let mut m = Vec::with_capacity(len);
-    m.extend_from_slice(&(len as u32).to_ne_bytes());
-    m.extend_from_slice(&RTM_DELLINK.to_ne_bytes());
-    m.extend_from_slice(&(NLM_F_REQUEST | NLM_F_ACK).to_ne_bytes());
-    m.extend_from_slice(&1u32.to_ne_bytes()); // sequence number
-    m.extend_from_slice(&0u32.to_ne_bytes()); // port id: the kernel's
-    m.extend_from_slice(&[libc::AF_UNSPEC as u8, 0]); // family, padding
-    m.extend_from_slice(&0u16.to_ne_bytes()); // type
-    m.extend_from_slice(&(index as i32).to_ne_bytes());
-    m.extend_from_slice(&0u32.to_ne_bytes()); // flags
-    m.extend_from_slice(&0u32.to_ne_bytes()); // change mask
-    if let Some(g) = group {
-        m.extend_from_slice(&8u16.to_ne_bytes());
-        m.extend_from_slice(&IFLA_GROUP.to_ne_bytes());
-        m.extend_from_slice(&g.to_ne_bytes());
+    let mut link = LinkMessage::default();
+    match target {
+        Target::Index(i) => link.header.index = i,
+        Target::Group(g) => link.attributes.push(LinkAttribute::Group(g)),
     }
-    m
+    let mut header = NetlinkHeader::default();
+    header.flags = NLM_F_REQUEST | NLM_F_ACK;
+    header.sequence_number = 1;
+    let mut msg = NetlinkMessage::new(header, NetlinkPayload::from(RouteNetlinkMessage::DelLink(link)));
+    msg.finalize();
+    let mut buf = vec![0; msg.buffer_len()];
+    msg.serialize(&mut buf);
+    buf
 }
 
 fn netlink_socket(groups: u32) -> io::Result<OwnedFd> {
@@ -237,14 +230,12 @@ fn child_status(status: &OwnedFd) -> io::Result<bool> {
 /// Link indices of the RTM_DELLINK messages in a netlink datagram.
 fn deleted_indices(mut data: &[u8]) -> Vec<u32> {
     let mut out = Vec::new();
-    while data.len() >= 16 {
-        let len = u32::from_ne_bytes([data[0], data[1], data[2], data[3]]) as usize;
-        let kind = u16::from_ne_bytes([data[4], data[5]]);
-        if len < 16 || len > data.len() {
-            break;
-        }
-        if kind == RTM_DELLINK && len >= 24 {
-            out.push(i32::from_ne_bytes([data[20], data[21], data[22], data[23]]) as u32);
+    while let Ok(buf) = NetlinkBuffer::new_checked(data) {
+        let len = buf.length() as usize;
+        if let Ok(NetlinkMessage { payload: NetlinkPayload::InnerMessage(RouteNetlinkMessage::DelLink(m)), .. }) =
+            NetlinkMessage::<RouteNetlinkMessage>::deserialize(&data[..len])
+        {
+            out.push(m.header.index);
         }
         data = &data[((len + 3) & !3).min(data.len())..];
     }
@@ -266,6 +257,11 @@ fn reap(pid: libc::pid_t) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// From linux/rtnetlink.h and linux/if_link.h: the wire format is
+    /// checked against the kernel's numbers, not the crate's.
+    const RTM_DELLINK: u16 = 17;
+    const IFLA_GROUP: u16 = 27;
 
     #[test]
     fn requests_are_well_formed() {
