@@ -218,6 +218,7 @@ async fn attach(ctx: &Ctx, a: &AddPortArgs, journal: &Journal, carry: Option<&Ca
         ioctl: &ioctl,
         port_name: &port_name,
         mac,
+        alias: &alias,
         netdev,
     };
     let host_index = plan.created_veth(created).await?;
@@ -303,6 +304,8 @@ struct Plan<'a> {
     port_name: &'a str,
     /// The MAC asked for (or kept by a re-created port).
     mac: Option<Mac>,
+    /// The mark of the host end (see [`host_port_alias`]).
+    alias: &'a str,
     netdev: bool,
 }
 
@@ -324,8 +327,7 @@ impl Plan<'_> {
         };
         let create = || async {
             ctx.step(format_args!("creating veth {port_name} with peer {iface} inside {}", c.name));
-            let alias = host_port_alias(&c.id, iface);
-            host.create_veth(port_name, &alias, iface, netns, a.mtu, self.mac.map(|m| m.0)).await
+            host.create_veth(port_name, self.alias, iface, netns, a.mtu, self.mac.map(|m| m.0)).await
         };
         let first = match first {
             Some(r) => r,

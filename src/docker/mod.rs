@@ -109,7 +109,7 @@ impl DockerClient {
         let made = self.docker.get_or_init(|| {
             let secs = self.timeout.as_secs().max(1);
             let e = &self.endpoint;
-            let docker = if e.starts_with("unix://") || e.starts_with('/') {
+            let docker = if self.unix_socket().is_some() {
                 Docker::connect_with_unix(e, secs, &API_VERSION)
             } else {
                 Docker::connect_with_http(e, secs, &API_VERSION)

@@ -338,12 +338,7 @@ impl Host {
     /// `ovs-vsctl` against this host's OVS; must succeed.
     #[track_caller]
     pub fn vsctl(&self, args: &[&str]) -> CmdOutput {
-        let db = format!("--db={}", self.db());
-        let mut all = vec![db.as_str(), "--timeout=20"];
-        all.extend_from_slice(args);
-        let out = run("ovs-vsctl", &all);
-        out.ok();
-        out
+        ctl("ovs-vsctl", &self.db(), args)
     }
 
     /// Run the binary under test on this host, as a user would:
@@ -579,23 +574,13 @@ impl OvnCentral {
     /// `ovn-nbctl` on this northbound database; must succeed.
     #[track_caller]
     pub fn nbctl(&self, args: &[&str]) -> CmdOutput {
-        let db = format!("--db={}", self.nb());
-        let mut all = vec![db.as_str(), "--timeout=20"];
-        all.extend_from_slice(args);
-        let out = run("ovn-nbctl", &all);
-        out.ok();
-        out
+        ctl("ovn-nbctl", &self.nb(), args)
     }
 
     /// `ovn-sbctl` on this southbound database; must succeed.
     #[track_caller]
     pub fn sbctl(&self, args: &[&str]) -> CmdOutput {
-        let db = format!("--db={}", self.sb());
-        let mut all = vec![db.as_str(), "--timeout=20"];
-        all.extend_from_slice(args);
-        let out = run("ovn-sbctl", &all);
-        out.ok();
-        out
+        ctl("ovn-sbctl", &self.sb(), args)
     }
 
     pub fn logs(&self) -> String {
@@ -616,3 +601,15 @@ impl Drop for OvnCentral {
 // ---------------------------------------------------------------------------
 // Traffic between containers
 // ---------------------------------------------------------------------------
+
+/// `PROGRAM --db=DB --timeout=20 ARGS` (ovs-vsctl, ovn-nbctl, ovn-sbctl);
+/// must succeed.
+#[track_caller]
+fn ctl(program: &str, db: &str, args: &[&str]) -> CmdOutput {
+    let db = format!("--db={db}");
+    let mut all = vec![db.as_str(), "--timeout=20"];
+    all.extend_from_slice(args);
+    let out = run(program, &all);
+    out.ok();
+    out
+}
