@@ -13,7 +13,7 @@ bash scripts/testbed.sh up
 # The clean step below serves dead test plugins with this very binary (so
 # that dockerd can remove their networks): build it first. cargo test
 # reuses it.
-cargo build --locked --bin ovs-docker
+cargo build --locked --features fault-injection --bin ovs-docker
 
 # Held shared by every running test.sh: clean only when no other run is live,
 # since its containers and bridges carry the same ovsdt prefix as leftovers.
@@ -30,6 +30,8 @@ esac
 # Tells the integration tests that OVS and dockerd are supposed to answer, so a
 # missing daemon is a failure rather than a skip.
 export OVS_DOCKER_TESTBED=1
+# --features fault-injection: the crash and pause points the reliability
+# tests use (src/fault.rs), which a release build leaves out.
 # -o: cargo and the daemons tests may start do not inherit the lock's fd;
 # flock itself holds it and exits with cargo's status.
-exec flock -s -o "$lock" cargo test --locked "$@"
+exec flock -s -o "$lock" cargo test --locked --features fault-injection "$@"

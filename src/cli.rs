@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::config::{self, IfAddr, IfName, Mac, Route, Trunks};
+use crate::config::{self, IfAddr, IfName, Mac, Route, Trunks, TunnelType};
 
-pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
+use crate::context::DEFAULT_TIMEOUT_SECS;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -222,7 +222,7 @@ impl TargetArgs {
     }
 
     pub fn reference(&self) -> String {
-        crate::target::reference(self.container.as_deref(), self.netns.as_deref(), self.pid)
+        crate::port::target::reference(self.container.as_deref(), self.netns.as_deref(), self.pid)
     }
 }
 
@@ -383,24 +383,6 @@ pub enum TunnelCommand {
     List(TunnelListArgs),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TunnelType {
-    Vxlan,
-    Gre,
-    Geneve,
-}
-
-impl TunnelType {
-    /// The Interface type as OVS names it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TunnelType::Vxlan => "vxlan",
-            TunnelType::Gre => "gre",
-            TunnelType::Geneve => "geneve",
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct TunnelAddArgs {
     /// Open vSwitch bridge (must exist)
@@ -415,7 +397,7 @@ pub struct TunnelAddArgs {
     #[arg(long, value_name = "VNI", value_parser = parse_key)]
     pub key: Option<u32>,
     /// Port name [default: TYPE-HEX, e.g. vxlan-c0a80102 for 192.168.1.2]
-    #[arg(long, value_name = "PORT", value_parser = parse_port_name)]
+    #[arg(long, value_name = "PORT", value_parser = config::parse_port_name)]
     pub name: Option<String>,
 }
 
@@ -453,12 +435,6 @@ pub fn parse_ovn_name(s: &str) -> Result<String, String> {
     Ok(s.to_string())
 }
 
-/// A port name: OVS makes tunnel ports kernel-like names, so the interface
-/// name rules apply.
-pub fn parse_port_name(s: &str) -> Result<String, String> {
-    config::parse_bridge(s).map_err(|e| e.replacen("bridge name", "port name", 1))
-}
-
 /// A tunnel key: digits only (its range depends on --type, checked later).
 pub fn parse_key(s: &str) -> Result<u32, String> {
     match s.parse::<u32>() {
@@ -488,10 +464,19 @@ fn parse_timeout(s: &str) -> Result<u64, String> {
     }
 }
 
+/// The plugin's log levels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+}
+
 #[derive(Debug, Args)]
 pub struct PluginArgs {
     /// Driver name, as given to `docker network create -d NAME`
-    #[arg(long, default_value = "ovs", value_parser = crate::plugin::parse_name)]
+    #[arg(long, default_value = "ovs", value_parser = config::parse_driver_name)]
     pub name: String,
     /// Unix socket to serve on [default: /run/docker/plugins/NAME.sock, where dockerd looks]
     #[arg(long, value_name = "PATH")]
@@ -500,8 +485,8 @@ pub struct PluginArgs {
     #[arg(long, value_name = "TYPE", value_parser = config::parse_datapath_type)]
     pub datapath_type: Option<String>,
     /// Log level on standard error (debug: one line per request)
-    #[arg(long, value_enum, default_value_t = crate::plugin::log::Level::Info)]
-    pub log_level: crate::plugin::log::Level,
+    #[arg(long, value_enum, default_value_t = LogLevel::Info)]
+    pub log_level: LogLevel,
 }
 
 #[cfg(test)]

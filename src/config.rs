@@ -79,6 +79,45 @@ pub fn parse_datapath_type(s: &str) -> Result<String, String> {
     }
 }
 
+/// A tunnel protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TunnelType {
+    Vxlan,
+    Gre,
+    Geneve,
+}
+
+impl TunnelType {
+    /// The Interface type as OVS names it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TunnelType::Vxlan => "vxlan",
+            TunnelType::Gre => "gre",
+            TunnelType::Geneve => "geneve",
+        }
+    }
+}
+
+/// A port name: OVS makes tunnel ports kernel-like names, so the interface
+/// name rules apply.
+pub fn parse_port_name(s: &str) -> Result<String, String> {
+    parse_bridge(s).map_err(|e| e.replacen("bridge name", "port name", 1))
+}
+
+/// A network driver name: it becomes a file name under /run/docker/plugins
+/// and what users type after `-d`.
+pub fn parse_driver_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty()
+        && s.len() <= 64
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("invalid driver name \"{}\": letters, digits, _ . - only", s.escape_default()))
+    }
+}
+
 /// A unicast, non-zero Ethernet address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Mac(pub [u8; 6]);
@@ -324,35 +363,6 @@ pub fn parse_pid(s: &str) -> Result<u32, String> {
         .ok_or_else(|| format!("invalid PID \"{}\": expected a process ID", s.escape_default()))
 }
 
-/// The host end of the veth, named as upstream does: the first 13 hex
-/// digits of a random UUID and `_l` (15 bytes, the kernel's limit).
-pub fn host_port_name(id: &uuid::Uuid) -> String {
-    let hex = id.simple().to_string();
-    format!("{}_l", &hex[..13])
-}
-
-/// The IFLA_IFALIAS we put on the host end of every veth we create: it
-/// names the container and interface the veth was made for, so a veth left
-/// without its OVSDB row by a crash can be found and removed, and a veth we
-/// did not make is never touched.
-pub fn host_port_alias(container_full_id: &str, iface: &str) -> String {
-    format!("ovs-docker {container_full_id} {iface}")
-}
-
-/// The (container full ID, interface) a host end was made for, if we made it.
-pub fn parse_host_port_alias(alias: &str) -> Option<(&str, &str)> {
-    let mut it = alias.strip_prefix("ovs-docker ")?.split(' ');
-    match (it.next(), it.next(), it.next()) {
-        (Some(id), Some(iface), None) if !id.is_empty() && !iface.is_empty() => Some((id, iface)),
-        _ => None,
-    }
-}
-
-/// Whether `name` looks like a host end made by upstream or by us.
-pub fn is_host_port_name(name: &str) -> bool {
-    name.len() == 15 && name.ends_with("_l") && name[..13].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,22 +452,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn host_port_names_follow_upstream() {
-        let id = uuid::Uuid::parse_str("c474a0e2-830e-4b1d-9f00-000000000000").unwrap();
-        assert_eq!(host_port_name(&id), "c474a0e2830e4_l");
-        for _ in 0..100 {
-            let n = host_port_name(&uuid::Uuid::new_v4());
-            assert!(n.len() <= IFNAME_MAX && is_host_port_name(&n), "{n}");
-        }
-        assert!(!is_host_port_name("br0"));
-        let alias = host_port_alias("c474a0e2830e", "eth1");
-        assert_eq!(parse_host_port_alias(&alias), Some(("c474a0e2830e", "eth1")));
-        for bad in ["", "ovs-docker", "ovs-docker x", "ovs-docker x y z", "other c474 eth1"] {
-            assert_eq!(parse_host_port_alias(bad), None, "{bad}");
-        }
-        assert!(!is_host_port_name("c474a0e2830e4_c"));
-    }
     #[test]
     fn routes_parse_and_print_back() {
         for (input, shown) in [

@@ -35,7 +35,7 @@ pub enum Error {
     Netlink {
         step: String,
         #[source]
-        source: crate::netlink::NetlinkError,
+        source: crate::sys::netlink::NetlinkError,
     },
 
     #[error("{step}: {message}")]
@@ -136,7 +136,7 @@ impl<T> Context<T> for std::result::Result<T, crate::ovsdb::OvsdbError> {
     }
 }
 
-impl<T> Context<T> for std::result::Result<T, crate::netlink::NetlinkError> {
+impl<T> Context<T> for std::result::Result<T, crate::sys::netlink::NetlinkError> {
     fn step(self, step: impl FnOnce() -> String) -> Result<T> {
         self.map_err(|source| Error::Netlink { step: step(), source })
     }

@@ -1,13 +1,24 @@
 //! ovs-docker: attach Docker containers to Open vSwitch bridges, natively.
 //!
-//! The binary (`main.rs`) only parses and maps errors to exit codes; the
-//! work happens in [`commands`], on top of the OVSDB client ([`ovsdb`]),
-//! rtnetlink ([`netlink`], [`netns`]) and the Docker API ([`docker`]).
+//! Layers, top to bottom; a module imports only from the layers below it
+//! (README, "Architecture"):
+//!
+//! - [`cli`]: the clap definitions; [`commands`]: one file per subcommand,
+//!   turning its arguments into a spec and making one call below;
+//! - [`port`]: the port lifecycle (spec, attach, remove, reclaim, undo
+//!   journal, OVN binding) that the CLI, [`watch`] and [`plugin`] share;
+//!   [`tunnel`]; [`output`] (tables and JSON);
+//! - [`context`] (OVSDB endpoint, timeout, wait), [`logging`], [`config`]
+//!   (validated values), [`error`];
+//! - [`ovsdb`] (our RFC 7047 client and typed helpers), [`docker`] (the
+//!   Docker API), [`sys`] (netlink, namespaces, ethtool, nf_tables, locks:
+//!   all the unsafe code).
 
 /// `eprintln!` that cannot abort the command: a closed or broken standard
 /// error (`ovs-docker -v add-port ... 2>&1 | head -1`) loses the line, and
 /// the work goes on (`eprintln!` panics there, which would stop an add-port
-/// half-way).
+/// half-way). Log records go through [`logging`]; this is for what `main`
+/// says before the logger exists and for the command's final error.
 #[macro_export]
 macro_rules! say {
     ($($arg:tt)*) => {{
@@ -17,7 +28,7 @@ macro_rules! say {
 }
 
 /// `println!` that cannot abort the command either (`ovs-docker gc | head -1`
-/// must not stop gc half-way).
+/// must not stop gc half-way): a command's output on standard output.
 #[macro_export]
 macro_rules! out {
     ($($arg:tt)*) => {{
@@ -29,14 +40,15 @@ macro_rules! out {
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod context;
 pub mod docker;
 pub mod error;
-pub mod ethtool;
 pub mod fault;
-pub mod lock;
-pub mod netlink;
-pub mod netns;
+pub mod logging;
+pub mod output;
 pub mod ovsdb;
 pub mod plugin;
-pub mod record;
-pub mod target;
+pub mod port;
+pub mod sys;
+pub mod tunnel;
+pub mod watch;

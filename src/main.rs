@@ -3,7 +3,8 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
-use ovs_docker::cli::Cli;
+use ovs_docker::cli::{Cli, Command, LogLevel};
+use ovs_docker::logging::Style;
 
 fn main() -> ExitCode {
     // As upstream: no arguments prints the usage and succeeds.
@@ -28,6 +29,10 @@ fn main() -> ExitCode {
         }
     };
     let command = command_name(&cli);
+    ovs_docker::logging::init(match &cli.command {
+        Command::Plugin(p) => Style::Plugin { level: plugin_level(p.log_level) },
+        _ => Style::Command { name: command, verbose: cli.global.verbose },
+    });
     match runtime.block_on(ovs_docker::commands::run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -38,20 +43,15 @@ fn main() -> ExitCode {
 }
 
 fn command_name(cli: &Cli) -> &'static str {
-    use ovs_docker::cli::Command::*;
-    match cli.command {
-        AddPort(_) => "add-port",
-        DelPort(_) => "del-port",
-        DelPorts(_) => "del-ports",
-        SetVlan(_) => "set-vlan",
-        SetQos(_) => "set-qos",
-        Watch(_) => "watch",
-        List(_) => "list",
-        Gc(_) => "gc",
-        Batch(_) => "batch",
-        Generate { .. } => "generate",
-        Plugin(_) => "plugin",
-        Tunnel(ref t) => ovs_docker::commands::tunnel::command_name(t),
+    ovs_docker::commands::name(&cli.command)
+}
+
+fn plugin_level(l: LogLevel) -> log::LevelFilter {
+    match l {
+        LogLevel::Error => log::LevelFilter::Error,
+        LogLevel::Warn => log::LevelFilter::Warn,
+        LogLevel::Info => log::LevelFilter::Info,
+        LogLevel::Debug => log::LevelFilter::Debug,
     }
 }
 

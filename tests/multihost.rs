@@ -445,6 +445,7 @@ fn a_run_from_another_namespace_leaves_a_run_in_progress_alone() {
     let c = TestContainer::new();
     let log = bed.dir.join("paused.log");
     let rundir = format!("OVS_RUNDIR={}", h1.dir.display());
+    common::require_fault_injection(&[("OVS_DOCKER_PAUSE_AT", "veth-created")]);
     let mut paused = std::process::Command::new("ip")
         .args(["netns", "exec", h1.ns.as_str(), "env", rundir.as_str(), "OVS_DOCKER_PAUSE_AT=veth-created", bin()])
         .args(["add-port", BR, "eth1", c.name.as_str()])

@@ -14,11 +14,14 @@ use std::io::Read;
 
 use clap::Parser;
 
-use super::undo::{Journal, Signals};
-use super::{add_port, del_port, gc, list, set_qos, set_vlan, Ctx};
+use super::{add_port, del_port, gc, list, set_qos, set_vlan, tunnel};
 use crate::cli::{BatchArgs, Command};
+use crate::context::Ctx;
 use crate::error::{Context, Error, Result};
-use crate::netlink::Netlink;
+use crate::port::journal::Journal;
+use crate::port::{check_interface, Veths};
+use crate::sys::netlink::Netlink;
+use crate::sys::signals::Signals;
 
 /// One line of a batch: a command without global options.
 #[derive(Debug, Parser)]
@@ -34,27 +37,29 @@ pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
     // One set of handlers for the whole batch, so that a signal is never
     // lost between lines or swallowed during a line that is not add-port.
     let mut signals = Signals::install();
-    let deferred = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let run_ctx = Ctx { wait: false, deferred_veths: Some(deferred.clone()), ..ctx.clone() };
+    // The veths of removed ports are deleted together at the end, and
+    // ovs-vswitchd is waited for once, at the end too.
+    let veths = Veths::Defer(Default::default());
+    let run_ctx = ctx.no_wait();
     let mut first_error: Option<Error> = None;
     let mut added: Vec<Added> = Vec::new();
     for (number, command) in lines {
-        let name = command_name(&command);
+        let name = super::name(&command);
         let result = match command {
             Command::AddPort(args) => {
                 let journal = Journal::default();
-                let bridge = args.bridge.clone();
-                add_port::exec_in_batch(&run_ctx, args, &journal, &mut signals)
+                let spec = add_port::spec(args);
+                crate::port::add_in_batch(&run_ctx, &spec, &journal, &mut signals)
                     .await
-                    .map(|port| added.push(Added { number, port, bridge, journal }))
+                    .map(|done| added.push(Added { number, port: done.port, bridge: spec.bridge.clone(), journal }))
             }
             other => tokio::select! {
-                r = run_line(&run_ctx, other) => r,
+                r = run_line(&run_ctx, other, &veths) => r,
                 sig = signals.recv() => Err(Error::Interrupted(sig)),
             },
         };
         if let Err(e) = result {
-            crate::say!("ovs-docker: batch: line {number}: {name}: {e}");
+            log::error!("line {number}: {name}: {e}");
             let stop = e.signal().is_some();
             first_error.get_or_insert(e);
             if stop {
@@ -64,7 +69,10 @@ pub async fn exec(ctx: &Ctx, a: BatchArgs) -> Result<()> {
     }
     // Whatever happened, the veths that del-port lines removed from OVSDB
     // are deleted (each is marked as ours, so even a kill here is healed).
-    let names: Vec<String> = deferred.borrow_mut().drain(..).collect();
+    let names: Vec<String> = match &veths {
+        Veths::Defer(deferred) => deferred.borrow_mut().drain(..).collect(),
+        Veths::Now => Vec::new(),
+    };
     if !names.is_empty() {
         ctx.step(format_args!("deleting {} veths at once", names.len()));
         let host = Netlink::host().step(|| "open a netlink socket".into())?;
@@ -96,18 +104,21 @@ struct Added {
     journal: Journal,
 }
 
-async fn run_line(ctx: &Ctx, command: Command) -> Result<()> {
+async fn run_line(ctx: &Ctx, command: Command, veths: &Veths) -> Result<()> {
     match command {
-        Command::DelPort(args) => del_port::exec_one(ctx, args).await,
-        Command::DelPorts(args) => del_port::exec_all(ctx, args).await,
+        Command::DelPort(args) => del_port::exec_one(ctx, args, veths).await,
+        Command::DelPorts(args) => del_port::exec_all(ctx, args, veths).await,
         Command::SetVlan(args) => set_vlan::exec(ctx, args).await,
         Command::SetQos(args) => set_qos::exec(ctx, args).await,
         Command::List(args) => list::exec(ctx, args).await,
         Command::Gc(args) => gc::exec(ctx, args).await,
-        Command::Tunnel(t) => super::tunnel::exec(ctx, t).await,
-        Command::AddPort(_) | Command::Batch(_) | Command::Watch(_) | Command::Generate { .. } | Command::Plugin(_) => {
-            unreachable!("add-port runs on its own; batch, generate and plugin are refused by parse()")
-        }
+        Command::Tunnel(t) => tunnel::exec(ctx, t).await,
+        // add-port runs on its own; parse() refuses the others.
+        other @ (Command::AddPort(_)
+        | Command::Batch(_)
+        | Command::Watch(_)
+        | Command::Generate { .. }
+        | Command::Plugin(_)) => Err(Error::invalid(format!("{} cannot be used inside a batch", super::name(&other)))),
     }
 }
 
@@ -124,8 +135,8 @@ async fn wait_and_check(ctx: &Ctx, added: &[Added]) -> Result<()> {
         if !ovs.has_interface(&line.port).await.step(|| format!("look up port {}", line.port))? {
             continue;
         }
-        if let Err(e) = add_port::check_interface(&ovs, &line.port, &line.bridge).await {
-            crate::say!("ovs-docker: batch: line {}: add-port: {e}", line.number);
+        if let Err(e) = check_interface(&ovs, &line.port, &line.bridge).await {
+            log::error!("line {}: add-port: {e}", line.number);
             errors.push(e);
             if let Err(undo) = line.journal.undo(ctx).await {
                 errors.push(undo);
@@ -181,90 +192,22 @@ fn parse(text: &str) -> Result<Vec<(usize, Command)>> {
         return Ok(out);
     }
     for e in &errors {
-        crate::say!("ovs-docker: batch: {e}");
+        log::error!("{e}");
     }
     Err(Error::invalid(format!("{} line(s) could not be parsed; nothing was run", errors.len())))
 }
 
-/// Split a line into words as a shell would, without expansions: white
-/// space separates, '...' is literal, "..." allows \" and \\, a backslash
-/// escapes the next character, and # starts a comment between words.
+/// Split a line into words as a POSIX shell would, without expansions
+/// (shlex): white space separates, '...' is literal, "..." allows \" and
+/// \\, a backslash escapes the next character, and # starts a comment
+/// between words.
 fn split_words(line: &str) -> std::result::Result<Vec<String>, String> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            '#' if !in_word => break,
-            '\'' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('\'') => break,
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated ' quote".into()),
-                    }
-                }
-            }
-            '"' => {
-                in_word = true;
-                loop {
-                    match chars.next() {
-                        Some('"') => break,
-                        Some('\\') => match chars.next() {
-                            Some(c @ ('"' | '\\')) => cur.push(c),
-                            Some(c) => {
-                                cur.push('\\');
-                                cur.push(c);
-                            }
-                            None => return Err("unterminated \" quote".into()),
-                        },
-                        Some(c) => cur.push(c),
-                        None => return Err("unterminated \" quote".into()),
-                    }
-                }
-            }
-            '\\' => {
-                in_word = true;
-                match chars.next() {
-                    Some(c) => cur.push(c),
-                    None => return Err("a backslash ends the line".into()),
-                }
-            }
-            c => {
-                in_word = true;
-                cur.push(c);
-            }
-        }
-    }
-    if in_word {
-        words.push(cur);
+    let mut lexer = shlex::Shlex::new(line);
+    let words: Vec<String> = lexer.by_ref().collect();
+    if lexer.had_error {
+        return Err("unterminated quote or trailing backslash".into());
     }
     Ok(words)
-}
-
-fn command_name(c: &Command) -> &'static str {
-    match c {
-        Command::AddPort(_) => "add-port",
-        Command::DelPort(_) => "del-port",
-        Command::DelPorts(_) => "del-ports",
-        Command::SetVlan(_) => "set-vlan",
-        Command::SetQos(_) => "set-qos",
-        Command::Watch(_) => "watch",
-        Command::List(_) => "list",
-        Command::Gc(_) => "gc",
-        Command::Batch(_) => "batch",
-        Command::Generate { .. } => "generate",
-        Command::Plugin(_) => "plugin",
-        Command::Tunnel(t) => super::tunnel::command_name(t),
-    }
 }
 
 #[cfg(test)]

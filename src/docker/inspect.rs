@@ -81,28 +81,27 @@ fn bad(why: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("malformed HTTP answer: {why}"))
 }
 
+/// The status and body of a complete answer (httparse reads the head).
 fn parse(raw: &[u8]) -> io::Result<Response> {
-    let end = raw.windows(4).position(|w| w == b"\r\n\r\n").ok_or_else(|| bad("no end of headers"))?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("headers are not UTF-8"))?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut words = status_line.split(' ');
-    if !words.next().is_some_and(|p| p.starts_with("HTTP/1.")) {
-        return Err(bad("no HTTP/1 status line"));
-    }
-    let status = words.next().and_then(|s| s.parse::<u16>().ok()).ok_or_else(|| bad("no status code"))?;
-    let mut body = &raw[end + 4..];
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut head = httparse::Response::new(&mut headers);
+    let end = match head.parse(raw) {
+        Ok(httparse::Status::Complete(n)) => n,
+        Ok(httparse::Status::Partial) => return Err(bad("no end of headers")),
+        Err(e) => return Err(bad(&e.to_string())),
+    };
+    let status = head.code.ok_or_else(|| bad("no status code"))?;
+    let mut body = &raw[end..];
     let mut chunked = false;
-    for line in lines {
-        let (name, value) = line.split_once(':').ok_or_else(|| bad("header without a colon"))?;
-        let value = value.trim();
-        if name.eq_ignore_ascii_case("content-length") {
+    for h in head.headers.iter() {
+        let value = std::str::from_utf8(h.value).map_err(|_| bad("header value is not UTF-8"))?.trim();
+        if h.name.eq_ignore_ascii_case("content-length") {
             let len: usize = value.parse().map_err(|_| bad("bad Content-Length"))?;
             if len > body.len() {
                 return Err(bad("body shorter than its Content-Length"));
             }
             body = &body[..len];
-        } else if name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
+        } else if h.name.eq_ignore_ascii_case("transfer-encoding") && value.eq_ignore_ascii_case("chunked") {
             chunked = true;
         }
     }
@@ -115,15 +114,16 @@ fn parse(raw: &[u8]) -> io::Result<Response> {
 fn dechunk(mut data: &[u8]) -> io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(data.len());
     loop {
-        let eol = data.windows(2).position(|w| w == b"\r\n").ok_or_else(|| bad("chunk size line"))?;
-        let size_text = std::str::from_utf8(&data[..eol]).map_err(|_| bad("chunk size"))?;
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or_default().trim(), 16)
-            .map_err(|_| bad("chunk size"))?;
-        data = &data[eol + 2..];
+        let (start, size) = match httparse::parse_chunk_size(data) {
+            Ok(httparse::Status::Complete(found)) => found,
+            _ => return Err(bad("chunk size")),
+        };
+        let size = usize::try_from(size).map_err(|_| bad("chunk size"))?;
+        data = &data[start..];
         if size == 0 {
             return Ok(out);
         }
-        if data.len() < size + 2 {
+        if data.len() < size.saturating_add(2) {
             return Err(bad("truncated chunk"));
         }
         out.extend_from_slice(&data[..size]);

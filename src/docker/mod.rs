@@ -34,9 +34,26 @@ pub struct Container {
 }
 
 impl Container {
+    /// A running container with this ID and name, nothing else set (for tests).
+    #[cfg(test)]
+    pub fn running(id: &str, name: &str) -> Self {
+        Container {
+            id: id.to_string(),
+            name: name.to_string(),
+            status: "running".into(),
+            running: true,
+            paused: false,
+            restarting: false,
+            pid: None,
+            network_mode: "none".into(),
+            sandbox_key: None,
+            endpoint_ids: vec![],
+        }
+    }
+
     /// The 12-digit short ID Docker prints.
     pub fn short_id(&self) -> &str {
-        // A namespace target's "ID" is its reference (see crate::target).
+        // A namespace target's "ID" is its reference (see port::target).
         if self.id.contains(':') {
             return &self.id;
         }

@@ -3,13 +3,16 @@
 
 mod client;
 mod framing;
+pub mod keys;
+pub mod networks;
 pub mod northbound;
 mod ops;
+pub mod tunnels;
 pub mod vswitch;
 
 pub use client::{Client, Endpoint};
 pub use framing::{FrameError, Framer};
-pub use ops::{data, Cond, Op, Txn};
+pub use ops::{data, Cond, Op, Precondition, Txn};
 
 use serde_json::Value;
 
@@ -37,7 +40,7 @@ pub enum OvsdbError {
     Rpc { endpoint: String, message: String },
     /// A `wait` operation of ours failed: the state changed under us.
     #[error("precondition failed: {0}")]
-    Precondition(String),
+    Precondition(Precondition),
     #[error("transaction failed: {0}")]
     Transaction(String),
     #[error("ovs-vswitchd did not apply the change within --timeout (is ovs-vswitchd running?)")]

@@ -5,20 +5,11 @@
 
 use serde_json::{json, Value};
 
+use super::keys;
 use super::ops::data;
-use super::{Client, Cond, Endpoint, Op, OvsdbError, Txn};
+use super::{Client, Cond, Endpoint, Op, OvsdbError, Precondition, Txn};
 
 pub const DB: &str = "OVN_Northbound";
-
-/// external_ids keys on the logical switch ports we create.
-pub mod keys {
-    /// Ownership marker (`ovs-docker`), as on our Interface rows.
-    pub const CREATED_BY: &str = crate::ovsdb::vswitch::keys::CREATED_BY;
-    /// The container interface (`FULL_ID/IFACE`) the logical port was made
-    /// for, so that only its own del-port (or undo) deletes it, also after
-    /// `watch` re-created the OVS port under a new name.
-    pub const FOR_PORT: &str = "ovs_docker_port";
-}
 
 pub struct Northbound {
     client: Client,
@@ -47,18 +38,30 @@ impl Northbound {
         let mut t = Txn::new();
         t.push(Op::Select {
             table: "Logical_Switch_Port",
-            conds: vec![Cond::eq("name", name), Cond::includes("external_ids", data::map([(keys::FOR_PORT, owner)]))],
+            conds: vec![
+                Cond::eq("name", name),
+                Cond::includes("external_ids", data::map([(keys::lsp::FOR_PORT, owner)])),
+            ],
             columns: vec!["_uuid"],
         });
         let res = self.transact(t).await?;
         Ok(data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)))
+    }
+
+    /// Delete the logical switch port `name` if we made it for `owner`;
+    /// already gone is success.
+    pub async fn delete_our_lsp(&self, name: &str, owner: &str) -> Result<(), OvsdbError> {
+        if let Some(uuid) = self.our_lsp(name, owner).await? {
+            self.transact(del_lsp_txn(&uuid)).await?;
+        }
+        Ok(())
     }
 }
 
 /// Create the logical switch port `name` on the switch `switch` (whose
 /// row is `switch_uuid`: names are not unique in this table, so the caller
 /// looked it up and found exactly one) with `addresses` ("MAC IP..."),
-/// marked as made for `owner` (see `keys::FOR_PORT`). The transaction
+/// marked as made for `owner` (see `keys::lsp::FOR_PORT`). The transaction
 /// requires that this switch still exists under its name and that no port
 /// of that name does.
 pub fn create_lsp_txn(switch: &str, switch_uuid: &str, name: &str, addresses: &str, owner: &str) -> Txn {
@@ -68,21 +71,21 @@ pub fn create_lsp_txn(switch: &str, switch_uuid: &str, name: &str, addresses: &s
         conds: vec![Cond::eq("_uuid", data::uuid(switch_uuid))],
         columns: vec!["name"],
         rows: vec![json!({"name": switch})],
-        what: format!("logical switch {switch} exists"),
+        what: Precondition::SwitchExists(switch.to_string()),
     });
     t.push(Op::Wait {
         table: "Logical_Switch_Port",
         conds: vec![Cond::eq("name", name)],
         columns: vec!["name"],
         rows: vec![],
-        what: format!("no logical switch port is named {name}"),
+        what: Precondition::LspNameFree(name.to_string()),
     });
     t.push(Op::Insert {
         table: "Logical_Switch_Port",
         row: json!({
             "name": name,
             "addresses": data::set(vec![json!(addresses)]),
-            "external_ids": data::map([(keys::CREATED_BY, crate::ovsdb::vswitch::CREATED_BY_US), (keys::FOR_PORT, owner)]),
+            "external_ids": data::map([(keys::iface::CREATED_BY, crate::ovsdb::keys::CREATED_BY_US), (keys::lsp::FOR_PORT, owner)]),
         }),
         uuid_name: Some("lsp".into()),
     });

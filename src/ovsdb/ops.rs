@@ -54,14 +54,14 @@ pub enum Op {
         conds: Vec<Cond>,
     },
     /// Fails the transaction unless the selected rows equal `rows` right
-    /// now. `what` says in words what was required, for the error message
-    /// (the server itself only says "timed out").
+    /// now. `what` is what was required, as a value: the server itself only
+    /// says "timed out", and the caller matches on it.
     Wait {
         table: &'static str,
         conds: Vec<Cond>,
         columns: Vec<&'static str>,
         rows: Vec<Value>,
-        what: String,
+        what: Precondition,
     },
     Comment(String),
 }
@@ -91,6 +91,58 @@ impl Op {
                 "until": "==", "rows": rows, "timeout": 0
             }),
             Op::Comment(text) => json!({"op": "comment", "comment": text}),
+        }
+    }
+}
+
+/// What a `wait` operation of ours required. A failed transaction says
+/// which one failed, and on what, as this value (see [`OvsdbError::Precondition`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Precondition {
+    /// The bridge exists.
+    BridgeExists(String),
+    /// No bridge of this name exists yet.
+    BridgeAbsent(String),
+    /// The bridge's columns are as they were read.
+    BridgeUnchanged(String),
+    /// The bridge of a Docker network still exists.
+    NetworkBridgeExists { bridge: String, network: String },
+    /// No port was added to the bridge since it was read.
+    BridgeHasNoOtherPort,
+    /// No Interface has this name.
+    InterfaceNameFree(String),
+    /// This host interface is not a port of any bridge yet.
+    NotAPort(String),
+    /// No port is attached for the container (under any of its names) and interface.
+    PortAbsent { reference: String, iface: String },
+    /// No other port on the bridge claims the address.
+    AddressUnused { ip: std::net::IpAddr, bridge: String },
+    /// The stale port a re-created one replaces still exists.
+    ReplacedPortExists,
+    /// The logical switch exists (OVN northbound).
+    SwitchExists(String),
+    /// No logical switch port has this name (OVN northbound).
+    LspNameFree(String),
+}
+
+impl std::fmt::Display for Precondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use Precondition::*;
+        match self {
+            BridgeExists(b) => write!(f, "bridge {b} exists"),
+            BridgeAbsent(b) => write!(f, "bridge {b} does not exist yet"),
+            BridgeUnchanged(b) => write!(f, "bridge {b} is unchanged"),
+            NetworkBridgeExists { bridge, network } => write!(f, "bridge {bridge} of network {network} still exists"),
+            BridgeHasNoOtherPort => write!(f, "no port was added to the bridge meanwhile"),
+            InterfaceNameFree(n) => write!(f, "no interface is named {n}"),
+            NotAPort(n) => write!(f, "{n} is not a port yet"),
+            PortAbsent { reference, iface } => {
+                write!(f, "no port is attached for CONTAINER={reference} and INTERFACE={iface}")
+            }
+            AddressUnused { ip, bridge } => write!(f, "address {ip} is unused on bridge {bridge}"),
+            ReplacedPortExists => write!(f, "the replaced port still exists"),
+            SwitchExists(s) => write!(f, "logical switch {s} exists"),
+            LspNameFree(n) => write!(f, "no logical switch port is named {n}"),
         }
     }
 }
@@ -230,7 +282,7 @@ mod tests {
             conds: vec![Cond::eq("name", "br0")],
             columns: vec!["name"],
             rows: vec![json!({"name": "br0"})],
-            what: "bridge br0 exists".into(),
+            what: Precondition::BridgeExists("br0".into()),
         });
         t.push(Op::Insert { table: "Interface", row: json!({"name": "p_l"}), uuid_name: Some("i".into()) });
         t.push(Op::Mutate { table: "Open_vSwitch", conds: vec![], mutations: json!([["next_cfg", "+=", 1]]) });
@@ -250,7 +302,7 @@ mod tests {
             conds: vec![],
             columns: vec!["name"],
             rows: vec![],
-            what: "no port is attached".into(),
+            what: Precondition::PortAbsent { reference: "web".into(), iface: "eth1".into() },
         });
         t.push(Op::Insert { table: "Port", row: json!({}), uuid_name: None });
         t
@@ -259,7 +311,8 @@ mod tests {
     #[test]
     fn a_failed_wait_names_its_condition() {
         let e = two_ops().check(json!([{"error": "timed out"}, {"error": null}])).unwrap_err();
-        assert_eq!(e.to_string(), "precondition failed: no port is attached");
+        assert_eq!(e.to_string(), "precondition failed: no port is attached for CONTAINER=web and INTERFACE=eth1");
+        assert!(matches!(e, OvsdbError::Precondition(Precondition::PortAbsent { ref iface, .. }) if iface == "eth1"));
     }
 
     #[test]

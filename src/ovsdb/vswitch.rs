@@ -7,35 +7,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::keys;
 use super::ops::data;
-use super::{Client, Cond, Op, OvsdbError, Txn};
+use super::{Client, Cond, Op, OvsdbError, Precondition, Txn};
 
 pub const DB: &str = "Open_vSwitch";
-
-/// external_ids keys. The first two are upstream ovs-docker's and are what
-/// both tools look ports up by; the others are ours.
-pub mod keys {
-    /// The container as the user named it (name, ID or ID prefix).
-    pub const CONTAINER_ID: &str = "container_id";
-    /// The interface name inside the container.
-    pub const CONTAINER_IFACE: &str = "container_iface";
-    /// The container's full 64-hex-digit ID, so any alias finds the port.
-    pub const FULL_ID: &str = "container_full_id";
-    /// The container's name when the port was made.
-    pub const NAME: &str = "container_name";
-    /// Ownership marker: which tool made the port (or the bridge).
-    pub const CREATED_BY: &str = "created_by";
-    /// On a bridge that add-port created: the port it was created for, so
-    /// that undoing that add-port removes exactly this bridge.
-    pub const CREATED_FOR: &str = "ovs_docker_created_for";
-    /// On a port made by the network plugin: Docker's endpoint ID (the
-    /// container is found through it, see `commands::reclaim::owner`).
-    pub const ENDPOINT_ID: &str = "docker_endpoint_id";
-    /// On a port or a bridge made by the network plugin: Docker's network ID.
-    pub const NETWORK_ID: &str = "docker_network_id";
-}
-
-pub const CREATED_BY_US: &str = "ovs-docker";
 
 /// The Interface columns [`AttachedPort`] is read from.
 const ATTACHED_COLUMNS: [&str; 7] =
@@ -63,13 +39,13 @@ pub struct AttachedPort {
 
 impl AttachedPort {
     pub fn container_ref(&self) -> &str {
-        self.external_ids.get(keys::CONTAINER_ID).map(String::as_str).unwrap_or("")
+        self.external_ids.get(keys::iface::CONTAINER_ID).map(String::as_str).unwrap_or("")
     }
     pub fn container_iface(&self) -> &str {
-        self.external_ids.get(keys::CONTAINER_IFACE).map(String::as_str).unwrap_or("")
+        self.external_ids.get(keys::iface::CONTAINER_IFACE).map(String::as_str).unwrap_or("")
     }
     pub fn full_id(&self) -> Option<&str> {
-        self.external_ids.get(keys::FULL_ID).map(String::as_str)
+        self.external_ids.get(keys::iface::FULL_ID).map(String::as_str)
     }
 }
 
@@ -88,7 +64,7 @@ pub enum BridgePlan {
 pub struct Absent {
     pub table: &'static str,
     pub conds: Vec<Cond>,
-    pub what: String,
+    pub what: Precondition,
 }
 
 /// The OVSDB side of a new container port.
@@ -156,7 +132,7 @@ impl Vswitch {
     }
 
     /// The container ports that claim one of `ips` on `bridge` (see
-    /// [`crate::record::address_key`]), in one round trip.
+    /// [`keys::iface::address_key`]), in one round trip.
     pub async fn address_users(
         &self,
         bridge: &str,
@@ -171,7 +147,7 @@ impl Vswitch {
                 table: "Interface",
                 conds: vec![Cond::includes(
                     "external_ids",
-                    data::map([(crate::record::address_key(*ip).as_str(), bridge)]),
+                    data::map([(keys::iface::address_key(*ip).as_str(), bridge)]),
                 )],
                 columns: ATTACHED_COLUMNS.to_vec(),
             })
@@ -441,7 +417,8 @@ impl Watch {
 /// (Port and Bridge still unknown).
 fn attached_port(r: &Value) -> Option<AttachedPort> {
     let external_ids = data::as_map(&r["external_ids"]);
-    if !external_ids.contains_key(keys::CONTAINER_ID) || !external_ids.contains_key(keys::CONTAINER_IFACE) {
+    if !external_ids.contains_key(keys::iface::CONTAINER_ID) || !external_ids.contains_key(keys::iface::CONTAINER_IFACE)
+    {
         return None;
     }
     Some(AttachedPort {
@@ -492,16 +469,16 @@ pub fn alias_conds(iface: Option<&str>, full_id: Option<&str>, refs: &[&str]) ->
     let with_iface = |k: &str, v: &str| -> Vec<Cond> {
         let mut pairs = vec![(k, v)];
         if let Some(i) = iface {
-            pairs.push((keys::CONTAINER_IFACE, i));
+            pairs.push((keys::iface::CONTAINER_IFACE, i));
         }
         vec![Cond::includes("external_ids", data::map(pairs))]
     };
     if let Some(id) = full_id {
-        out.push((format!("{}={id}", keys::FULL_ID), with_iface(keys::FULL_ID, id)));
+        out.push((format!("{}={id}", keys::iface::FULL_ID), with_iface(keys::iface::FULL_ID, id)));
     }
     for r in refs {
-        if !out.iter().any(|(w, _)| *w == format!("{}={r}", keys::CONTAINER_ID)) {
-            out.push((format!("{}={r}", keys::CONTAINER_ID), with_iface(keys::CONTAINER_ID, r)));
+        if !out.iter().any(|(w, _)| *w == format!("{}={r}", keys::iface::CONTAINER_ID)) {
+            out.push((format!("{}={r}", keys::iface::CONTAINER_ID), with_iface(keys::iface::CONTAINER_ID, r)));
         }
     }
     out
@@ -521,8 +498,8 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
         columns: vec!["name"],
         rows: bridge_rows,
         what: match bridge {
-            BridgePlan::Exists => format!("bridge {} exists", port.bridge),
-            BridgePlan::Create { .. } => format!("bridge {} does not exist yet", port.bridge),
+            BridgePlan::Exists => Precondition::BridgeExists(port.bridge.clone()),
+            BridgePlan::Create { .. } => Precondition::BridgeAbsent(port.bridge.clone()),
         },
     });
     t.push(Op::Wait {
@@ -530,7 +507,7 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
         conds: vec![Cond::eq("name", port.name.as_str())],
         columns: vec!["name"],
         rows: vec![],
-        what: format!("no interface is named {}", port.name),
+        what: Precondition::InterfaceNameFree(port.name.clone()),
     });
     if let Some(old) = &port.replaces {
         t.push(Op::Wait {
@@ -538,7 +515,7 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
             conds: vec![Cond::eq("_uuid", data::uuid(old))],
             columns: vec!["_uuid"],
             rows: vec![json!({"_uuid": data::uuid(old)})],
-            what: "the replaced port still exists".into(),
+            what: Precondition::ReplacedPortExists,
         });
     }
     for a in absent {
@@ -589,7 +566,10 @@ pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> T
                 iface_columns: json!({}),
                 port_columns: json!({}),
                 other_ports: vec![data::named("port")],
-                external_ids: data::map([(keys::CREATED_BY, CREATED_BY_US), (keys::CREATED_FOR, port.name.as_str())]),
+                external_ids: data::map([
+                    (keys::iface::CREATED_BY, keys::CREATED_BY_US),
+                    (keys::bridge::CREATED_FOR, port.name.as_str()),
+                ]),
             },
         ),
     }
@@ -642,7 +622,8 @@ pub fn insert_bridge(t: &mut Txn, b: NewBridge<'_>) {
 pub fn del_created_bridge_txn(bridge_row: &Value, port_name: &str) -> Option<Txn> {
     let uuid = data::as_uuid(&bridge_row["_uuid"])?;
     let ids = data::as_map(&bridge_row["external_ids"]);
-    if ids.get(keys::CREATED_FOR).map(String::as_str) != Some(port_name) || data::uuids(&bridge_row["ports"]).len() > 1
+    if ids.get(keys::bridge::CREATED_FOR).map(String::as_str) != Some(port_name)
+        || data::uuids(&bridge_row["ports"]).len() > 1
     {
         return None;
     }
@@ -652,7 +633,7 @@ pub fn del_created_bridge_txn(bridge_row: &Value, port_name: &str) -> Option<Txn
         conds: vec![Cond::eq("_uuid", data::uuid(uuid))],
         columns: vec!["ports"],
         rows: vec![json!({"ports": bridge_row["ports"]})],
-        what: "no port was added to the bridge meanwhile".into(),
+        what: Precondition::BridgeHasNoOtherPort,
     });
     t.push(Op::Mutate {
         table: "Open_vSwitch",
@@ -751,7 +732,10 @@ mod tests {
         NewPort {
             bridge: "br0".into(),
             name: "0123456789abc_l".into(),
-            external_ids: vec![(keys::CONTAINER_ID, "web".into()), (keys::CONTAINER_IFACE, "eth1".into())],
+            external_ids: vec![
+                (keys::iface::CONTAINER_ID, "web".into()),
+                (keys::iface::CONTAINER_IFACE, "eth1".into()),
+            ],
             extra_ids: vec![("ovs_docker_ip:10.0.0.2".into(), "br0".into())],
             tag: Some(5),
             port_columns: Default::default(),

@@ -1,32 +1,34 @@
 //! The Docker network plugin (`ovs-docker plugin`): a libnetwork remote
-//! network driver that puts containers on Open vSwitch bridges.
+//! network driver that puts containers on Open vSwitch bridges, on top of
+//! the port layer ([`crate::port`]).
 //!
+//! - [`server`]: the HTTP server on the plugin socket (hyper);
 //! - [`protocol`]: the JSON bodies of the driver protocol;
 //! - [`network`]: a network's settings, from Docker's request to the
 //!   external_ids of its Bridge row and back;
-//! - [`driver`]: the handlers, stateless (everything is read back from
-//!   OVSDB, the kernel and nf_tables);
-//! - [`nat`]: the masquerade and isolation rules, in nf_tables;
-//! - [`log`]: levelled lines on standard error.
-//!
-//! The HTTP server and the socket live in `commands::plugin`.
+//! - [`driver`]: the dispatch of calls and the endpoint handlers, and
+//!   [`networks`]: the network handlers; stateless (everything is read back
+//!   from OVSDB, the kernel and nf_tables), both on [`Driver`].
 
 pub mod driver;
-pub mod log;
-pub mod nat;
 pub mod network;
+pub mod networks;
 pub mod protocol;
+pub mod server;
 
-/// A driver name: it becomes a file name under /run/docker/plugins and
-/// what users type after `-d`.
-pub fn parse_name(s: &str) -> Result<String, String> {
-    let ok = !s.is_empty()
-        && s.len() <= 64
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(format!("invalid driver name \"{}\": letters, digits, _ . - only", s.escape_default()))
-    }
+use crate::context::Ctx;
+
+/// The "interface" part of the lock held on a network while CreateNetwork
+/// makes it, or an endpoint checks its host side (see [`crate::sys::lock`]).
+pub const NETWORK_LOCK: &str = "network";
+
+/// The network driver. It keeps no state of its own: a network is its
+/// Bridge row (external_ids), an endpoint its Port/Interface row, a NAT
+/// rule is found by its comment.
+pub struct Driver {
+    pub ctx: Ctx,
+    /// The name Docker knows the driver by (`docker network create -d NAME`).
+    pub name: String,
+    /// Datapath type of the bridges the plugin creates.
+    pub datapath_type: Option<String>,
 }

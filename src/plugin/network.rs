@@ -10,25 +10,7 @@ use serde_json::Value;
 
 use super::protocol::{CreateNetworkRequest, IpamData, ENABLE_IPV6, GENERIC_OPTIONS};
 use crate::config::{self, IfName};
-use crate::ovsdb::vswitch::keys;
-
-/// external_ids keys of a network's Bridge row (with [`keys::NETWORK_ID`]
-/// and [`keys::CREATED_BY`]).
-pub mod bridge_keys {
-    pub const MODE: &str = "ovs_docker_mode";
-    pub const MTU: &str = "ovs_docker_mtu";
-    pub const VLAN: &str = "ovs_docker_vlan";
-    pub const BIND_INTERFACE: &str = "ovs_docker_bind_interface";
-    /// Gateways with their prefix length, comma separated (IPv4 first).
-    pub const GATEWAYS: &str = "ovs_docker_gateways";
-    pub const SUBNETS: &str = "ovs_docker_subnets";
-    /// The driver name that serves the network (for people reading OVSDB).
-    pub const DRIVER: &str = "ovs_docker_driver";
-    pub const ALL: [&str; 7] = [MODE, MTU, VLAN, BIND_INTERFACE, GATEWAYS, SUBNETS, DRIVER];
-}
-
-/// `created_by` on bridges the plugin created (deleted with the network).
-pub const CREATED_BY_PLUGIN: &str = "ovs-docker-plugin";
+use crate::ovsdb::keys;
 
 pub const OPTIONS: [&str; 5] = ["bridge", "mode", "mtu", "vlan", "bind_interface"];
 
@@ -168,28 +150,28 @@ impl NetworkConfig {
     /// The Bridge row's external_ids (without `created_by`).
     pub fn to_ids(&self, driver: &str) -> Vec<(&'static str, String)> {
         let mut ids = vec![
-            (keys::NETWORK_ID, self.id.clone()),
-            (bridge_keys::MODE, self.mode.as_str().to_string()),
-            (bridge_keys::DRIVER, driver.to_string()),
+            (keys::iface::NETWORK_ID, self.id.clone()),
+            (keys::bridge::MODE, self.mode.as_str().to_string()),
+            (keys::bridge::DRIVER, driver.to_string()),
         ];
         if let Some(m) = self.mtu {
-            ids.push((bridge_keys::MTU, m.to_string()));
+            ids.push((keys::bridge::MTU, m.to_string()));
         }
         if let Some(v) = self.vlan {
-            ids.push((bridge_keys::VLAN, v.to_string()));
+            ids.push((keys::bridge::VLAN, v.to_string()));
         }
         if let Some(b) = &self.bind_interface {
-            ids.push((bridge_keys::BIND_INTERFACE, b.clone()));
+            ids.push((keys::bridge::BIND_INTERFACE, b.clone()));
         }
         let fams = [&self.v4, &self.v6];
         let subnets: Vec<String> = fams.iter().filter_map(|f| f.as_ref().map(|(s, _)| s.to_string())).collect();
         let gws: Vec<String> =
             fams.iter().filter_map(|f| f.as_ref().and_then(|(_, g)| g.map(|g| g.to_string()))).collect();
         if !subnets.is_empty() {
-            ids.push((bridge_keys::SUBNETS, subnets.join(",")));
+            ids.push((keys::bridge::SUBNETS, subnets.join(",")));
         }
         if !gws.is_empty() {
-            ids.push((bridge_keys::GATEWAYS, gws.join(",")));
+            ids.push((keys::bridge::GATEWAYS, gws.join(",")));
         }
         ids
     }
@@ -197,14 +179,15 @@ impl NetworkConfig {
     /// Read back what [`NetworkConfig::to_ids`] wrote on bridge `bridge`.
     pub fn from_ids(bridge: &str, ids: &BTreeMap<String, String>) -> Result<Self, String> {
         let get = |k: &str| ids.get(k).map(String::as_str);
-        let id = get(keys::NETWORK_ID).ok_or("no network ID")?.to_string();
-        let mode = match get(bridge_keys::MODE) {
+        let id = get(keys::iface::NETWORK_ID).ok_or("no network ID")?.to_string();
+        let mode = match get(keys::bridge::MODE) {
             Some("flat") => Mode::Flat,
             _ => Mode::Nat,
         };
         let bad = |k: &str, e: String| format!("bridge {bridge}: external_ids:{k}: {e}");
-        let mtu = get(bridge_keys::MTU).map(config::parse_mtu).transpose().map_err(|e| bad(bridge_keys::MTU, e))?;
-        let vlan = get(bridge_keys::VLAN).map(config::parse_vlan).transpose().map_err(|e| bad(bridge_keys::VLAN, e))?;
+        let mtu = get(keys::bridge::MTU).map(config::parse_mtu).transpose().map_err(|e| bad(keys::bridge::MTU, e))?;
+        let vlan =
+            get(keys::bridge::VLAN).map(config::parse_vlan).transpose().map_err(|e| bad(keys::bridge::VLAN, e))?;
         let parse_list = |k: &str| -> Result<Vec<IpNetwork>, String> {
             get(k)
                 .unwrap_or("")
@@ -213,8 +196,8 @@ impl NetworkConfig {
                 .map(|s| IpNetwork::from_str(s).map_err(|e| bad(k, e.to_string())))
                 .collect()
         };
-        let subnets = parse_list(bridge_keys::SUBNETS)?;
-        let gws = parse_list(bridge_keys::GATEWAYS)?;
+        let subnets = parse_list(keys::bridge::SUBNETS)?;
+        let gws = parse_list(keys::bridge::GATEWAYS)?;
         let fam = |v4: bool| {
             subnets.iter().find(|s| s.is_ipv4() == v4).map(|s| (*s, gws.iter().find(|g| g.is_ipv4() == v4).copied()))
         };
@@ -224,7 +207,7 @@ impl NetworkConfig {
             mode,
             mtu,
             vlan,
-            bind_interface: get(bridge_keys::BIND_INTERFACE).map(str::to_string),
+            bind_interface: get(keys::bridge::BIND_INTERFACE).map(str::to_string),
             v4: fam(true),
             v6: fam(false),
         })
@@ -259,7 +242,7 @@ mod tests {
             NetworkConfig::from_request(&req(json!({"bridge": "br-app", "mode": "nat", "mtu": "1450", "vlan": "10"})))
                 .unwrap();
         let ids: BTreeMap<String, String> = c.to_ids("ovs").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-        assert_eq!(ids[bridge_keys::GATEWAYS], "10.20.0.1/24,fd00:20::1/64");
+        assert_eq!(ids[keys::bridge::GATEWAYS], "10.20.0.1/24,fd00:20::1/64");
         assert_eq!(NetworkConfig::from_ids("br-app", &ids).unwrap(), c);
     }
 

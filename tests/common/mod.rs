@@ -49,6 +49,16 @@ pub fn testbed() {
     }
 }
 
+/// The crash and pause points (`OVS_DOCKER_CRASH_AT`, `OVS_DOCKER_PAUSE_AT`)
+/// exist only in a build with the `fault-injection` feature: a test that
+/// sets one fails loudly without it, rather than testing nothing.
+pub fn require_fault_injection(env: &[(&str, &str)]) {
+    let wants = env.iter().any(|(k, _)| k.starts_with("OVS_DOCKER_CRASH_AT") || k.starts_with("OVS_DOCKER_PAUSE_AT"));
+    if wants && !cfg!(feature = "fault-injection") {
+        panic!("this test needs the fault points: run `cargo test --features fault-injection` (scripts/test.sh does)");
+    }
+}
+
 /// As [`testbed`], and the upstream script must be installed too.
 pub fn testbed_with_upstream() {
     testbed();
@@ -256,6 +266,7 @@ pub fn spawn_ovs_docker(args: &[&str]) -> std::process::Child {
 /// Run the binary under test with extra environment variables.
 #[track_caller]
 pub fn ovs_docker_env<S: AsRef<str>>(env: &[(&str, &str)], args: &[S]) -> CmdOutput {
+    require_fault_injection(env);
     try_run_env(env, bin(), args, DEADLINE).unwrap_or_else(|e| panic!("cannot run {}: {e}", bin()))
 }
 
@@ -1013,6 +1024,7 @@ impl Spawned {
     #[track_caller]
     pub fn start<S: AsRef<str>>(env: &[(&str, &str)], args: &[S]) -> Spawned {
         use std::io::{BufRead, Read};
+        require_fault_injection(env);
         let cmdline = env
             .iter()
             .map(|(k, v)| format!("{k}={}", shell_quote(v)))

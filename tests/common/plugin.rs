@@ -34,6 +34,7 @@ impl Plugin {
         let log = OpenOptions::new().create(true).append(true).open(&self.log).expect("open the plugin log");
         let mut cmd = Command::new(bin());
         if let Some(step) = self.crash_at.take() {
+            super::require_fault_injection(&[("OVS_DOCKER_CRASH_AT", step.as_str())]);
             cmd.env("OVS_DOCKER_CRASH_AT", step);
         }
         let child = cmd

@@ -11,33 +11,21 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::undo::{Journal, Step};
-use super::Ctx;
-use crate::cli::{AddPortArgs, OvnArgs};
+use super::journal::{delete_lsp, Journal, Step};
+use super::spec::{OvnSpec, PortSpec};
 use crate::config::Mac;
+use crate::context::Ctx;
 use crate::error::{Context, Error, Result};
+use crate::ovsdb::keys;
 use crate::ovsdb::northbound::{self, Northbound};
 use crate::ovsdb::vswitch::{AttachedPort, Vswitch};
-use crate::ovsdb::{data, Cond, Endpoint, Op, OvsdbError};
-
-/// Interface external_ids keys. The first three are OVN's own.
-pub mod keys {
-    /// The logical switch port the interface is bound to.
-    pub const IFACE_ID: &str = "iface-id";
-    /// The MAC of the interface behind the port (the container's side).
-    pub const ATTACHED_MAC: &str = "attached-mac";
-    /// Set to "true" by ovn-controller once the port's flows are installed.
-    pub const OVN_INSTALLED: &str = "ovn-installed";
-    /// Ours: the northbound database in which add-port created the logical
-    /// switch port, so that del-port deletes it there.
-    pub const LSP_CREATED_IN: &str = "ovs_docker_ovn_nb";
-}
+use crate::ovsdb::{data, Cond, Endpoint, Op, OvsdbError, Precondition};
 
 /// Keys ovn-controller writes about the port as it installed it: a new
 /// port that replaces an old row (see `watch`) must not inherit them, or
 /// it would look installed before ovn-controller has seen it.
 pub fn is_state_of_old_port(key: &str) -> bool {
-    key.starts_with(keys::OVN_INSTALLED)
+    key.starts_with(keys::iface::OVN_INSTALLED)
 }
 
 /// What marks a logical switch port as made for a container's interface
@@ -57,7 +45,7 @@ const POLL: Duration = Duration::from_millis(50);
 /// transaction that adds the port.
 pub async fn bind(
     ctx: &Ctx,
-    a: &AddPortArgs,
+    a: &PortSpec,
     mac: Option<Mac>,
     journal: &Journal,
     port: &str,
@@ -66,12 +54,12 @@ pub async fn bind(
     let args = &a.ovn;
     let Some(lsp) = &args.iface_id else { return Ok(Vec::new()) };
     let mac = mac.map(|m| m.to_string());
-    let addresses: Vec<IpAddr> = a.ipaddress.iter().map(|x| x.ip).collect();
-    let mut ids = vec![(keys::IFACE_ID, lsp.clone())];
+    let addresses: Vec<IpAddr> = a.addresses.iter().map(|x| x.ip).collect();
+    let mut ids = vec![(keys::iface::IFACE_ID, lsp.clone())];
     if let Some(m) = &mac {
-        ids.push((keys::ATTACHED_MAC, m.clone()));
+        ids.push((keys::iface::ATTACHED_MAC, m.clone()));
     }
-    let (Some(db), Some(switch)) = (&args.ovn_nb, &args.ovn_switch) else { return Ok(ids) };
+    let (Some(db), Some(switch)) = (&args.nb, &args.switch) else { return Ok(ids) };
     let Some(mac) = mac else {
         return Err(Error::refused(format!("the interface of port {port} has no MAC: cannot create OVN port {lsp}")));
     };
@@ -91,7 +79,7 @@ pub async fn bind(
     journal.record(Step::NbLsp { db: db.clone(), name: lsp.clone(), owner: owner.to_string() });
     match nb.transact(northbound::create_lsp_txn(switch, switch_uuid, lsp, &addrs, owner)).await {
         Ok(_) => {}
-        Err(OvsdbError::Precondition(what)) if what.starts_with("logical switch ") => {
+        Err(OvsdbError::Precondition(Precondition::SwitchExists(_))) => {
             return Err(Error::refused(format!("logical switch {switch} was removed meanwhile from {endpoint}")));
         }
         Err(OvsdbError::Precondition(_)) => {
@@ -101,13 +89,13 @@ pub async fn bind(
             return Err(Error::Ovsdb { step: format!("create logical switch port {lsp} on {switch}"), source: e })
         }
     }
-    ids.push((keys::LSP_CREATED_IN, db.clone()));
+    ids.push((keys::iface::LSP_CREATED_IN, db.clone()));
     Ok(ids)
 }
 
 /// With `--wait-ovn`: wait until ovn-controller has installed the port.
-pub async fn wait_installed(ctx: &Ctx, args: &OvnArgs, ovs: &Vswitch, port: &str) -> Result<()> {
-    let (true, Some(lsp)) = (args.wait_ovn, &args.iface_id) else { return Ok(()) };
+pub async fn wait_installed(ctx: &Ctx, args: &OvnSpec, ovs: &Vswitch, port: &str) -> Result<()> {
+    let (true, Some(lsp)) = (args.wait, &args.iface_id) else { return Ok(()) };
     ctx.step(format_args!("waiting for ovn-controller to install port {port} ({lsp})"));
     let deadline = tokio::time::Instant::now() + ctx.timeout;
     loop {
@@ -122,7 +110,7 @@ pub async fn wait_installed(ctx: &Ctx, args: &OvnArgs, ovs: &Vswitch, port: &str
         let Some(row) = data::rows(&res[0]).into_iter().next() else {
             return Err(Error::refused(format!("port {port} vanished from OVSDB")));
         };
-        if data::as_map(&row["external_ids"]).get(keys::OVN_INSTALLED).is_some_and(|v| v == "true") {
+        if data::as_map(&row["external_ids"]).get(keys::iface::OVN_INSTALLED).is_some_and(|v| v == "true") {
             ctx.step(format_args!("ovn-controller installed port {port}"));
             return Ok(());
         }
@@ -143,29 +131,18 @@ pub async fn wait_installed(ctx: &Ctx, args: &OvnArgs, ovs: &Vswitch, port: &str
 /// if it did. Done before the port itself is removed, so that a failure
 /// leaves everything in place for a retry.
 pub async fn release(ctx: &Ctx, p: &AttachedPort) -> Result<()> {
-    let (Some(db), Some(lsp)) = (p.external_ids.get(keys::LSP_CREATED_IN), p.external_ids.get(keys::IFACE_ID)) else {
+    let (Some(db), Some(lsp)) =
+        (p.external_ids.get(keys::iface::LSP_CREATED_IN), p.external_ids.get(keys::iface::IFACE_ID))
+    else {
         return Ok(());
     };
     let owner = owner_mark(p.full_id().unwrap_or(p.container_ref()), p.container_iface());
     delete_lsp(ctx, db, lsp, &owner).await
 }
 
-/// Delete the logical switch port `lsp` of `db` if we made it for `owner`
-/// (see [`owner_mark`]); already gone is success.
-pub async fn delete_lsp(ctx: &Ctx, db: &str, lsp: &str, owner: &str) -> Result<()> {
-    let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
-    ctx.step(format_args!("deleting logical switch port {lsp} from {endpoint}"));
-    let step = || format!("delete logical switch port {lsp} from {endpoint}");
-    let nb = Northbound::connect(&endpoint, ctx.timeout).await.step(step)?;
-    if let Some(uuid) = nb.our_lsp(lsp, owner).await.step(step)? {
-        nb.transact(northbound::del_lsp_txn(&uuid)).await.step(step)?;
-    }
-    Ok(())
-}
-
 /// What `list` says of a port's OVN binding: the logical port, and whether
 /// ovn-controller has installed it.
 pub fn binding(p: &AttachedPort) -> Option<(String, bool)> {
-    let lsp = p.external_ids.get(keys::IFACE_ID)?;
-    Some((lsp.clone(), p.external_ids.get(keys::OVN_INSTALLED).is_some_and(|v| v == "true")))
+    let lsp = p.external_ids.get(keys::iface::IFACE_ID)?;
+    Some((lsp.clone(), p.external_ids.get(keys::iface::OVN_INSTALLED).is_some_and(|v| v == "true")))
 }

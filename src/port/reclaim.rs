@@ -3,13 +3,14 @@
 //! container restart) and an *orphan veth* (a veth we made whose OVSDB row
 //! was never written, as after a run killed between the two).
 
-use super::Ctx;
-use crate::config::parse_host_port_alias;
+use super::naming::{is_host_port_name, parse_host_port_alias};
+use crate::context::Ctx;
 use crate::docker::Container;
 use crate::error::{Context, Result};
-use crate::lock::PortLock;
-use crate::netlink::Netlink;
-use crate::ovsdb::vswitch::{self, AttachedPort, Vswitch};
+use crate::ovsdb::keys;
+use crate::ovsdb::vswitch::AttachedPort;
+use crate::sys::lock::PortLock;
+use crate::sys::netlink::Netlink;
 
 /// Whether the port row was made for this very container (by us: its full
 /// ID; by upstream: the reference it recorded names this container).
@@ -26,7 +27,7 @@ pub fn belongs_to(p: &AttachedPort, c: &Container) -> bool {
 /// like the start of another container's ID).
 pub fn owner<'a>(p: &AttachedPort, containers: &'a [Container]) -> Option<&'a Container> {
     // The network plugin's ports: the container that holds the endpoint.
-    if let Some(ep) = p.external_ids.get(vswitch::keys::ENDPOINT_ID) {
+    if let Some(ep) = p.external_ids.get(keys::iface::ENDPOINT_ID) {
         return containers.iter().find(|c| c.endpoint_ids.contains(ep));
     }
     if let Some(id) = p.full_id() {
@@ -55,53 +56,8 @@ pub async fn is_live_in(p: &AttachedPort, host: &Netlink, inside: &Netlink) -> R
     Ok(peer.is_some_and(|l| l.is_veth && l.peer_index == Some(host_end.index)))
 }
 
-/// Remove a port: its row, then its veth, the kernel's deletion of the veth
-/// (15 to 20 ms) overlapping ovs-vswitchd's removal of the port. The veth
-/// is marked as ours first (see [`crate::config::host_port_alias`]), so a
-/// run killed between the two leaves an orphan veth that gc and the next
-/// add-port or del-port recognise and remove.
-///
-/// In a batch the veth deletions are deferred and done together at the end
-/// (one kernel grace period for all).
-pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &AttachedPort) -> Result<()> {
-    // The OVN logical port add-port created, first: if that fails, all stays for a retry.
-    super::ovn::release(ctx, p).await?;
-    let present = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?;
-    if let Some(link) = &present {
-        if link.alias.as_deref().and_then(parse_host_port_alias).is_none() {
-            let id = p.full_id().unwrap_or(p.container_ref());
-            let alias = crate::config::host_port_alias(id, p.container_iface());
-            host.set_alias(link.index, &alias).await.step(|| format!("mark veth {}", p.name))?;
-        }
-    }
-    let mut target = None;
-    if let Some(u) = &p.port_uuid {
-        ctx.step(format_args!("removing port {} from OVSDB", p.name));
-        target = ovs
-            .submit(vswitch::del_port_txn(u), ctx.wait)
-            .await
-            .step(|| format!("remove port {} from OVSDB", p.name))?
-            .1;
-    }
-    crate::fault::point("row-removed").await;
-    if present.is_some() {
-        if let Some(deferred) = &ctx.deferred_veths {
-            deferred.borrow_mut().push(p.name.clone());
-        } else {
-            ctx.step(format_args!("deleting veth {}", p.name));
-            host.delete(&p.name).await.step(|| format!("delete veth {}", p.name))?;
-            crate::fault::point("veth-deleted").await;
-        }
-    }
-    if let Some(t) = target {
-        ctx.step(format_args!("waiting for ovs-vswitchd to remove port {}", p.name));
-        ovs.wait_cfg(t).await.step(|| format!("remove port {} from OVSDB", p.name))?;
-    }
-    Ok(())
-}
-
 /// Host links that we created for `full_id`/`iface` (see
-/// [`crate::config::host_port_alias`]).
+/// [`super::naming::host_port_alias`]).
 pub async fn our_veths(host: &Netlink, full_id: &str, iface: &str) -> Result<Vec<String>> {
     Ok(marked_veths(host, &[full_id]).await?.into_iter().filter(|(_, _, i)| i == iface).map(|(n, _, _)| n).collect())
 }
@@ -169,8 +125,7 @@ pub async fn remove_orphan_peer(ctx: &Ctx, host: &Netlink, inside: &Netlink, ifa
     // Only the host end of *this* pair: a veth whose peer is our interface
     // (an index alone could name an unrelated link if the pair's other end
     // lives in a third namespace).
-    if !crate::config::is_host_port_name(&host_end.name) || !host_end.is_veth || host_end.peer_index != Some(link.index)
-    {
+    if !is_host_port_name(&host_end.name) || !host_end.is_veth || host_end.peer_index != Some(link.index) {
         return Ok(false);
     }
     ctx.step(format_args!("found orphan veth {} (peer of {iface}) left by an interrupted run", host_end.name));

@@ -25,7 +25,7 @@ struct IfReq {
 
 /// A socket for ethtool ioctls. The ioctl acts in the namespace the socket
 /// was made in: call this on a thread inside the container's namespace
-/// (see [`crate::netns::Netns::run`]).
+/// (see [`super::netns::Netns::run`]).
 pub fn socket() -> io::Result<OwnedFd> {
     // SAFETY: plain socket(2); the fd is owned right away.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };

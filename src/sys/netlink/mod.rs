@@ -10,7 +10,7 @@ use rtnetlink::packet_route::link::{InfoData, InfoVeth, LinkAttribute, LinkFlags
 use rtnetlink::packet_route::route::RouteScope;
 use rtnetlink::{Handle, LinkMessageBuilder, LinkUnspec, LinkVeth, RouteMessageBuilder};
 
-use crate::netns::Netns;
+use super::netns::Netns;
 
 mod unlink;
 
@@ -66,7 +66,7 @@ pub struct LinkInfo {
     pub mtu: Option<u32>,
     pub up: bool,
     /// IFLA_IFALIAS: where we mark the host ends we create (see
-    /// [`crate::config::host_port_alias`]).
+    /// `port::naming::host_port_alias`).
     pub alias: Option<String>,
     /// For a veth: the peer's index (IFLA_LINK), in the peer's namespace.
     pub peer_index: Option<u32>,

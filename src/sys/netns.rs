@@ -72,25 +72,6 @@ pub fn write_sysctl(path: &str, value: &str) -> io::Result<()> {
     std::fs::write(path, value)
 }
 
-/// Prepare the host end `port` of a veth on a netdev (userspace) bridge.
-/// The userspace datapath reads the veth through AF_PACKET, but the host
-/// kernel still sees its frames: keep it from answering ARP for host
-/// addresses and from sending IPv6 noise onto the bridge.
-pub fn quiet_netdev_host_end(port: &str) -> crate::error::Result<()> {
-    use crate::error::Context;
-    for (path, value) in [
-        (format!("/proc/sys/net/ipv4/conf/{port}/arp_ignore"), "8"),
-        (format!("/proc/sys/net/ipv6/conf/{port}/disable_ipv6"), "1"),
-    ] {
-        match write_sysctl(&path, value) {
-            // A link whose MTU is below 1280 has no IPv6 at all.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && path.contains("ipv6") => {}
-            r => r.step(|| format!("set {path}"))?,
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

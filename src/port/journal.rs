@@ -7,11 +7,13 @@
 
 use std::cell::RefCell;
 
-use super::Ctx;
+use crate::context::Ctx;
 use crate::error::{Context, Error, Result};
-use crate::lock::PortLock;
-use crate::netlink::Netlink;
-use crate::ovsdb::vswitch;
+use crate::ovsdb::northbound::Northbound;
+use crate::ovsdb::{data, vswitch, Cond, Endpoint, Op, OvsdbError};
+use crate::sys::lock::PortLock;
+use crate::sys::netlink::Netlink;
+use crate::sys::signals::Signals;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Step {
@@ -23,7 +25,7 @@ pub enum Step {
     /// external_ids); removed only if nothing else was added to it.
     Bridge { bridge: String, port: String },
     /// An OVN logical switch port `name` created in the northbound
-    /// database `db`, marked with `owner` (see `ovn::owner_mark`).
+    /// database `db`, marked with `owner` (see `super::ovn::owner_mark`).
     NbLsp { db: String, name: String, owner: String },
 }
 
@@ -68,7 +70,7 @@ impl Journal {
                 Step::Veth(name) => undo_veth(name).await,
                 Step::Row(name) => remove_rows(ctx, name).await,
                 Step::Bridge { bridge, port } => remove_created_bridge(ctx, bridge, port).await,
-                Step::NbLsp { db, name, owner } => super::ovn::delete_lsp(ctx, db, name, owner).await,
+                Step::NbLsp { db, name, owner } => delete_lsp(ctx, db, name, owner).await,
             };
             if let Err(e) = r {
                 errors.push(e);
@@ -76,6 +78,16 @@ impl Journal {
         }
         Error::all(errors)
     }
+}
+
+/// Delete the logical switch port `lsp` of `db` if we made it for `owner`
+/// (see `super::ovn::owner_mark`); already gone is success.
+pub async fn delete_lsp(ctx: &Ctx, db: &str, lsp: &str, owner: &str) -> Result<()> {
+    let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
+    ctx.step(format_args!("deleting logical switch port {lsp} from {endpoint}"));
+    let step = || format!("delete logical switch port {lsp} from {endpoint}");
+    let nb = Northbound::connect(&endpoint, ctx.timeout).await.step(step)?;
+    nb.delete_our_lsp(lsp, owner).await.step(step)
 }
 
 async fn undo_veth(name: &str) -> Result<()> {
@@ -89,15 +101,11 @@ async fn undo_veth(name: &str) -> Result<()> {
 pub async fn remove_rows(ctx: &Ctx, name: &str) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     let res = ovs
-        .select(vec![crate::ovsdb::Op::Select {
-            table: "Port",
-            conds: vec![crate::ovsdb::Cond::eq("name", name)],
-            columns: vec!["_uuid"],
-        }])
+        .select(vec![Op::Select { table: "Port", conds: vec![Cond::eq("name", name)], columns: vec!["_uuid"] }])
         .await
         .step(|| format!("undo: look up port {name}"))?;
-    for row in crate::ovsdb::data::rows(&res[0]) {
-        if let Some(u) = crate::ovsdb::data::as_uuid(&row["_uuid"]) {
+    for row in data::rows(&res[0]) {
+        if let Some(u) = data::as_uuid(&row["_uuid"]) {
             ovs.commit(vswitch::del_port_txn(u), false)
                 .await
                 .step(|| format!("undo: remove port {name} from OVSDB"))?;
@@ -109,56 +117,19 @@ pub async fn remove_rows(ctx: &Ctx, name: &str) -> Result<()> {
 async fn remove_created_bridge(ctx: &Ctx, bridge: &str, port: &str) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     let res = ovs
-        .select(vec![crate::ovsdb::Op::Select {
+        .select(vec![Op::Select {
             table: "Bridge",
-            conds: vec![crate::ovsdb::Cond::eq("name", bridge)],
+            conds: vec![Cond::eq("name", bridge)],
             columns: vec!["_uuid", "ports", "external_ids"],
         }])
         .await
         .step(|| format!("undo: look up bridge {bridge}"))?;
-    let Some(row) = crate::ovsdb::data::rows(&res[0]).into_iter().next() else { return Ok(()) };
+    let Some(row) = data::rows(&res[0]).into_iter().next() else { return Ok(()) };
     let Some(txn) = vswitch::del_created_bridge_txn(&row, port) else { return Ok(()) };
     match ovs.commit(txn, false).await {
         // Someone added a port meanwhile: the bridge is theirs now too.
-        Ok(_) | Err(crate::ovsdb::OvsdbError::Precondition(_)) => Ok(()),
+        Ok(_) | Err(OvsdbError::Precondition(_)) => Ok(()),
         Err(e) => Err(Error::Ovsdb { step: format!("undo: delete bridge {bridge}"), source: e }),
-    }
-}
-
-/// The signals that stop a command cleanly: SIGINT, SIGTERM, SIGHUP.
-/// Installed before any work starts, so none of them can kill the process
-/// half-way through by default action.
-pub struct Signals {
-    int: Option<tokio::signal::unix::Signal>,
-    term: Option<tokio::signal::unix::Signal>,
-    hup: Option<tokio::signal::unix::Signal>,
-}
-
-impl Signals {
-    pub fn install() -> Self {
-        use tokio::signal::unix::{signal, SignalKind};
-        Signals {
-            int: signal(SignalKind::interrupt()).ok(),
-            term: signal(SignalKind::terminate()).ok(),
-            hup: signal(SignalKind::hangup()).ok(),
-        }
-    }
-
-    /// The number of the first signal received.
-    pub async fn recv(&mut self) -> i32 {
-        async fn wait(s: &mut Option<tokio::signal::unix::Signal>) {
-            match s {
-                Some(s) => {
-                    s.recv().await;
-                }
-                None => std::future::pending().await,
-            }
-        }
-        tokio::select! {
-            _ = wait(&mut self.int) => libc::SIGINT,
-            _ = wait(&mut self.term) => libc::SIGTERM,
-            _ = wait(&mut self.hup) => libc::SIGHUP,
-        }
     }
 }
 
@@ -182,4 +153,32 @@ where
     };
     journal.release();
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forget_drops_the_last_record_of_a_step_only() {
+        let j = Journal::default();
+        j.record(Step::Veth("a_l".into()));
+        j.record(Step::Row("a_l".into()));
+        j.record(Step::Row("b_l".into()));
+        j.record(Step::Row("a_l".into()));
+        j.forget(&Step::Row("a_l".into()));
+        assert_eq!(*j.steps.borrow(), [Step::Veth("a_l".into()), Step::Row("a_l".into()), Step::Row("b_l".into())]);
+        j.forget(&Step::Row("zzz".into()));
+        assert_eq!(j.steps.borrow().len(), 3);
+    }
+
+    #[test]
+    fn the_lock_is_held_until_released() {
+        let id = format!("journal-test-{}", std::process::id());
+        let j = Journal::default();
+        j.hold(PortLock::try_acquire(&id, "eth1").unwrap().unwrap());
+        assert!(PortLock::try_acquire(&id, "eth1").unwrap().is_none());
+        j.release();
+        assert!(PortLock::try_acquire(&id, "eth1").unwrap().is_some());
+    }
 }

@@ -9,17 +9,7 @@ use std::net::IpAddr;
 
 use crate::config::{IfAddr, Mac, Route};
 
-pub const ADDRESSES: &str = "ovs_docker_addresses";
-pub const GATEWAYS: &str = "ovs_docker_gateways";
-pub const ROUTES: &str = "ovs_docker_routes";
-pub const MAC: &str = "ovs_docker_mac";
-pub const MTU: &str = "ovs_docker_mtu";
-/// "false" when the port was added with --no-persist.
-pub const PERSIST: &str = "ovs_docker_persist";
-/// One key per address, whose value is the bridge: the add-port
-/// transaction requires that no other Interface has the same key and value,
-/// which makes the address-conflict check race-free.
-pub const ADDRESS_ON_PREFIX: &str = "ovs_docker_ip:";
+use crate::ovsdb::keys::iface::{ADDRESSES, GATEWAYS, MAC, MTU, PERSIST, ROUTES};
 
 /// The container side of a port, as add-port configured it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,10 +22,7 @@ pub struct Record {
     pub persist: bool,
 }
 
-/// The external_ids key that claims `ip` on a bridge.
-pub fn address_key(ip: IpAddr) -> String {
-    format!("{ADDRESS_ON_PREFIX}{ip}")
-}
+pub use crate::ovsdb::keys::iface::address_key;
 
 impl Record {
     /// The external_ids that carry this record for a port on `bridge`.

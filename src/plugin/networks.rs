@@ -1,0 +1,239 @@
+//! The network handlers: CreateNetwork, DeleteNetwork, and the host side
+//! of a network (gateway addresses, forwarding, NAT rules), set up again
+//! when the plugin starts.
+
+use ipnetwork::IpNetwork;
+use serde_json::{json, Value};
+
+use super::network::{Mode, NetworkConfig};
+use super::protocol::CreateNetworkRequest;
+use super::{Driver, NETWORK_LOCK};
+use crate::error::{Context, Error, Result};
+use crate::ovsdb::networks::{create_network_txn, delete_network_txn, BridgeRow, NetworkBridge};
+use crate::ovsdb::vswitch::Vswitch;
+use crate::ovsdb::{data, keys, Cond};
+use crate::port::remove::{remove_port, Veths};
+use crate::sys::lock::PortLock;
+use crate::sys::netlink::Netlink;
+use crate::sys::netns::write_sysctl;
+use crate::sys::nftables;
+
+/// A network as found in OVSDB.
+pub struct Net {
+    pub row: BridgeRow,
+    pub cfg: NetworkConfig,
+}
+
+impl Driver {
+    pub(super) async fn find_network(&self, ovs: &Vswitch, id: &str) -> Result<Option<Net>> {
+        let Some(row) = ovs.network_bridge(id).await.step(|| format!("look up the bridge of network {id}"))? else {
+            return Ok(None);
+        };
+        let cfg = NetworkConfig::from_ids(&row.name, &row.external_ids).map_err(Error::refused)?;
+        Ok(Some(Net { row, cfg }))
+    }
+
+    pub(super) async fn network(&self, ovs: &Vswitch, id: &str) -> Result<Net> {
+        self.find_network(ovs, id)
+            .await?
+            .ok_or_else(|| Error::refused(format!("network {id} is unknown to this plugin (no bridge carries it)")))
+    }
+
+    pub(super) async fn create_network(&self, req: CreateNetworkRequest) -> Result<Value> {
+        let cfg = NetworkConfig::from_request(&req).map_err(Error::invalid)?;
+        // Held while the network is being made: Docker lists a network only
+        // once CreateNetwork returned, so a concurrent CreateNetwork on the
+        // same bridge must not take this one for a killed call's leftover.
+        let _lock = PortLock::acquire(&cfg.id, NETWORK_LOCK, self.ctx.timeout)
+            .await
+            .step(|| format!("lock network {}", cfg.id))?
+            .ok_or_else(|| Error::refused(format!("network {} is being created by another call", cfg.id)))?;
+        let mut ovs = self.ctx.vswitch().await?;
+        if let Some(net) = self.find_network(&ovs, &cfg.id).await? {
+            // A retried call: the first one went through.
+            if net.cfg.bridge == cfg.bridge {
+                self.setup_host(&net.cfg).await?;
+                return Ok(json!({}));
+            }
+        }
+        let look_up =
+            || async { ovs.bridge_named(&cfg.bridge).await.step(|| format!("look up bridge {}", cfg.bridge)) };
+        let mut existing = look_up().await?;
+        if let Some(other) = existing.as_ref().and_then(BridgeRow::network_id) {
+            let other = other.to_string();
+            self.reclaim_leftover(&cfg.bridge, &other).await?;
+            existing = look_up().await?;
+        }
+        self.check_bridge_and_uplink(&ovs, &cfg, existing.is_some()).await?;
+        let txn = create_network_txn(&NetworkBridge {
+            name: &cfg.bridge,
+            ids: cfg.to_ids(&self.name),
+            uplink: cfg.bind_interface.as_deref(),
+            existing: existing.as_ref(),
+            datapath_type: self.datapath_type.as_deref(),
+            mtu: cfg.mtu,
+            vlan: cfg.vlan,
+        });
+        ovs.commit(txn, true).await.step(|| format!("create bridge {} for network {}", cfg.bridge, cfg.id))?;
+        crate::fault::point("plugin-bridge-committed").await;
+        if let Err(e) = self.setup_host(&cfg).await {
+            // Undo: the network must not exist half-made.
+            if let Err(undo) = self.teardown(&cfg.id).await {
+                return Err(Error::Many(vec![e, undo]));
+            }
+            return Err(e);
+        }
+        Ok(json!({}))
+    }
+
+    /// `bridge` carries network `other`. A plugin killed during an earlier
+    /// CreateNetwork leaves a network Docker never made: remove it, unless
+    /// Docker knows it or its CreateNetwork is still running.
+    async fn reclaim_leftover(&self, bridge: &str, other: &str) -> Result<()> {
+        if self.ctx.docker()?.network_ids().await?.iter().any(|n| n == other) {
+            return Err(Error::refused(format!("bridge {bridge} already carries Docker network {other}")));
+        }
+        let Some(_other) = PortLock::try_acquire(other, NETWORK_LOCK).step(|| format!("lock network {other}"))? else {
+            return Err(Error::refused(format!("bridge {bridge} is being set up for network {other} right now")));
+        };
+        log::info!("bridge {bridge} carries network {other}, which Docker does not know: removing it");
+        self.teardown(other).await
+    }
+
+    /// What only OVSDB and the kernel can say about the options.
+    async fn check_bridge_and_uplink(&self, ovs: &Vswitch, cfg: &NetworkConfig, exists: bool) -> Result<()> {
+        if exists && cfg.mode == Mode::Nat && cfg.vlan.is_some() {
+            // The gateway would sit on the bridge's own internal port, which
+            // is not ours to retag.
+            return Err(Error::invalid(format!(
+                "driver option vlan: with mode=nat the plugin must create the bridge, and {} exists",
+                cfg.bridge
+            )));
+        }
+        let Some(bi) = &cfg.bind_interface else { return Ok(()) };
+        if ovs.has_interface(bi).await.step(|| format!("look up bind_interface {bi}"))? {
+            return Err(Error::refused(format!("bind_interface {bi} is already a port of a bridge")));
+        }
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        if host.link(bi).await.step(|| format!("look up bind_interface {bi}"))?.is_none() {
+            return Err(Error::refused(format!("bind_interface {bi}: no such interface on this host")));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn setup_host(&self, cfg: &NetworkConfig) -> Result<()> {
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        if let Some(bi) = &cfg.bind_interface {
+            if let Some(l) = host.link(bi).await.step(|| format!("look up {bi}"))? {
+                host.set_up(l.index).await.step(|| format!("set {bi} up"))?;
+            }
+        }
+        if cfg.mode != Mode::Nat {
+            return Ok(());
+        }
+        let bridge = &cfg.bridge;
+        // ovs-vswitchd made the internal port when it applied the change;
+        // it may take a moment to show in the kernel.
+        let deadline = std::time::Instant::now() + self.ctx.timeout;
+        let link = loop {
+            if let Some(l) = host.link(bridge).await.step(|| format!("look up the internal port of {bridge}"))? {
+                break l;
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(Error::refused(format!(
+                    "bridge {bridge} got no internal port in the kernel (is its datapath type usable here?)"
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        };
+        if let Some(m) = cfg.mtu {
+            host.set_mtu(link.index, m).await.step(|| format!("set the MTU of {bridge} to {m}"))?;
+        }
+        host.set_up(link.index).await.step(|| format!("set {bridge} up"))?;
+        for gw in cfg.gateways() {
+            match host.add_address(link.index, gw.ip(), gw.prefix()).await {
+                Err(e) if e.is(libc::EEXIST) => {}
+                r => r.step(|| format!("add gateway address {gw} to {bridge}"))?,
+            }
+        }
+        write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")
+            .step(|| "turn IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)".into())?;
+        if let Some((IpNetwork::V4(subnet), _)) = cfg.v4 {
+            let id = cfg.id.clone();
+            let n = nftables::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;
+            if n == 0 {
+                nftables::add_network_rules(&id, subnet.network(), subnet.prefix(), bridge).step(|| {
+                    format!("add the masquerade rule of network {id} (nf_tables table ip {})", nftables::TABLE)
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove everything of network `id`: its endpoints' ports and veths,
+    /// its NAT rules, and its bridge if the plugin made it (else what the
+    /// plugin added to the bridge). Carries on after a failure and reports
+    /// them all; nothing found is success.
+    pub(super) async fn teardown(&self, id: &str) -> Result<()> {
+        let mut errors = Vec::new();
+        if let Err(e) = nftables::remove_network_rules(id) {
+            errors.push(Error::io(format!("remove the NAT rules of network {id}"), e));
+        }
+        let mut ovs = self.ctx.vswitch().await?;
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        let conds = vec![Cond::includes("external_ids", data::map([(keys::iface::NETWORK_ID, id)]))];
+        let ports = ovs.find_ports(conds).await.step(|| format!("look up the ports of network {id}"))?;
+        for p in &ports {
+            if let Err(e) = remove_port(&self.ctx, &mut ovs, &host, p, &Veths::Now).await {
+                errors.push(e);
+            }
+        }
+        let Some(net) = self.find_network(&ovs, id).await? else { return Error::all(errors) };
+        let bridge = net.cfg.bridge.as_str();
+        let created_by_us =
+            net.row.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN);
+        let mut uplink = None;
+        if !created_by_us {
+            if let Ok(Some(l)) = host.link(bridge).await {
+                for gw in net.cfg.gateways() {
+                    if let Err(e) = host.del_address(l.index, gw.ip(), gw.prefix()).await {
+                        errors.push(Error::Netlink { step: format!("remove address {gw} from {bridge}"), source: e });
+                    }
+                }
+            }
+            if let Some(bi) = &net.cfg.bind_interface {
+                uplink = ovs.port_uuid(bi).await.step(|| format!("look up port {bi}"))?;
+            }
+        }
+        if let Err(e) = ovs.commit(delete_network_txn(&net.row, uplink.as_deref()), true).await {
+            errors.push(Error::Ovsdb { step: format!("remove bridge {bridge} of network {id}"), source: e });
+        }
+        Error::all(errors)
+    }
+
+    /// Set up again the host side of every network this driver serves (the
+    /// gateway addresses, forwarding, the NAT rules): a reboot or an OVS
+    /// restart takes them away, and dockerd never repeats CreateNetwork for
+    /// a remote driver. Returns how many networks were looked at.
+    pub async fn restore_host_state(&self) -> Result<usize> {
+        let ovs = self.ctx.vswitch().await?;
+        let bridges = ovs.bridges().await.step(|| "list bridges".into())?;
+        let (mut restored, mut errors) = (0, Vec::new());
+        for row in bridges {
+            let ids = &row.external_ids;
+            if row.network_id().is_none() || ids.get(keys::bridge::DRIVER) != Some(&self.name) {
+                continue;
+            }
+            // One broken network must not keep the others down.
+            let result = match NetworkConfig::from_ids(&row.name, ids) {
+                Ok(cfg) => self.setup_host(&cfg).await,
+                Err(e) => Err(Error::refused(format!("bridge {}: {e}", row.name))),
+            };
+            match result {
+                Ok(()) => restored += 1,
+                Err(e) => errors.push(e),
+            }
+        }
+        Error::all(errors).map(|()| restored)
+    }
+}

@@ -1,0 +1,178 @@
+//! The driver's HTTP server: the libnetwork remote-driver protocol on a
+//! unix socket, until SIGTERM or SIGINT.
+//!
+//! HTTP comes from hyper (already in the tree through bollard): dockerd
+//! speaks HTTP/1.1 with keep-alive and chunked bodies to plugins, which a
+//! hand-written parser would have to get right too. Connections are served
+//! concurrently on one thread (a LocalSet): the handlers spend their time
+//! waiting on OVSDB and the kernel, not computing.
+
+use std::convert::Infallible;
+use std::os::unix::fs::FileTypeExt;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::Instant;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Method, Request, Response, StatusCode};
+use serde_json::Value;
+use tokio::net::UnixListener;
+use tokio::signal::unix::{signal, SignalKind};
+
+use super::protocol::{ErrorResponse, CONTENT_TYPE};
+use super::Driver;
+use crate::context::Ctx;
+use crate::error::{Context, Error, Result};
+
+/// Where dockerd looks for legacy plugins.
+pub const PLUGIN_DIR: &str = "/run/docker/plugins";
+/// Docker's requests are small; anything bigger is not Docker.
+const MAX_BODY: usize = 1 << 20;
+
+/// How the plugin is served.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The driver name Docker knows (`docker network create -d NAME`).
+    pub name: String,
+    /// The socket [default: /run/docker/plugins/NAME.sock].
+    pub socket: Option<PathBuf>,
+    /// Datapath type of the bridges the plugin creates.
+    pub datapath_type: Option<String>,
+}
+
+/// Serve the driver until SIGTERM or SIGINT.
+pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
+    let path = a.socket.clone().unwrap_or_else(|| PathBuf::from(format!("{PLUGIN_DIR}/{}.sock", a.name)));
+    let mut term = signal(SignalKind::terminate()).step(|| "install the SIGTERM handler".into())?;
+    let mut int = signal(SignalKind::interrupt()).step(|| "install the SIGINT handler".into())?;
+    let listener = bind(&path).await?;
+    let driver = Rc::new(Driver { ctx: ctx.clone(), name: a.name.clone(), datapath_type: a.datapath_type.clone() });
+    log::info!(
+        "serving network driver \"{}\" on {} (bridges: datapath type {})",
+        a.name,
+        path.display(),
+        a.datapath_type.as_deref().unwrap_or("system")
+    );
+    match driver.restore_host_state().await {
+        Ok(0) => {}
+        Ok(n) => log::info!("host side (gateways, forwarding, NAT) of {n} networks checked"),
+        Err(e) => log::warn!("cannot restore the host side of the networks: {e}"),
+    }
+    // What a plugin killed half-way through a CreateEndpoint left.
+    if let Err(e) = crate::port::endpoint::sweep_orphans(ctx).await {
+        log::warn!("cannot sweep veths left by a killed plugin: {e}");
+    }
+    let local = tokio::task::LocalSet::new();
+    let result = local
+        .run_until(async {
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, _)) => {
+                            let d = driver.clone();
+                            tokio::task::spawn_local(serve_connection(d, stream));
+                        }
+                        Err(e) => log::warn!("accept a connection on {}: {e}", path.display()),
+                    },
+                    _ = term.recv() => break Ok(()),
+                    _ = int.recv() => break Ok(()),
+                }
+            }
+        })
+        .await;
+    // A later start would clear a stale socket anyway; this is tidiness.
+    let _ = std::fs::remove_file(&path);
+    log::info!("stopped");
+    result
+}
+
+/// Listen on `path`, readable and writable by root only. A socket file left
+/// by a killed plugin is replaced; a live one (another plugin serving) is
+/// refused.
+async fn bind(path: &Path) -> Result<UnixListener> {
+    let shown = path.display();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).step(|| format!("create {}", dir.display()))?;
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_socket() => {
+            if tokio::net::UnixStream::connect(path).await.is_ok() {
+                return Err(Error::refused(format!("{shown}: another process is serving on this socket")));
+            }
+            std::fs::remove_file(path).step(|| format!("remove the stale socket {shown}"))?;
+        }
+        Ok(_) => return Err(Error::refused(format!("{shown} exists and is not a socket"))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(Error::io(format!("look at {shown}"), e)),
+    }
+    let listener = crate::sys::socket::listen_private(path).step(|| format!("listen on {shown}"))?;
+    listener.set_nonblocking(true).step(|| format!("listen on {shown}"))?;
+    UnixListener::from_std(listener).step(|| format!("listen on {shown}"))
+}
+
+async fn serve_connection(driver: Rc<Driver>, stream: tokio::net::UnixStream) {
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let service = hyper::service::service_fn(move |req| {
+        let d = driver.clone();
+        async move { Ok::<_, Infallible>(handle(&d, req).await) }
+    });
+    if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+        log::debug!("connection ended: {e}");
+    }
+}
+
+async fn handle(driver: &Driver, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let method = req.uri().path().trim_start_matches('/').to_string();
+    if req.method() != Method::POST {
+        return reply(StatusCode::METHOD_NOT_ALLOWED, &ErrorResponse { err: format!("{method}: use POST") });
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(e) => {
+            log::warn!("{method}: cannot read the request body: {e}");
+            return reply(StatusCode::BAD_REQUEST, &ErrorResponse { err: format!("{method}: read the body: {e}") });
+        }
+    };
+    let ids = ids_of(&body);
+    let Some(result) = driver.call(&method, &body).await else {
+        log::debug!("{method}{ids}: not implemented (404)");
+        return reply(StatusCode::NOT_FOUND, &ErrorResponse { err: format!("{method} is not implemented") });
+    };
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    match result {
+        Ok(v) => {
+            log::debug!("{method}{ids}: ok in {ms:.1} ms");
+            reply(StatusCode::OK, &v)
+        }
+        Err(e) => {
+            // Docker shows `Err` to the user (as "remote: ..."), so it says
+            // which call failed on what.
+            let text = format!("ovs-docker plugin: {method}: {e}");
+            log::error!("{method}{ids}: failed in {ms:.1} ms: {e}");
+            reply(StatusCode::OK, &ErrorResponse { err: text })
+        }
+    }
+}
+
+/// " network=... endpoint=..." for the log line of a request.
+fn ids_of(body: &[u8]) -> String {
+    let Ok(v) = serde_json::from_slice::<Value>(body) else { return String::new() };
+    let mut s = String::new();
+    for (key, name) in [("NetworkID", "network"), ("EndpointID", "endpoint")] {
+        if let Some(id) = v.get(key).and_then(Value::as_str) {
+            // By characters: a request may carry any ID, ASCII or not.
+            s.push_str(&format!(" {name}={}", id.chars().take(12).collect::<String>()));
+        }
+    }
+    s
+}
+
+fn reply(status: StatusCode, body: &impl serde::Serialize) -> Response<Full<Bytes>> {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut r = Response::new(Full::new(Bytes::from(bytes)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(CONTENT_TYPE));
+    r
+}

@@ -1,0 +1,212 @@
+//! A Docker network endpoint's port (the network plugin's CreateEndpoint
+//! and DeleteEndpoint): the same veth naming and marking, the same rows
+//! (through [`crate::ovsdb::vswitch::add_port_txn`]) and the same removal as
+//! a CLI port. Unlike add-port, the peer stays in the host namespace under
+//! a name of ours: Docker moves it into the container and renames it after
+//! Join, out of our sight.
+
+use super::naming::{endpoint_peer_name, host_port_alias, host_port_name, parse_host_port_alias};
+use super::netdev;
+use super::reclaim::{our_veths, remove_orphan_veths_checked};
+use super::remove::{remove_port, Veths};
+use crate::config::Mac;
+use crate::context::Ctx;
+use crate::error::{Context, Error, Result};
+use crate::ovsdb::keys;
+use crate::ovsdb::vswitch::{add_port_txn, AttachedPort, BridgePlan, NewPort, Vswitch};
+use crate::ovsdb::{data, Cond};
+use crate::sys::lock::PortLock;
+use crate::sys::netlink::Netlink;
+use crate::sys::netns::Netns;
+
+/// The interface name in the lock and the veth mark (see
+/// [`host_port_alias`]) of an endpoint: Docker names the interface in the
+/// container only after Join.
+pub const ENDPOINT_LOCK_IFACE: &str = "plugin";
+/// Docker names the container end DST_PREFIX and a number of its choosing
+/// (eth0, eth1...), after Join and out of our sight; `container_iface`
+/// records the prefix, and `ovs-docker list` finds the interface by its
+/// MAC ([`keys::iface::ENDPOINT_MAC`]).
+pub const DST_PREFIX: &str = "eth";
+
+/// An endpoint's port to make.
+#[derive(Debug, Clone)]
+pub struct EndpointSpec {
+    pub endpoint_id: String,
+    pub network_id: String,
+    pub bridge: String,
+    pub mtu: Option<u32>,
+    /// Access VLAN of the port.
+    pub vlan: Option<u16>,
+    pub mac: Mac,
+    /// The endpoint's addresses with their prefix length, as recorded.
+    pub addresses: Vec<String>,
+    /// `created_by` of the rows.
+    pub created_by: &'static str,
+}
+
+/// Take the endpoint's lock (held while its port is made or removed).
+pub async fn lock(ctx: &Ctx, eid: &str) -> Result<PortLock> {
+    PortLock::acquire(eid, ENDPOINT_LOCK_IFACE, ctx.timeout)
+        .await
+        .step(|| format!("lock endpoint {eid}"))?
+        .ok_or_else(|| Error::refused(format!("endpoint {eid} is being worked on by another process")))
+}
+
+/// The port of endpoint `eid`, if it has one.
+pub async fn find(ovs: &Vswitch, eid: &str) -> Result<Option<AttachedPort>> {
+    let conds = vec![Cond::includes("external_ids", data::map([(keys::iface::ENDPOINT_ID, eid)]))];
+    let ports = ovs.find_ports(conds).await.step(|| format!("look up the port of endpoint {eid}"))?;
+    Ok(ports.into_iter().next())
+}
+
+/// Make the endpoint's veth and port; undone if any step fails. Call it
+/// holding the endpoint's [`lock`], once [`find`] found no port.
+pub async fn create(ovs: &mut Vswitch, spec: &EndpointSpec) -> Result<()> {
+    let eid = spec.endpoint_id.as_str();
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    // What a crash before the commit left for this endpoint.
+    for name in our_veths(&host, eid, ENDPOINT_LOCK_IFACE).await? {
+        host.delete(&name).await.step(|| format!("delete veth {name} left by an interrupted run"))?;
+    }
+    let host_ns = Netns::current().step(|| "open the host network namespace".into())?;
+    let port = host_port_name(&uuid::Uuid::new_v4());
+    let peer = endpoint_peer_name(&port);
+    let alias = host_port_alias(eid, ENDPOINT_LOCK_IFACE);
+    let index = host
+        .create_veth(&port, &alias, &peer, &host_ns, spec.mtu, Some(spec.mac.0))
+        .await
+        .step(|| format!("create veth {port} for endpoint {eid}"))?;
+    crate::fault::point("plugin-veth-created").await;
+    if let Err(e) = configure_and_commit(ovs, &host, spec, index, &port, &peer).await {
+        if let Err(undo) = host.delete(&port).await {
+            return Err(Error::Many(vec![
+                e,
+                Error::Netlink { step: format!("delete veth {port} (undo)"), source: undo },
+            ]));
+        }
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Configure a new veth and commit its port.
+async fn configure_and_commit(
+    ovs: &mut Vswitch,
+    host: &Netlink,
+    spec: &EndpointSpec,
+    index: u32,
+    port: &str,
+    peer: &str,
+) -> Result<()> {
+    let (eid, bridge) = (spec.endpoint_id.as_str(), spec.bridge.as_str());
+    let datapath = ovs.bridge_datapath_type(bridge).await.step(|| format!("look up bridge {bridge}"))?;
+    if datapath.as_deref() == Some("netdev") {
+        netdev::quiet_host_end(port)?;
+        // The peer is still in the host namespace: ethtool settings
+        // survive Docker's move into the container.
+        let sock = crate::sys::ethtool::socket().step(|| "open a socket for ethtool".into())?;
+        crate::sys::ethtool::disable_tx_checksum(&sock, peer)
+            .step(|| format!("turn TX checksum offload off on {peer} (needed by the netdev datapath)"))?;
+    }
+    host.set_up(index).await.step(|| format!("set veth {port} up"))?;
+    let new = NewPort {
+        bridge: bridge.to_string(),
+        name: port.to_string(),
+        external_ids: vec![
+            (keys::iface::CONTAINER_ID, eid.to_string()),
+            (keys::iface::CONTAINER_IFACE, DST_PREFIX.to_string()),
+            (keys::iface::CREATED_BY, spec.created_by.to_string()),
+            (keys::iface::ENDPOINT_ID, eid.to_string()),
+            (keys::iface::NETWORK_ID, spec.network_id.clone()),
+            (keys::iface::PEER, peer.to_string()),
+            (keys::iface::ENDPOINT_MAC, spec.mac.to_string()),
+            (keys::iface::ENDPOINT_ADDRESSES, spec.addresses.join(",")),
+        ],
+        extra_ids: Vec::new(),
+        tag: spec.vlan,
+        port_columns: Default::default(),
+        iface_columns: Default::default(),
+        replaces: None,
+    };
+    ovs.commit(add_port_txn(&new, &BridgePlan::Exists, &[]), true)
+        .await
+        .step(|| format!("add port {port} to bridge {bridge} for endpoint {eid}"))?;
+    crate::fault::point("plugin-port-committed").await;
+    Ok(())
+}
+
+/// Remove the endpoint's port and veth, and any veth a killed run left
+/// for it; already gone is success.
+pub async fn delete(ctx: &Ctx, eid: &str) -> Result<()> {
+    let _lock = lock(ctx, eid).await?;
+    let mut ovs = ctx.vswitch().await?;
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    if let Some(p) = find(&ovs, eid).await? {
+        remove_port(ctx, &mut ovs, &host, &p, &Veths::Now).await?;
+    }
+    for name in our_veths(&host, eid, ENDPOINT_LOCK_IFACE).await? {
+        host.delete(&name).await.step(|| format!("delete veth {name} of endpoint {eid}"))?;
+    }
+    Ok(())
+}
+
+/// Delete the veths made for an endpoint that never got its OVSDB row
+/// (the plugin was killed in between; Docker, told the call failed, never
+/// deletes such an endpoint). A held lock means a call in progress, in
+/// this process or another: left alone. Returns how many were deleted.
+pub async fn sweep_orphans(ctx: &Ctx) -> Result<usize> {
+    let host = Netlink::host().step(|| "open a netlink socket".into())?;
+    let links = host.links().await.step(|| "list host links".into())?;
+    let mut removed = 0;
+    for l in links {
+        let Some((eid, iface)) = l.alias.as_deref().and_then(parse_host_port_alias) else { continue };
+        if iface != ENDPOINT_LOCK_IFACE {
+            continue;
+        }
+        let Some(_lock) = PortLock::try_acquire(eid, iface).step(|| format!("lock endpoint {eid}"))? else {
+            continue;
+        };
+        if remove_orphan_veths_checked(ctx, &host, &l.name, false).await? {
+            log::info!("deleted veth {} of endpoint {eid}, left by a killed plugin", l.name);
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// The MAC of an endpoint that Docker gave none: derived from its IPv4
+/// address as Docker's bridge driver does (02:42 and the four bytes), so a
+/// restarted container, which gets a new endpoint but keeps its address,
+/// keeps its MAC too and its peers' ARP caches stay right. Random (locally
+/// administered) without an IPv4 address.
+pub fn mac_for(address: &str) -> Mac {
+    match address.split('/').next().and_then(|a| a.parse::<std::net::Ipv4Addr>().ok()) {
+        Some(ip) => {
+            let o = ip.octets();
+            Mac([0x02, 0x42, o[0], o[1], o[2], o[3]])
+        }
+        None => {
+            let b = uuid::Uuid::new_v4().into_bytes();
+            Mac([0x02, b[0], b[1], b[2], b[3], b[4]])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_follow_the_ipv4_address() {
+        assert_eq!(mac_for("10.20.0.2/24").to_string(), "02:42:0a:14:00:02");
+        let random = mac_for("");
+        assert_eq!(random.0[0], 0x02);
+        assert_ne!(random, mac_for(""));
+    }
+
+    #[test]
+    fn the_peer_is_named_after_the_host_end() {
+        assert_eq!(endpoint_peer_name("0123456789abc_l"), "0123456789abc_c");
+    }
+}
