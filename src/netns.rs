@@ -72,6 +72,17 @@ pub fn write_sysctl(path: &str, value: &str) -> io::Result<()> {
     std::fs::write(path, value)
 }
 
+/// The path of `rel` (such as `ipv4/ip_forward`) among the network sysctls
+/// of the host namespace: under `$OVS_DOCKER_SYSCTL_NET` if set, else
+/// /proc/sys/net. A Docker managed plugin has a read-only /proc/sys and is
+/// given a writable bind mount of the host's /proc/sys/net instead (see
+/// scripts/docker-plugin.sh). Only for the host namespace: a write inside a
+/// container goes through /proc/sys/net from a thread in its namespace.
+pub fn host_net_sysctl(rel: &str) -> String {
+    let root = std::env::var("OVS_DOCKER_SYSCTL_NET").ok().filter(|r| !r.is_empty());
+    format!("{}/{rel}", root.as_deref().unwrap_or("/proc/sys/net").trim_end_matches('/'))
+}
+
 /// Prepare the host end `port` of a veth on a netdev (userspace) bridge.
 /// The userspace datapath reads the veth through AF_PACKET, but the host
 /// kernel still sees its frames: keep it from answering ARP for host
@@ -79,8 +90,8 @@ pub fn write_sysctl(path: &str, value: &str) -> io::Result<()> {
 pub fn quiet_netdev_host_end(port: &str) -> crate::error::Result<()> {
     use crate::error::Context;
     for (path, value) in [
-        (format!("/proc/sys/net/ipv4/conf/{port}/arp_ignore"), "8"),
-        (format!("/proc/sys/net/ipv6/conf/{port}/disable_ipv6"), "1"),
+        (host_net_sysctl(&format!("ipv4/conf/{port}/arp_ignore")), "8"),
+        (host_net_sysctl(&format!("ipv6/conf/{port}/disable_ipv6")), "1"),
     ] {
         match write_sysctl(&path, value) {
             // A link whose MTU is below 1280 has no IPv6 at all.

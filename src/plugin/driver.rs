@@ -356,8 +356,8 @@ impl Driver {
                 r => r.step(|| format!("add gateway address {gw} to {bridge}"))?,
             }
         }
-        crate::netns::write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")
-            .step(|| "turn IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)".into())?;
+        let forward = crate::netns::host_net_sysctl("ipv4/ip_forward");
+        crate::netns::write_sysctl(&forward, "1").step(|| format!("turn IPv4 forwarding on ({forward})"))?;
         if let Some((IpNetwork::V4(subnet), _)) = cfg.v4 {
             let id = cfg.id.clone();
             let n = nat::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;
