@@ -55,7 +55,7 @@ impl Drop for PackageGuard {
 /// Build the .deb from the binary under test into `dir`; its path.
 fn build_package(dir: &Path) -> String {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/package.sh");
-    let out = run("bash", &[script, "--binary", bin(), "--out", dir.to_str().unwrap()]);
+    let out = run("bash", &[script, "--binary", bin(), "--out", dir.to_str().unwrap(), "--compression", "gzip"]);
     out.ok();
     let deb = out.stdout.lines().last().unwrap_or_default().to_string();
     let version = env!("CARGO_PKG_VERSION");
@@ -201,11 +201,6 @@ fn deb_package_replaces_the_upstream_script_and_gives_it_back() {
     run("dpkg", &["--purge", PACKAGE]).ok();
     assert_gone(&upstream_hash, &files, "after dpkg --purge");
 
-    // Purge straight from installed.
-    run("dpkg", &["-i", &deb]).ok();
-    assert_installed(&upstream_hash, "after installing again");
-    run("dpkg", &["--purge", PACKAGE]).ok();
-    assert_gone(&upstream_hash, &files, "after dpkg --purge of the installed package");
     let status = run("dpkg-query", &["-W", "-f=${db:Status-Status}", PACKAGE]);
     assert!(!status.success() || status.stdout.trim() == "not-installed", "dpkg still knows the package:\n{status}");
 
