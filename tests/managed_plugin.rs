@@ -35,7 +35,9 @@ impl Outside3 {
         run("ip", &["link", "add", &o.veth, "type", "veth", "peer", "name", "eth0", "netns", &o.ns]).ok();
         run("ip", &["addr", "add", &format!("{OUTSIDE_HOST}/24"), "dev", &o.veth]).ok();
         run("ip", &["link", "set", &o.veth, "up"]).ok();
-        for cmd in [&["ip", "addr", "add", &format!("{OUTSIDE}/24"), "dev", "eth0"][..], &["ip", "link", "set", "eth0", "up"]] {
+        for cmd in
+            [&["ip", "addr", "add", &format!("{OUTSIDE}/24"), "dev", "eth0"][..], &["ip", "link", "set", "eth0", "up"]]
+        {
             let mut all = vec!["netns", "exec", o.ns.as_str()];
             all.extend_from_slice(cmd);
             run("ip", &all).ok();
@@ -230,7 +232,8 @@ fn managed_plugin_serves_nat_and_flat_networks_across_disable_and_a_dockerd_rest
     // plugin again, then the containers (restart=always) on new endpoints.
     wait_until_dockerd_is_ours_alone(&[&c1, &c2, &c3]);
     let testbed_sh = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/testbed.sh");
-    let restarted = try_run("bash", &[testbed_sh, "restart-dockerd"], Duration::from_secs(120)).expect("run testbed.sh");
+    let restarted =
+        try_run("bash", &[testbed_sh, "restart-dockerd"], Duration::from_secs(120)).expect("run testbed.sh");
     restarted.ok();
     assert!(plugin.enabled(), "the plugin is not enabled after the dockerd restart");
     for c in [&c1, &c2, &c3] {

@@ -72,8 +72,10 @@ fn repack_as(deb: &str, version: &str, dir: &Path) -> String {
     run("dpkg-deb", &["-R", deb, tree]).ok();
     let control = format!("{tree}/DEBIAN/control");
     let text = std::fs::read_to_string(&control).unwrap();
-    let text: String =
-        text.lines().map(|l| if l.starts_with("Version:") { format!("Version: {version}") } else { l.to_string() } + "\n").collect();
+    let text: String = text
+        .lines()
+        .map(|l| if l.starts_with("Version:") { format!("Version: {version}") } else { l.to_string() } + "\n")
+        .collect();
     std::fs::write(&control, text).unwrap();
     let out = dir.join(format!("ovs-docker_{version}.deb"));
     let out = out.to_str().unwrap().to_string();
@@ -134,7 +136,10 @@ fn deb_package_replaces_the_upstream_script_and_gives_it_back() {
         let found = run("sh", &["-c", &format!("command -v {tool}")]);
         assert!(found.success(), "test bed not ready: `{tool}` is missing; run `scripts/testbed.sh up`");
     }
-    assert!(!installed(), "the ovs-docker package is already installed: `scripts/testbed.sh clean` removes one a killed test left");
+    assert!(
+        !installed(),
+        "the ovs-docker package is already installed: `scripts/testbed.sh clean` removes one a killed test left"
+    );
     assert_eq!(upstream_script(), Some(UPSTREAM), "the upstream script must be at {UPSTREAM} before the test");
     let upstream_hash = sha256(UPSTREAM);
 
