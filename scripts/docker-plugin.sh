@@ -69,7 +69,7 @@ strip --strip-unneeded "$rootfs/usr/bin/ovs-docker" 2>/dev/null || true
 while read -r lib; do
     cp -L --parents "$lib" "$rootfs/"
 done < <(ldd "$binary" | grep -o '/[^ ]*' | sort -u)
-mkdir -p "$rootfs"/{proc,sys,dev,etc,tmp,run/docker/plugins,var/run/openvswitch,var/run/docker/netns,host/proc/sys/net}
+mkdir -p "$rootfs"/{proc,sys,dev,etc,tmp,run/docker/plugins,var/run/openvswitch,host/proc/sys/net}
 : >"$rootfs/etc/hosts"
 : >"$rootfs/etc/resolv.conf"
 chmod 1777 "$rootfs/tmp"
@@ -84,14 +84,16 @@ args_json=$(printf '%s\n' "${args[@]}" | sed '/^$/d; s/.*/"&"/' | paste -sd, -)
 # - network host: the veths, the bridges' internal ports, the gateways and
 #   the nf_tables rules are the host's; the endpoint locks are abstract unix
 #   sockets of the host's namespace too, shared with the CLI;
-# - CAP_NET_ADMIN (links, addresses, nf_tables), CAP_SYS_ADMIN (namespaces),
-#   CAP_NET_RAW (the ethtool ioctl on a raw socket);
+# - CAP_NET_ADMIN only (links, addresses, sysctls, nf_tables, the ethtool
+#   ioctl): the plugin enters no namespace (no CAP_SYS_ADMIN) and opens no
+#   raw socket;
 # - mounts: the OVSDB socket's folder, Docker's socket (the plugin asks
-#   Docker which networks exist), Docker's sandbox keys (rslave: new
-#   containers' namespaces appear), and the host's /proc/sys/net at
+#   Docker which networks exist), and the host's /proc/sys/net at
 #   /host/proc/sys/net: a plugin's /proc/sys is read-only, and the plugin
 #   writes the forwarding and per-veth sysctls of the host there
-#   (OVS_DOCKER_SYSCTL_NET);
+#   (OVS_DOCKER_SYSCTL_NET). Not Docker's sandbox keys (/var/run/docker/netns):
+#   the plugin makes both veth ends in the host namespace and Docker moves
+#   the peer into the container; the key is only recorded in OVSDB;
 # - args: appended to the entrypoint, settable (docker plugin set NAME args=...).
 cat >"$dir/config.json" <<EOF
 {
@@ -110,14 +112,12 @@ cat >"$dir/config.json" <<EOF
   ],
   "interface": {"socket": "ovs.sock", "types": ["docker.networkdriver/1.0"]},
   "network": {"type": "host"},
-  "linux": {"capabilities": ["CAP_NET_ADMIN", "CAP_SYS_ADMIN", "CAP_NET_RAW"]},
+  "linux": {"capabilities": ["CAP_NET_ADMIN"]},
   "mounts": [
     {"name": "ovs-rundir", "source": "/var/run/openvswitch", "destination": "/var/run/openvswitch",
      "type": "bind", "options": ["rbind", "rw"]},
     {"name": "docker-socket", "source": "/var/run/docker.sock", "destination": "/var/run/docker.sock",
      "type": "bind", "options": ["bind", "rw"]},
-    {"name": "docker-netns", "source": "/var/run/docker/netns", "destination": "/var/run/docker/netns",
-     "type": "bind", "options": ["rbind", "rslave", "rw"]},
     {"name": "sysctl-net", "source": "/proc/sys/net", "destination": "/host/proc/sys/net",
      "type": "bind", "options": ["rbind", "rw"]}
   ]
