@@ -37,7 +37,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILT = str(ROOT / "target" / "release" / "ovs-docker")
-UPSTREAM = "/usr/bin/ovs-docker"
+# Where the ovs-docker Debian package diverts the script while installed.
+UPSTREAM = next(
+    (p for p in ("/usr/bin/ovs-docker.upstream", "/usr/bin/ovs-docker") if Path(p).is_file()),
+    "/usr/bin/ovs-docker",
+)
 IMAGE = "busybox:local"
 CONTAINER_PREFIX = "ovsdt-bench-"  # scripts/testbed.sh clean removes ovsdt-*
 BRIDGE_PREFIX = "ovsdtbench"  # ... and ovsdt* bridges

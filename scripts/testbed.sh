@@ -5,8 +5,13 @@
 #
 #   scripts/testbed.sh up      install what is missing, start what does not answer
 #   scripts/testbed.sh status  say what answers; exit 0 only when all is ready
-#   scripts/testbed.sh clean   remove the tests' leftovers (ovsdt* containers, networks, bridges, netns)
+#   scripts/testbed.sh clean   remove the tests' leftovers (ovsdt* containers, networks, bridges, netns,
+#                              managed plugins; the ovs-docker package the packaging test installed)
 #   scripts/testbed.sh down    stop only the daemons this script started
+#   scripts/testbed.sh restart-dockerd
+#                              stop the dockerd this script started (by its
+#                              PID) and start it again with the same flags
+#                              (tests/managed_plugin.rs)
 #
 # See shared/TESTBED.md for why things are done the way they are here.
 set -euo pipefail
@@ -20,9 +25,11 @@ readonly IMAGE=busybox:local
 # Bump when the image recipe changes, so `up` rebuilds an older image.
 readonly IMAGE_REV=1
 readonly PREFIX=ovsdt
-# ovn-central and ovn-host: the multi-host tests run OVN (tests/multihost.rs).
+# ovn-central and ovn-host: the multi-host tests run OVN (tests/multihost.rs);
+# lintian and man-db: the packaging test checks the .deb (tests/packaging.rs).
 readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2 python3
-                   iputils-ping iptables uuid-runtime ethtool nftables ovn-central ovn-host)
+                   iputils-ping iptables uuid-runtime ethtool nftables ovn-central ovn-host
+                   lintian man-db)
 # The multi-host tests' simulated hosts: one folder per test bed, holding
 # the pidfiles of its daemons; its namespaces are named ovsdt-h<ID>-*.
 readonly MULTIHOST_DIR=$STATE_DIR/multihost
@@ -276,6 +283,17 @@ stop_recorded() { # NAME [RECORD]
     rm -f "$file"
 }
 
+# What a dockerd restart does to a test's plugin and containers: only the
+# dockerd this script started is stopped, and started again as `up` would.
+cmd_restart_dockerd() {
+    local pid
+    pid=$(read_pid "$STATE_DIR/dockerd.pid")
+    pid_is "$pid" dockerd || die "no dockerd started by this script is running (see \`$0 status\`)"
+    stop_recorded dockerd
+    start_dockerd
+    log "dockerd restarted (pid $(read_pid "$STATE_DIR/dockerd.pid"))"
+}
+
 cmd_down() {
     # dockerd first: it stops its containers and its own containerd.
     stop_recorded dockerd
@@ -287,6 +305,50 @@ cmd_down() {
     log "down"
 }
 
+# Managed (v2) plugins of the tests (tests/managed_plugin.rs), by name.
+test_managed_plugins() {
+    local n
+    while read -r n; do
+        if [[ $n == "$PREFIX"* ]]; then printf '%s\n' "$n"; fi
+    done < <(docker plugin ls --format '{{.Name}}' 2>/dev/null)
+}
+
+# dockerd cannot remove a container's endpoint nor a network without its
+# driver: enable a leftover test plugin for the time of the cleanup.
+enable_test_managed_plugins() {
+    local n
+    while read -r n; do
+        log "enabling leftover test plugin $n for the cleanup"
+        docker plugin enable "$n" >/dev/null 2>&1 || true
+    done < <(test_managed_plugins)
+}
+
+remove_test_managed_plugins() {
+    local n
+    while read -r n; do
+        log "removing managed plugin $n"
+        docker plugin rm -f "$n" >/dev/null || log "plugin $n could not be removed"
+    done < <(test_managed_plugins)
+}
+
+# The packaging test (tests/packaging.rs) installs the ovs-docker package
+# and leaves this mark while it is installed; a killed run is undone here:
+# purging it gives the upstream script its place back (packaging/deb/postrm).
+readonly PACKAGE_MARK=$STATE_DIR/package-under-test
+clean_package() {
+    [[ -e $PACKAGE_MARK ]] || return 0
+    if dpkg-query -W -f='${db:Status-Status}' ovs-docker 2>/dev/null | grep -qv '^not-installed$'; then
+        log "purging the ovs-docker package a test installed"
+        dpkg --purge ovs-docker >/dev/null || die "dpkg --purge ovs-docker failed"
+    fi
+    if dpkg-divert --listpackage /usr/bin/ovs-docker 2>/dev/null | grep -qx ovs-docker; then
+        log "removing the diversion of /usr/bin/ovs-docker left by a killed dpkg"
+        dpkg-divert --package ovs-docker --remove --rename \
+            --divert /usr/bin/ovs-docker.upstream /usr/bin/ovs-docker >/dev/null
+    fi
+    rm -f "$PACKAGE_MARK"
+}
+
 # A test's plugin dies with its test, and dockerd cannot remove a network
 # (nor disconnect a container from it) without its driver: serve each dead
 # ovsdt* driver again for the time of the cleanup. Prints the PIDs started.
@@ -294,7 +356,8 @@ start_dead_plugins() {
     local bin d
     bin="$(dirname "${BASH_SOURCE[0]}")/../target/debug/ovs-docker"
     while read -r d; do
-        [[ $d == "$PREFIX"* && ! -S /run/docker/plugins/$d.sock ]] || continue
+        # (Managed plugins, NAME:TAG, are dockerd's: see enable_test_managed_plugins.)
+        [[ $d == "$PREFIX"* && $d != *:* && ! -S /run/docker/plugins/$d.sock ]] || continue
         if [[ ! -x $bin ]]; then
             log "no $bin to serve driver $d: its networks are left"
             continue
@@ -359,8 +422,10 @@ clean_multihost() {
 
 cmd_clean() {
     clean_multihost
+    clean_package
     local names=() bridges=() n plugins=()
     if docker_ok; then
+        enable_test_managed_plugins
         mapfile -t plugins < <(start_dead_plugins)
         while read -r n; do
             if [[ $n == "$PREFIX"-* ]]; then names+=("$n"); fi
@@ -376,6 +441,7 @@ cmd_clean() {
             done
         fi
         clean_networks
+        remove_test_managed_plugins
         for n in "${plugins[@]}"; do kill "$n" 2>/dev/null || true; wait "$n" 2>/dev/null || true; done
     else
         log "dockerd does not answer: containers and networks left alone"
@@ -415,7 +481,8 @@ main() {
         down) cmd_down ;;
         status) cmd_status ;;
         clean) cmd_clean ;;
-        *) die "usage: $0 up|down|status|clean" ;;
+        restart-dockerd) cmd_restart_dockerd ;;
+        *) die "usage: $0 up|down|status|clean|restart-dockerd" ;;
     esac
 }
 

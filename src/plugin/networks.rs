@@ -15,7 +15,7 @@ use crate::ovsdb::{data, keys, Cond};
 use crate::port::remove::{remove_port, Veths};
 use crate::sys::lock::PortLock;
 use crate::sys::netlink::Netlink;
-use crate::sys::netns::write_sysctl;
+use crate::sys::netns::{host_net_sysctl, write_sysctl};
 use crate::sys::nftables;
 
 /// A network as found in OVSDB.
@@ -156,8 +156,8 @@ impl Driver {
                 r => r.step(|| format!("add gateway address {gw} to {bridge}"))?,
             }
         }
-        write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")
-            .step(|| "turn IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)".into())?;
+        let forward = host_net_sysctl("ipv4/ip_forward");
+        write_sysctl(&forward, "1").step(|| format!("turn IPv4 forwarding on ({forward})"))?;
         if let Some((IpNetwork::V4(subnet), _)) = cfg.v4 {
             let id = cfg.id.clone();
             let n = nftables::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;

@@ -12,14 +12,14 @@ use super::spec::PortSpec;
 use crate::context::Ctx;
 use crate::error::{Context, Result};
 use crate::sys::netlink::{LinkInfo, Netlink};
-use crate::sys::netns::write_sysctl;
+use crate::sys::netns::{host_net_sysctl, write_sysctl};
 
 /// Keep the host end `port` from answering ARP for host addresses and from
 /// sending IPv6 noise onto the bridge.
 pub fn quiet_host_end(port: &str) -> Result<()> {
     for (path, value) in [
-        (format!("/proc/sys/net/ipv4/conf/{port}/arp_ignore"), "8"),
-        (format!("/proc/sys/net/ipv6/conf/{port}/disable_ipv6"), "1"),
+        (host_net_sysctl(&format!("ipv4/conf/{port}/arp_ignore")), "8"),
+        (host_net_sysctl(&format!("ipv6/conf/{port}/disable_ipv6")), "1"),
     ] {
         match write_sysctl(&path, value) {
             // A link whose MTU is below 1280 has no IPv6 at all.

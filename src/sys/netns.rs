@@ -72,6 +72,17 @@ pub fn write_sysctl(path: &str, value: &str) -> io::Result<()> {
     std::fs::write(path, value)
 }
 
+/// The path of `rel` (such as `ipv4/ip_forward`) among the network sysctls
+/// of the host namespace: under `$OVS_DOCKER_SYSCTL_NET` if set, else
+/// /proc/sys/net. A Docker managed plugin has a read-only /proc/sys and is
+/// given a writable bind mount of the host's /proc/sys/net instead (see
+/// scripts/docker-plugin.sh). Only for the host namespace: a write inside a
+/// container goes through /proc/sys/net from a thread in its namespace.
+pub fn host_net_sysctl(rel: &str) -> String {
+    let root = std::env::var("OVS_DOCKER_SYSCTL_NET").ok().filter(|r| !r.is_empty());
+    format!("{}/{rel}", root.as_deref().unwrap_or("/proc/sys/net").trim_end_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

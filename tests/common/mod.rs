@@ -27,7 +27,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub const IMAGE: &str = "busybox:local";
+/// Where openvswitch-common installs the upstream script...
 pub const UPSTREAM: &str = "/usr/bin/ovs-docker";
+/// ... and where it is while our Debian package diverts it
+/// (packaging/deb/preinst).
+pub const UPSTREAM_DIVERTED: &str = "/usr/bin/ovs-docker.upstream";
 /// Everything the tests create is named with this prefix, so that
 /// `scripts/testbed.sh clean` can remove what a killed run left behind.
 pub const PREFIX: &str = "ovsdt";
@@ -62,9 +66,8 @@ pub fn require_fault_injection(env: &[(&str, &str)]) {
 /// As [`testbed`], and the upstream script must be installed too.
 pub fn testbed_with_upstream() {
     testbed();
-    let meta = std::fs::metadata(UPSTREAM);
-    if !meta.as_ref().is_ok_and(|m| m.is_file()) {
-        panic!("test bed not ready: the upstream script {UPSTREAM} is missing (package openvswitch-switch); run `scripts/testbed.sh up`");
+    if upstream_script().is_none() {
+        panic!("test bed not ready: the upstream script is neither at {UPSTREAM} nor at {UPSTREAM_DIVERTED} (package openvswitch-switch); run `scripts/testbed.sh up`");
     }
     for tool in ["uuidgen", "docker", "ovs-vsctl", "ip"] {
         if !try_run("sh", &["-c", &format!("command -v {tool}")], Duration::from_secs(10)).is_ok_and(|o| o.success()) {
@@ -270,10 +273,31 @@ pub fn ovs_docker_env<S: AsRef<str>>(env: &[(&str, &str)], args: &[S]) -> CmdOut
     try_run_env(env, bin(), args, DEADLINE).unwrap_or_else(|e| panic!("cannot run {}: {e}", bin()))
 }
 
+/// Where the upstream script is now: at its diverted path while our Debian
+/// package is installed (tests/packaging.rs installs it), else at
+/// /usr/bin/ovs-docker if that is the script (a shell script, not our
+/// binary). dpkg renames it between the two, so look at the diverted path
+/// first and retry briefly.
+pub fn upstream_script() -> Option<&'static str> {
+    let is_script = |p: &str| {
+        let mut head = [0u8; 2];
+        File::open(p).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head)).is_ok() && &head == b"#!"
+    };
+    for _ in 0..50 {
+        if let Some(p) = [UPSTREAM_DIVERTED, UPSTREAM].into_iter().find(|p| is_script(p)) {
+            return Some(p);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    None
+}
+
 /// Run the upstream shell script (it exits 0 even on failure: check effects).
 #[track_caller]
 pub fn upstream<S: AsRef<str>>(args: &[S]) -> CmdOutput {
-    run(UPSTREAM, args)
+    let script = upstream_script()
+        .unwrap_or_else(|| panic!("the upstream script is neither at {UPSTREAM_DIVERTED} nor at {UPSTREAM}"));
+    run(script, args)
 }
 
 #[track_caller]
