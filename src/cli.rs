@@ -126,6 +126,10 @@ pub enum Command {
     #[command(subcommand)]
     Tunnel(TunnelCommand),
 
+    /// Add, delete or list port mirrors (a copy of containers' traffic to another container)
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
+
     /// Write the man page and shell completions into a directory
     #[command(hide = true)]
     Generate {
@@ -362,6 +366,81 @@ pub struct OvnArgs {
     /// The logical switch on which --ovn-nb creates the port
     #[arg(long, value_name = "SWITCH", requires = "ovn_nb", value_parser = parse_ovn_name)]
     pub ovn_switch: Option<String>,
+}
+
+// ---------------------------------------------------------------------------
+// Port mirroring.
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Mirror traffic of containers' ports on BRIDGE to the port of a container (an IDS, a capture)
+    #[command(
+        long_about = "Add the mirror NAME to BRIDGE (OVS Mirror table): a copy of the traffic of the ports \
+            of --from (every port of the bridge if none is given) goes out of the port of --to, which then \
+            carries no other traffic. Containers are named as everywhere (name, ID or ID prefix; ports of \
+            the network plugin too); without :IFACE, --from takes every port of that container on BRIDGE. \
+            --direction is seen from the mirrored containers: out is what they send, in what they receive. \
+            A mirror follows its ports when `watch` re-creates them after a restart; removing its output \
+            port removes it.",
+        after_help = "Example:\n  ovs-docker mirror add br0 ids --to sniffer:eth1 --from web1 --from db1:eth1 --direction both"
+    )]
+    Add(MirrorAddArgs),
+    /// Delete the mirror NAME from BRIDGE
+    Del(MirrorDelArgs),
+    /// List the mirrors (on BRIDGE, or on every bridge)
+    List(MirrorListArgs),
+}
+
+/// Which traffic of a mirrored port is copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Direction {
+    /// What the container receives.
+    In,
+    /// What the container sends.
+    Out,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorAddArgs {
+    /// Open vSwitch bridge (must exist)
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Mirror name (unique on the bridge)
+    #[arg(value_parser = config::parse_mirror_name)]
+    pub name: String,
+    /// The container interface whose port receives the copies, CONTAINER:IFACE
+    #[arg(long, value_name = "CONTAINER:IFACE", value_parser = config::parse_container_iface)]
+    pub to: config::ContainerPort,
+    /// A container (all its ports on BRIDGE) or CONTAINER:IFACE to mirror; may be repeated [default: every port]
+    #[arg(long, value_name = "CONTAINER[:IFACE]", value_parser = config::parse_container_port)]
+    pub from: Vec<config::ContainerPort>,
+    /// Which traffic to copy, seen from the mirrored containers
+    #[arg(long, value_enum, default_value_t = Direction::Both)]
+    pub direction: Direction,
+    /// Copy only the traffic of this VLAN
+    #[arg(long, value_name = "VLAN", value_parser = config::parse_vlan)]
+    pub vlan: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorDelArgs {
+    /// Open vSwitch bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Mirror name
+    #[arg(value_parser = config::parse_mirror_name)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorListArgs {
+    /// Only mirrors on this bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: Option<String>,
+    /// Output format: a table for people, or JSON for scripts
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Subcommand)]

@@ -104,6 +104,49 @@ pub fn parse_port_name(s: &str) -> Result<String, String> {
     parse_bridge(s).map_err(|e| e.replacen("bridge name", "port name", 1))
 }
 
+/// A mirror name: printable, no white space, at most 64 bytes.
+pub fn parse_mirror_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic() && c != '"');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("invalid mirror name \"{}\": 1 to 64 printable characters, no spaces", s.escape_default()))
+    }
+}
+
+/// A container, or one of its interfaces: `CONTAINER[:IFACE]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub container: String,
+    pub interface: Option<IfName>,
+}
+
+impl fmt::Display for ContainerPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.interface {
+            Some(i) => write!(f, "{}:{i}", self.container),
+            None => f.write_str(&self.container),
+        }
+    }
+}
+
+pub fn parse_container_port(s: &str) -> Result<ContainerPort, String> {
+    let (c, i) = match s.split_once(':') {
+        Some((c, i)) => (c, Some(i.parse::<IfName>()?)),
+        None => (s, None),
+    };
+    Ok(ContainerPort { container: parse_container(c)?, interface: i })
+}
+
+/// `CONTAINER:IFACE`, the interface required.
+pub fn parse_container_iface(s: &str) -> Result<ContainerPort, String> {
+    let p = parse_container_port(s)?;
+    if p.interface.is_none() {
+        return Err(format!("\"{}\" names no interface: expected CONTAINER:IFACE", s.escape_default()));
+    }
+    Ok(p)
+}
+
 /// A network driver name: it becomes a file name under /run/docker/plugins
 /// and what users type after `-d`.
 pub fn parse_driver_name(s: &str) -> Result<String, String> {

@@ -45,6 +45,7 @@ pub mod docker;
 pub mod error;
 pub mod fault;
 pub mod logging;
+pub mod mirror;
 pub mod output;
 pub mod ovsdb;
 pub mod plugin;

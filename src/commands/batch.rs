@@ -113,6 +113,7 @@ async fn run_line(ctx: &Ctx, command: Command, veths: &Veths) -> Result<()> {
         Command::List(args) => list::exec(ctx, args).await,
         Command::Gc(args) => gc::exec(ctx, args).await,
         Command::Tunnel(t) => tunnel::exec(ctx, t).await,
+        Command::Mirror(m) => super::mirror::exec(ctx, m).await,
         // add-port runs on its own; parse() refuses the others.
         other @ (Command::AddPort(_)
         | Command::Batch(_)

@@ -15,6 +15,7 @@ use crate::config::Mac;
 use crate::context::Ctx;
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
+use crate::ovsdb::mirrors::move_mirror_refs;
 use crate::ovsdb::vswitch::{self, Absent, AttachedPort, BridgePlan, IfaceState, NewPort, Vswitch};
 use crate::ovsdb::{data, keys, Cond, Op, OvsdbError, Precondition};
 
@@ -161,6 +162,12 @@ pub async fn commit(
 ) -> Result<()> {
     let (spec, port) = (row.spec, row.port_name);
     let (new, absent) = (row.port(), row.preconditions());
+    // A re-created port takes the old one's place in its mirrors too.
+    let replaced = row.carry.and_then(|c| c.old.port_uuid.as_deref());
+    let mirrors = match replaced {
+        Some(u) => ovs.mirrors_using(u).await.step(|| format!("look up the mirrors of port {}", row.port_name))?,
+        None => Vec::new(),
+    };
     let mut attempt = 0;
     let applied = loop {
         let plan = if bridge_exists {
@@ -168,7 +175,10 @@ pub async fn commit(
         } else {
             BridgePlan::Create { datapath_type: spec.datapath_type.clone() }
         };
-        let txn = vswitch::add_port_txn(&new, &plan, &absent);
+        let mut txn = vswitch::add_port_txn(&new, &plan, &absent);
+        if let Some(old) = replaced {
+            move_mirror_refs(&mut txn, &mirrors, old, vswitch::NEW_PORT);
+        }
         let creating = if bridge_exists { "" } else { " (creating the bridge)" };
         ctx.step(format_args!("adding port {port} to bridge {}{creating}", spec.bridge));
         if !bridge_exists {
