@@ -19,8 +19,9 @@ use crate::context::DEFAULT_TIMEOUT_SECS;
         A drop-in replacement for Open vSwitch's ovs-docker script: the same commands, \
         arguments and OVSDB records, but every change is one atomic OVSDB transaction, \
         a failure undoes what was done, and no ovs-vsctl, ip or docker process is forked.",
-    after_help = "Exit status: 0 success, 1 refused (not found, already attached, container not running), \
-        2 invalid arguments, 3 a daemon or the kernel failed.\n\
+    after_help = "Exit status: 0 success, 1 refused (no such container, port, tunnel or bridge, already attached, \
+        container not running), 2 invalid arguments or no command, 3 a daemon or the kernel failed. \
+        See man ovs-docker.\n\
         Docker is reached through DOCKER_HOST (default unix:///var/run/docker.sock)."
 )]
 pub struct Cli {
@@ -291,12 +292,40 @@ pub struct ListArgs {
     /// Only ports on this bridge
     #[arg(value_parser = config::parse_bridge)]
     pub bridge: Option<String>,
-    /// Only ports of this container (name, ID or ID prefix)
-    #[arg(long, value_name = "CONTAINER", value_parser = config::parse_container)]
+    /// Only ports of this container (name, ID or ID prefix; or netns:PATH, pid:PID as the table shows them)
+    #[arg(long, value_name = "CONTAINER", value_parser = parse_list_target, conflicts_with_all = ["netns", "pid"])]
     pub container: Option<String>,
+    /// Only ports in this network namespace (the same namespace under any path, or --pid, matches)
+    #[arg(long, value_name = "PATH", value_parser = config::parse_netns_path, conflicts_with = "pid")]
+    pub netns: Option<String>,
+    /// Only ports in the network namespace of process PID
+    #[arg(long, value_name = "PID", value_parser = config::parse_pid)]
+    pub pid: Option<u32>,
     /// Output format: a table for people, or JSON for scripts
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+impl ListArgs {
+    /// The target whose ports are asked for, as a recorded reference.
+    pub fn target(&self) -> Option<String> {
+        if self.container.is_none() && self.netns.is_none() && self.pid.is_none() {
+            return None;
+        }
+        Some(crate::port::target::reference(self.container.as_deref(), self.netns.as_deref(), self.pid))
+    }
+}
+
+/// `list --container`: what CONTAINER takes, or a namespace reference as
+/// `list` prints it (`netns:PATH`, `pid:PID`).
+fn parse_list_target(s: &str) -> Result<String, String> {
+    if let Some(path) = s.strip_prefix("netns:") {
+        return config::parse_netns_path(path).map(|p| format!("netns:{p}"));
+    }
+    if let Some(pid) = s.strip_prefix("pid:") {
+        return config::parse_pid(pid).map(|p| format!("pid:{p}"));
+    }
+    config::parse_container(s)
 }
 
 #[derive(Debug, Args)]
