@@ -97,7 +97,9 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l timeou
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s h -l help -d 'Print help'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix; or netns:PATH, pid:PID as the table shows them)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l netns -d 'Only ports in this network namespace (the same namespace under any path, or --pid, matches)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l pid -d 'Only ports in the network namespace of process PID' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
