@@ -75,7 +75,7 @@ pub enum Command {
     /// Delete INTERFACE inside CONTAINER and its port on BRIDGE
     DelPort(PortRef),
 
-    /// Delete every port of CONTAINER on BRIDGE
+    /// Delete every port of CONTAINER on BRIDGE (none is success, as upstream; a missing BRIDGE is refused)
     DelPorts(DelPortsArgs),
 
     /// Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none
@@ -399,7 +399,8 @@ pub enum TunnelCommand {
     #[command(
         long_about = "Add a tunnel port on BRIDGE to the host at REMOTE_IP: an Interface of type vxlan, gre or \
             geneve with options:remote_ip (and options:key). Adding the same tunnel again succeeds and changes \
-            nothing; a port of that name with other settings is refused. The port is marked as made by \
+            nothing; a port of that name with other settings is refused (the default name holds no key: a \
+            second tunnel to the same remote with another --key needs --name). The port is marked as made by \
             ovs-docker and shown by `list`. Choose the container MTU so that the tunnel headers fit in the \
             underlay's: for an IPv4 underlay of MTU 1500, at most 1450 for vxlan, 1442 for geneve (OVN), \
             1462 for gre (1458 with a key).",
@@ -437,7 +438,7 @@ pub struct TunnelDelArgs {
     pub bridge: String,
     /// A tunnel port name, or a remote IP (then every tunnel to it, of --type if given)
     pub target: String,
-    /// Only tunnels of this type (with a remote IP)
+    /// Only tunnels of this type (with a remote IP); with a port name, refused unless it is the port's type
     #[arg(long = "type", value_name = "TYPE", value_enum)]
     pub kind: Option<TunnelType>,
     /// Succeed if there is no such tunnel

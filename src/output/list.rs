@@ -31,7 +31,7 @@ pub const JSON_KEYS: &[(&str, &str, &str)] = &[
     ("ingress_rate", "number", "the rate limit in kbit/s (0: none)"),
     ("ingress_burst", "number", "its burst in kbit"),
     ("persist", "boolean", "whether watch re-creates the port when its container restarts"),
-    ("state", "string", "the state (see STATES)"),
+    ("state", "string", "the state (see LIST STATES)"),
     ("stale", "boolean", "a stale port: what add-port reclaims and gc removes"),
     ("kind", "string", "container or tunnel"),
     ("tunnel_type", "string or null", "a tunnel's type: vxlan, gre, geneve"),
