@@ -295,9 +295,8 @@ mod tests {
             port_uuid: "u".into(),
         };
         let v = serde_json::to_value(Row::tunnel(&t)).unwrap();
-        let have: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut have: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         let mut want: Vec<&str> = JSON_KEYS.iter().map(|k| k.0).collect();
-        let mut have = have;
         have.sort_unstable();
         want.sort_unstable();
         assert_eq!(have, want);
