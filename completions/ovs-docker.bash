@@ -693,13 +693,21 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__list)
-            opts="-v -h --container --format --db --timeout --no-wait --verbose --help"
+            opts="-v -h --container --netns --pid --format --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --container)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -32,7 +32,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s h -l help -d 'Pri
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s V -l version -d 'Print version'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE (none is success, as upstream; a missing BRIDGE is refused)'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
@@ -98,7 +98,9 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l timeou
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s h -l help -d 'Print help'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix; or netns:PATH, pid:PID as the table shows them)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l netns -d 'Only ports in this network namespace (the same namespace under any path, or --pid, matches)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l pid -d 'Only ports in the network namespace of process PID' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
@@ -142,7 +144,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l type -d 'Only tunnels of this type (with a remote IP)' -r -f -a "vxlan\t''
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l type -d 'Only tunnels of this type (with a remote IP); with a port name, refused unless it is the port\'s type' -r -f -a "vxlan\t''
 gre\t''
 geneve\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
@@ -217,7 +219,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s v -l ve
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE (none is success, as upstream; a missing BRIDGE is refused)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'

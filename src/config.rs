@@ -241,6 +241,7 @@ pub struct IfAddr {
 impl FromStr for IfAddr {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        check_prefix_len(s)?;
         let net: IpNetwork = s.parse().map_err(|e| format!("invalid IP address \"{}\": {e}", s.escape_default()))?;
         let ip = net.ip();
         if ip.is_unspecified() || ip.is_multicast() || ip.is_loopback() {
@@ -252,6 +253,26 @@ impl FromStr for IfAddr {
             }
         }
         Ok(IfAddr { ip, prefix: net.prefix() })
+    }
+}
+
+/// A /PLEN beyond the family's bits, named as such (the parser below would
+/// only say "invalid address").
+fn check_prefix_len(s: &str) -> Result<(), String> {
+    let Some((ip, plen)) = s.split_once('/') else { return Ok(()) };
+    let max = match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(_)) => 32,
+        Ok(IpAddr::V6(_)) => 128,
+        Err(_) => return Ok(()),
+    };
+    match plen.parse::<u32>() {
+        Ok(n) if n <= max && digits(plen) => Ok(()),
+        _ => Err(format!(
+            "invalid prefix length /{} in \"{}\": expected 0 to {max} for an IPv{} address",
+            plen.escape_default(),
+            s.escape_default(),
+            if max == 32 { 4 } else { 6 }
+        )),
     }
 }
 
@@ -375,10 +396,10 @@ impl fmt::Display for Trunks {
 
 /// A rate in kbit/s or a burst in kbit, as OVS takes them (0 turns it off).
 pub fn parse_kbits(s: &str) -> Result<u32, String> {
-    s.parse()
-        .ok()
-        .filter(|_| digits(s) && s.len() <= 10)
-        .ok_or_else(|| format!("invalid rate \"{}\": expected a whole number of kbit(/s)", s.escape_default()))
+    if !digits(s) {
+        return Err(format!("invalid rate \"{}\": expected a whole number of kbit(/s)", s.escape_default()));
+    }
+    s.parse().map_err(|_| format!("invalid rate \"{s}\": out of range, expected 0 to {} kbit(/s)", u32::MAX))
 }
 
 /// A network namespace file given with --netns: an absolute path of plain

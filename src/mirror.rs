@@ -16,7 +16,7 @@ use crate::error::{Context, Error, Result};
 use crate::ovsdb::mirrors::{add_mirror_txn, del_mirror_ops, MirrorRow, NewMirror};
 use crate::ovsdb::vswitch::{AttachedPort, Vswitch};
 use crate::ovsdb::{data, Cond, Op, OvsdbError, Precondition, Txn};
-use crate::port::find::find_attached;
+use crate::port::find::{find_attached, require_bridge};
 
 /// Which traffic of a mirrored port is copied, seen from its container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +89,7 @@ async fn ports_of(ctx: &Ctx, ovs: &Vswitch, bridge: &str, c: &ContainerPort) -> 
 pub async fn add(ctx: &Ctx, m: &MirrorSpec) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     let bridge = m.bridge.as_str();
-    if ovs.bridge_datapath_type(bridge).await.step(|| format!("look up bridge {bridge}"))?.is_none() {
-        return Err(Error::refused(format!("bridge {bridge} does not exist")));
-    }
+    require_bridge(&ovs, bridge).await?;
     let existing = ovs.mirrors(Some(bridge)).await.step(|| format!("look up the mirrors of bridge {bridge}"))?;
     if existing.iter().any(|x| x.name == m.name) {
         return Err(Error::refused(format!("bridge {bridge} already has a mirror named {}", m.name)));
@@ -163,9 +161,7 @@ pub async fn del(ctx: &Ctx, bridge: &str, name: &str) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
     let mirrors = ovs.mirrors(Some(bridge)).await.step(|| format!("look up the mirrors of bridge {bridge}"))?;
     let Some(m) = mirrors.iter().find(|m| m.name == name) else {
-        if ovs.bridge_datapath_type(bridge).await.step(|| format!("look up bridge {bridge}"))?.is_none() {
-            return Err(Error::refused(format!("bridge {bridge} does not exist")));
-        }
+        require_bridge(&ovs, bridge).await?;
         return Err(Error::refused(format!("no mirror named {name} on bridge {bridge}")));
     };
     let mut t = Txn::new();
@@ -178,6 +174,9 @@ pub async fn del(ctx: &Ctx, bridge: &str, name: &str) -> Result<()> {
 /// Every mirror (on `bridge`, if given), its ports named by container.
 pub async fn list(ctx: &Ctx, bridge: Option<&str>) -> Result<Vec<MirrorView>> {
     let ovs = ctx.vswitch().await?;
+    if let Some(b) = bridge {
+        require_bridge(&ovs, b).await?;
+    }
     let (mirrors, ports) = tokio::join!(ovs.mirrors(bridge), ovs.find_ports(vec![]));
     let mirrors = mirrors.step(|| "list mirrors".into())?;
     let ports = ports.step(|| "list container ports".into())?;

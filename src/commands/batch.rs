@@ -152,7 +152,9 @@ fn read_input(file: &std::path::Path) -> Result<String> {
     if file.as_os_str() == "-" {
         std::io::stdin().read_to_string(&mut text).step(|| "read the batch from standard input".into())?;
     } else {
-        text = std::fs::read_to_string(file).step(|| format!("read batch file {}", file.display()))?;
+        // A file that cannot be read is the user's to fix: a usage error.
+        text = std::fs::read_to_string(file)
+            .map_err(|e| Error::invalid(format!("cannot read batch file {}: {e}", file.display())))?;
     }
     Ok(text)
 }

@@ -237,7 +237,8 @@ fn refusal(row: &NewRow<'_>, e: OvsdbError) -> Error {
 /// An address that another port on the bridge holds.
 pub(super) fn address_in_use(ip: IpAddr, bridge: &str, user: Option<&AttachedPort>) -> Error {
     let by = user.map_or(String::new(), |p| {
-        format!(" (port {}, CONTAINER={} INTERFACE={})", p.name, p.container_ref(), p.container_iface())
+        let who = super::find::container_label(p, None);
+        format!(" (port {}, CONTAINER={who} INTERFACE={})", p.name, p.container_iface())
     });
     Error::refused(format!("address {ip} is already used on bridge {bridge}{by}; --force adds it anyway"))
 }

@@ -126,6 +126,9 @@ pub async fn remove_one(ctx: &Ctx, at: &PortAddress, veths: &Veths) -> Result<()
                 return Ok(());
             }
         }
+        if elsewhere.is_empty() {
+            super::find::require_bridge(&ovs, &a.bridge).await?;
+        }
         return Err(Error::refused(match elsewhere.first() {
             Some(p) => format!(
                 "the port for CONTAINER={} and INTERFACE={iface} is on bridge {}, not {}",
@@ -151,7 +154,13 @@ pub async fn remove_all(ctx: &Ctx, bridge: &str, reference: &str, veths: &Veths)
     let here: Vec<_> = ports.into_iter().filter(|p| p.bridge.as_deref() == Some(bridge)).collect();
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let result = if here.is_empty() {
-        // As upstream: nothing to remove is not an error.
+        // As upstream: nothing to remove is not an error. But a bridge that
+        // does not exist is a mistake, not "nothing", and a container
+        // nobody knows is said on standard error.
+        super::find::require_bridge(&ovs, bridge).await?;
+        if container.is_none() {
+            log::warn!("no container \"{reference}\" and no port of it on bridge {bridge}: nothing to remove");
+        }
         ctx.step(format_args!("no port of container \"{reference}\" on bridge {bridge}"));
         Ok(())
     } else {
