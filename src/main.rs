@@ -7,6 +7,10 @@ use ovs_docker::cli::{Cli, Command, LogLevel};
 use ovs_docker::logging::Style;
 
 fn main() -> ExitCode {
+    // Run by a container runtime as a CNI plugin: the protocol, not the CLI.
+    if ovs_docker::cni::is_cni_call() {
+        return ExitCode::from(ovs_docker::cni::main());
+    }
     // As upstream: no arguments prints the usage and succeeds.
     if std::env::args_os().len() <= 1 {
         let _ = Cli::command().print_help();

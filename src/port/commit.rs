@@ -78,9 +78,17 @@ impl NewRow<'_> {
             .into_iter()
             .chain(self.ovn_ids.iter().cloned())
             .collect(),
-            extra_ids: spec.record(self.mac).to_external_ids(&spec.bridge),
+            extra_ids: spec
+                .record(self.mac)
+                .to_external_ids(&spec.bridge)
+                .into_iter()
+                .chain(spec.extra_ids.iter().cloned())
+                .collect(),
             tag: spec.vlan,
-            port_columns: Default::default(),
+            port_columns: match spec.trunks.is_empty() {
+                true => Default::default(),
+                false => vswitch::Vlan::Trunk { vlans: spec.trunks.clone(), native: spec.vlan }.columns(),
+            },
             iface_columns: spec
                 .ingress_rate
                 .map(|rate| vswitch::policing_columns(rate, spec.ingress_burst))
