@@ -23,9 +23,6 @@ pub async fn check(ctx: &Ctx, env: &Env, conf: &NetConf, stdin: &[u8]) -> CniRes
     let prev: CniResultBody = serde_json::from_value(prev)
         .map_err(|e| CniError::new(code::DECODE_FAILURE, format!("decode \"prevResult\": {e}")))?;
     let netns = existing_netns(env)?;
-    if let Some(kind) = &conf.ipam {
-        ipam::exec(kind, "CHECK", stdin)?;
-    }
     let ovs = connect(ctx).await?;
     let iface = env.ifname.as_str();
     let ports = attachment_ports(&ovs, env, conf).await?;
@@ -71,7 +68,11 @@ pub async fn check(ctx: &Ctx, env: &Env, conf: &NetConf, stdin: &[u8]) -> CniRes
             return Err(wrong(format!("{who}: MTU {have}, the configuration says {want}")));
         }
     }
-    check_against_result(&inside, &link, &prev, iface, &who).await
+    check_against_result(&inside, &link, &prev, iface, &who).await?;
+    match &conf.ipam {
+        Some(kind) => ipam::exec(kind, "CHECK", stdin).map(drop),
+        None => Ok(()),
+    }
 }
 
 /// The MAC and addresses the previous result gave the interface.

@@ -91,10 +91,6 @@ pub async fn add(ctx: &Ctx, env: &Env, conf: &NetConf, stdin: &[u8]) -> CniResul
     }
     let host = host_netlink()?;
     let mut stale = attachment_ports(&ovs, env, conf).await?;
-    // An earlier ADD of this attachment that was killed kept its addresses too.
-    if let (false, Some(kind)) = (stale.is_empty(), &conf.ipam) {
-        ipam::exec(kind, "DEL", stdin)?;
-    }
     for p in gone_namespaces(&ovs).await? {
         if !stale.contains(&p) {
             stale.push(p);
@@ -103,7 +99,13 @@ pub async fn add(ctx: &Ctx, env: &Env, conf: &NetConf, stdin: &[u8]) -> CniResul
     remove_locked(ctx, &mut ovs, &host, &stale).await?;
     drop(ovs);
     let given = match &conf.ipam {
-        Some(kind) => ipam::add(kind, stdin)?,
+        // A runtime never calls ADD twice for an attachment without a DEL
+        // between (CNI spec): anything IPAM holds for it is left by an ADD
+        // that was killed, and is given back first.
+        Some(kind) => {
+            ipam::exec(kind, "DEL", stdin)?;
+            ipam::add(kind, stdin)?
+        }
         None => CniResultBody::default(),
     };
     let attached = match spec(env, conf, netns, &given) {
