@@ -139,6 +139,7 @@ fn every_bad_call_is_refused_with_its_code_and_changes_nothing() {
     cni_call("ADD", &good, &cni_env("ovsdtbad", "/var/run/netns/ovsdt-none", "eth0")).error(3, "does not exist");
     cni_call("ADD", &with("bridge", json!("ovsdtnobr")), &env).error(7, "does not exist");
     cni_call("STATUS", &with("bridge", json!("ovsdtnobr")), &[]).error(50, "does not exist");
+    cni_call("GC", &good, &[("CNI_PATH", CNI_PATH)]).error(7, "valid-attachments");
     // An address IPAM gives that the port layer refuses gives it back: a route via a far gateway.
     let mut far = good.clone();
     far["ipam"]["routes"] = json!([{"dst": "10.99.0.0/16", "gw": "198.51.100.1"}]);

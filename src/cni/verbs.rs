@@ -252,7 +252,11 @@ pub async fn del(ctx: &Ctx, env: &Env, conf: &NetConf, stdin: &[u8]) -> CniResul
 /// GC: remove this network's ports of attachments the runtime no longer
 /// lists; then IPAM's GC, where the IPAM plugin has one.
 pub async fn gc(ctx: &Ctx, conf: &NetConf, stdin: &[u8]) -> CniResult<()> {
-    let valid = conf.valid_attachments.clone().unwrap_or_default();
+    // Without the list every port of the network would look invalid: refuse.
+    let valid = conf
+        .valid_attachments
+        .clone()
+        .ok_or_else(|| CniError::new(code::INVALID_CONFIG, "GC needs \"cni.dev/valid-attachments\"".to_string()))?;
     let mut ovs = connect(ctx).await?;
     let host = host_netlink()?;
     let ours = ovs
