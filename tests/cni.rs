@@ -75,6 +75,9 @@ fn add_check_del_on_one_vlan_and_isolation_from_another() {
     cni_call("CHECK", &with_prev(&on10, &ra), &cni_env("ovsdtca", &pa, "eth0")).ok();
     cni_call("CHECK", &with_prev(&on20, &ra), &cni_env("ovsdtca", &pa, "eth0")).error(100, "VLAN");
     cni_call("CHECK", &on10, &cni_env("ovsdtca", &pa, "eth0")).error(7, "prevResult");
+    let mut old = with_prev(&on10, &ra);
+    old["cniVersion"] = json!("0.3.1");
+    cni_call("CHECK", &old, &cni_env("ovsdtca", &pa, "eth0")).error(1, "0.4.0");
     a.exec(&format!("ip addr del {} dev eth0", address(&ra))).ok();
     cni_call("CHECK", &with_prev(&on10, &ra), &cni_env("ovsdtca", &pa, "eth0")).error(100, "missing");
     cni_call("CHECK", &with_prev(&on10, &ra), &cni_env("ovsdtca", &pa, "eth9")).error(100, "has no port");

@@ -61,6 +61,9 @@ fn run(verb: &str, stdin: &[u8], version: &str) -> CniResult<Option<Value>> {
         return Ok(Some(json!({"cniVersion": version, "supportedVersions": SUPPORTED_VERSIONS})));
     }
     let conf = conf::parse(stdin)?;
+    if verb == Verb::Check && conf.cni_version.starts_with("0.3") {
+        return Err(CniError::new(code::INCOMPATIBLE_VERSION, "CHECK needs cniVersion 0.4.0 or later".to_string()));
+    }
     let env = match verb {
         Verb::Add | Verb::Del | Verb::Check => Some(Env::read(verb, &|k| std::env::var(k).ok())?),
         _ => None,

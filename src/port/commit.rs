@@ -334,6 +334,27 @@ mod tests {
     }
 
     #[test]
+    fn trunks_and_extra_ids_go_into_the_new_rows() {
+        let (mut s, c) = (spec(), container());
+        s.trunks = vec![20, 30];
+        s.extra_ids = vec![("cni_network".into(), "net1".into())];
+        let row = NewRow {
+            spec: &s,
+            reference: "web1",
+            container: &c,
+            port_name: "0123456789abc_l",
+            carry: None,
+            mac: None,
+            ovn_ids: vec![],
+        };
+        let p = row.port();
+        assert_eq!(ids(&p)["cni_network"], "net1");
+        assert_eq!(p.port_columns["trunks"], json!(["set", [20, 30]]));
+        assert_eq!(p.port_columns["vlan_mode"], "native-untagged");
+        assert_eq!(p.port_columns["tag"], 7);
+    }
+
+    #[test]
     fn a_recreated_port_replaces_the_old_row_and_keeps_its_settings() {
         let (s, c) = (spec(), container());
         let old = AttachedPort {
