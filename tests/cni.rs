@@ -36,6 +36,13 @@ fn version_answers_without_a_network() {
 }
 
 #[test]
+fn the_command_line_still_works_with_cni_command_exported() {
+    let out = ovs_docker_env(&[("CNI_COMMAND", "ADD")], &["--version"]);
+    out.ok();
+    assert!(!out.stdout.contains("cniVersion"), "{out}");
+}
+
+#[test]
 fn add_check_del_on_one_vlan_and_isolation_from_another() {
     testbed();
     let net = CniNet::new();

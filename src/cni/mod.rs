@@ -21,9 +21,11 @@ use crate::context::{Ctx, DEFAULT_TIMEOUT_SECS};
 use conf::{Env, Verb};
 use types::{code, is_supported, CniError, CniResult, LATEST, SUPPORTED_VERSIONS};
 
-/// Whether this process was started as a CNI plugin.
+/// Whether this process was started as a CNI plugin: `CNI_COMMAND` set and
+/// no arguments (runtimes pass none), so that a shell that exported
+/// `CNI_COMMAND` still runs the command line it types.
 pub fn is_cni_call() -> bool {
-    std::env::var_os("CNI_COMMAND").is_some()
+    std::env::var_os("CNI_COMMAND").is_some() && std::env::args_os().len() <= 1
 }
 
 /// Serve one CNI call: the result (or the error object) on standard output;
