@@ -230,6 +230,7 @@ cmd_up() {
         fi
     fi
     if ! image_ok; then build_image; fi
+    "$(dirname "${BASH_SOURCE[0]}")/podman-setup.sh" up
     # Sockets of dead OVS daemons pile up in the rundir; drop them.
     local ctl pid
     for ctl in "$OVS_RUNDIR"/*.ctl; do
@@ -421,6 +422,7 @@ clean_multihost() {
 }
 
 cmd_clean() {
+    "$(dirname "${BASH_SOURCE[0]}")/podman-setup.sh" clean
     clean_multihost
     clean_package
     local names=() bridges=() n plugins=()

@@ -7,6 +7,10 @@ use ovs_docker::cli::{Cli, Command, LogLevel};
 use ovs_docker::logging::Style;
 
 fn main() -> ExitCode {
+    // Run by a container runtime as a CNI plugin: the protocol, not the CLI.
+    if ovs_docker::cni::is_cni_call() {
+        return ExitCode::from(ovs_docker::cni::main());
+    }
     // No command is a usage error (upstream printed its usage and exited
     // 0, which hid a forgotten argument from scripts): the usage goes to
     // standard error and the status is 2.

@@ -79,9 +79,17 @@ impl NewRow<'_> {
             .into_iter()
             .chain(self.ovn_ids.iter().cloned())
             .collect(),
-            extra_ids: spec.record(self.mac).to_external_ids(&spec.bridge),
+            extra_ids: spec
+                .record(self.mac)
+                .to_external_ids(&spec.bridge)
+                .into_iter()
+                .chain(spec.extra_ids.iter().cloned())
+                .collect(),
             tag: spec.vlan,
-            port_columns: Default::default(),
+            port_columns: match spec.trunks.is_empty() {
+                true => Default::default(),
+                false => vswitch::Vlan::Trunk { vlans: spec.trunks.clone(), native: spec.vlan }.columns(),
+            },
             iface_columns: spec
                 .ingress_rate
                 .map(|rate| vswitch::policing_columns(rate, spec.ingress_burst))
@@ -334,6 +342,27 @@ mod tests {
         forced.force = true;
         let row = NewRow { spec: &forced, ..row };
         assert!(!row.preconditions().iter().any(|a| matches!(a.what, Precondition::AddressUnused { .. })));
+    }
+
+    #[test]
+    fn trunks_and_extra_ids_go_into_the_new_rows() {
+        let (mut s, c) = (spec(), container());
+        s.trunks = vec![20, 30];
+        s.extra_ids = vec![("cni_network".into(), "net1".into())];
+        let row = NewRow {
+            spec: &s,
+            reference: "web1",
+            container: &c,
+            port_name: "0123456789abc_l",
+            carry: None,
+            mac: None,
+            ovn_ids: vec![],
+        };
+        let p = row.port();
+        assert_eq!(ids(&p)["cni_network"], "net1");
+        assert_eq!(p.port_columns["trunks"], json!(["set", [20, 30]]));
+        assert_eq!(p.port_columns["vlan_mode"], "native-untagged");
+        assert_eq!(p.port_columns["tag"], 7);
     }
 
     #[test]
