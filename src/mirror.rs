@@ -136,7 +136,7 @@ pub async fn add(ctx: &Ctx, m: &MirrorSpec) -> Result<()> {
     let as_read: Vec<String> = existing.iter().map(|x| x.uuid.clone()).collect();
     ctx.step(format_args!("adding mirror {} to bridge {bridge}", m.name));
     match ovs.commit(add_mirror_txn(&new, &as_read), ctx.wait).await {
-        Ok(_) => Ok(()),
+        Ok(_) => revalidate(ctx).await,
         Err(OvsdbError::Precondition(Precondition::BridgeUnchanged(_))) => {
             Err(Error::refused(format!("the mirrors of bridge {bridge} changed meanwhile; try again")))
         }
@@ -168,7 +168,25 @@ pub async fn del(ctx: &Ctx, bridge: &str, name: &str) -> Result<()> {
     del_mirror_ops(&mut t, Cond::eq("name", bridge), &m.uuid);
     ctx.step(format_args!("removing mirror {name} from bridge {bridge}"));
     ovs.commit(t, ctx.wait).await.step(|| format!("remove mirror {name} from bridge {bridge}"))?;
-    Ok(())
+    revalidate(ctx).await
+}
+
+/// Make the datapath follow a mirror change at once. ovs-vswitchd (3.1)
+/// applies a new or removed Mirror to new flows only: flows it has cached
+/// in the datapath keep their old actions until they expire (seen: a pair
+/// of containers that kept talking got no copies at all). So the cached
+/// flows are purged, as `ovs-appctl revalidator/purge` does; each is set
+/// up again by its next packet. Not with --no-wait, nor for an OVSDB
+/// that is not local.
+async fn revalidate(ctx: &Ctx) -> Result<()> {
+    if !ctx.wait || !matches!(ctx.db, crate::ovsdb::Endpoint::Unix(_)) {
+        return Ok(());
+    }
+    ctx.step(format_args!("purging ovs-vswitchd's cached datapath flows"));
+    crate::ovsdb::unixctl::vswitchd("revalidator/purge", ctx.timeout)
+        .await
+        .map(drop)
+        .step(|| "make ovs-vswitchd revalidate its flows (revalidator/purge)".into())
 }
 
 /// Every mirror (on `bridge`, if given), its ports named by container.

@@ -9,6 +9,7 @@ pub mod networks;
 pub mod northbound;
 mod ops;
 pub mod tunnels;
+pub mod unixctl;
 pub mod vswitch;
 
 pub use client::{Client, Endpoint};
