@@ -23,71 +23,46 @@ use crate::sys::netlink::Netlink;
 /// Where ProgramExternalConnectivity carries `docker run -p` mappings.
 const PORT_MAP: &str = "com.docker.network.portmap";
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::invalid(format!("malformed request body: {e}")))
-}
-
 impl Driver {
     /// Answer one call, or None if `method` is not one we know.
     pub async fn call(&self, method: &str, body: &[u8]) -> Option<Result<Value>> {
-        let r = match method {
-            "Plugin.Activate" => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
-            "NetworkDriver.GetCapabilities" => {
-                Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" }))
-            }
-            "NetworkDriver.CreateNetwork" => match parse(body) {
-                Ok(r) => self.create_network(r).await,
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.DeleteNetwork" => match parse::<NetworkRequest>(body) {
-                Ok(r) => self.teardown(&r.network_id).await.map(|()| json!({})),
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.CreateEndpoint" => match parse(body) {
-                Ok(r) => self.create_endpoint(r).await,
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.DeleteEndpoint" => match parse::<EndpointRequest>(body) {
-                Ok(r) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.EndpointOperInfo" => match parse(body) {
-                Ok(r) => self.oper_info(r).await,
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.Join" => match parse(body) {
-                Ok(r) => self.join(r).await,
-                Err(e) => Err(e),
-            },
-
+        let call = match decode(method, body)? {
+            Ok(c) => c,
+            Err(e) => return Some(Err(Error::invalid(e))),
+        };
+        let r = match call {
+            Call::Activate => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
+            Call::Capabilities => Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" })),
+            Call::CreateNetwork(r) => self.create_network(r).await,
+            Call::DeleteNetwork(r) => self.teardown(&r.network_id).await.map(|()| json!({})),
+            Call::CreateEndpoint(r) => self.create_endpoint(r).await,
+            Call::DeleteEndpoint(r) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
+            Call::OperInfo(r) => self.oper_info(r).await,
+            Call::Join(r) => self.join(r).await,
             // Port publishing (-p): Docker runs no proxy for a remote
             // driver, and we do no DNAT. Accepting it would show ports in
             // `docker ps` that nothing serves: refuse instead.
-            "NetworkDriver.ProgramExternalConnectivity" => match parse::<Value>(body) {
-                Ok(r) if r["Options"][PORT_MAP].as_array().is_some_and(|ports| !ports.is_empty()) => {
-                    Err(Error::invalid("publishing ports (docker run -p) is not supported on ovs-docker networks"))
-                }
-                Ok(_) => Ok(json!({})),
-                Err(e) => Err(e),
-            },
+            Call::ProgramExternalConnectivity(r)
+                if r.options
+                    .as_ref()
+                    .and_then(|o| o.get(PORT_MAP))
+                    .and_then(Value::as_array)
+                    .is_some_and(|p| !p.is_empty()) =>
+            {
+                Err(Error::invalid("publishing ports (docker run -p) is not supported on ovs-docker networks"))
+            }
             // Nothing to undo: Docker moves the interface out, and
             // DeleteEndpoint removes it.
-            "NetworkDriver.Leave"
-            | "NetworkDriver.RevokeExternalConnectivity"
-            | "NetworkDriver.DiscoverNew"
-            | "NetworkDriver.DiscoverDelete"
-            | "NetworkDriver.AllocateNetwork"
-            | "NetworkDriver.FreeNetwork" => Ok(json!({})),
-            _ => return None,
+            Call::ProgramExternalConnectivity(_)
+            | Call::RevokeExternalConnectivity(_)
+            | Call::Leave(_)
+            | Call::Nothing => Ok(json!({})),
         };
         Some(r)
     }
 
     async fn create_endpoint(&self, req: CreateEndpointRequest) -> Result<Value> {
         let eid = req.endpoint_id.as_str();
-        if eid.is_empty() || !eid.bytes().all(|b| b.is_ascii_alphanumeric()) || eid.len() > 64 {
-            return Err(Error::invalid(format!("invalid endpoint ID \"{}\"", eid.escape_default())));
-        }
         let iface = req.interface.clone().unwrap_or_default();
         let given_mac = if iface.mac_address.is_empty() {
             None
@@ -127,6 +102,7 @@ impl Driver {
             bridge: net.cfg.bridge.clone(),
             mtu: net.cfg.mtu,
             vlan: net.cfg.vlan,
+            protected: !net.cfg.icc,
             mac: given_mac.unwrap_or_else(|| endpoint::mac_for(&iface.address)),
             addresses,
             created_by: keys::CREATED_BY_PLUGIN,
@@ -155,8 +131,11 @@ impl Driver {
             let t = set_iface_id_txn(&p.iface_uuid, keys::iface::SANDBOX, &req.sandbox_key);
             ovs.commit(t, false).await.step(|| format!("record the sandbox of endpoint {eid}"))?;
         }
+        // An internal network gives no gateway: Docker would make it the
+        // containers' default route, a way out.
+        let internal = net.cfg.internal;
         let gw = |v: &Option<(IpNetwork, Option<IpNetwork>)>| {
-            v.as_ref().and_then(|(_, g)| g.map(|g| g.ip().to_string())).unwrap_or_default()
+            v.as_ref().and_then(|(_, g)| g.filter(|_| !internal).map(|g| g.ip().to_string())).unwrap_or_default()
         };
         Ok(json!(JoinResponse {
             interface_name: InterfaceName { src_name: peer, dst_prefix: DST_PREFIX.into() },

@@ -70,7 +70,7 @@ impl Driver {
             ids: cfg.to_ids(&self.name),
             uplink: cfg.bind_interface.as_deref(),
             existing: existing.as_ref(),
-            datapath_type: self.datapath_type.as_deref(),
+            datapath_type: Some(self.datapath_type.as_str()),
             mtu: cfg.mtu,
             vlan: cfg.vlan,
         });
@@ -162,9 +162,9 @@ impl Driver {
             let id = cfg.id.clone();
             let n = nftables::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;
             if n == 0 {
-                nftables::add_network_rules(&id, subnet.network(), subnet.prefix(), bridge).step(|| {
-                    format!("add the masquerade rule of network {id} (nf_tables table ip {})", nftables::TABLE)
-                })?;
+                nftables::add_network_rules(&id, subnet.network(), subnet.prefix(), bridge, cfg.internal).step(
+                    || format!("add the firewall rules of network {id} (nf_tables table ip {})", nftables::TABLE),
+                )?;
             }
         }
         Ok(())

@@ -106,8 +106,15 @@ pub fn comment(network_id: &str) -> String {
 
 /// Add the rules of `network_id` (subnet `subnet/prefix`, bridge
 /// `bridge`), creating our table and chains if missing, all in one atomic
-/// batch.
-pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge: &str) -> io::Result<()> {
+/// batch. An `internal` network gets, instead of its masquerade rule,
+/// `iifname BRIDGE oifname != BRIDGE drop`: nothing leaves it.
+pub fn add_network_rules(
+    network_id: &str,
+    subnet: Ipv4Addr,
+    prefix: u8,
+    bridge: &str,
+    internal: bool,
+) -> io::Result<()> {
     let sock = Socket::open()?;
     let mut batch = Batch::new();
     let mut table = Msg::new(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
@@ -129,6 +136,23 @@ pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge:
     }
     let note = userdata_comment(&comment(network_id));
 
+    let name = ifname_bytes(bridge);
+    if internal {
+        let mut rule = Msg::new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+        rule.str(NFTA_RULE_TABLE, TABLE);
+        rule.str(NFTA_RULE_CHAIN, FILTER_CHAIN);
+        rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+            meta(exprs, NFT_META_IIFNAME);
+            cmp(exprs, NFT_CMP_EQ, &name);
+            meta(exprs, NFT_META_OIFNAME);
+            cmp(exprs, NFT_CMP_NEQ, &name);
+            drop_verdict(exprs);
+        });
+        rule.bytes(NFTA_RULE_USERDATA, &note);
+        batch.push(rule);
+        batch.push(inbound_rule(&name, &note));
+        return sock.transact(batch);
+    }
     let mut rule = Msg::new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
     rule.str(NFTA_RULE_TABLE, TABLE);
     rule.str(NFTA_RULE_CHAIN, NAT_CHAIN);
@@ -147,16 +171,20 @@ pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge:
     });
     rule.bytes(NFTA_RULE_USERDATA, &note);
     batch.push(rule);
+    batch.push(inbound_rule(&name, &note));
+    sock.transact(batch)
+}
 
+/// `oifname BRIDGE iifname != BRIDGE ct state != established,related drop`
+fn inbound_rule(name: &[u8; 16], note: &[u8]) -> Msg {
     let mut rule = Msg::new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
     rule.str(NFTA_RULE_TABLE, TABLE);
     rule.str(NFTA_RULE_CHAIN, FILTER_CHAIN);
-    let name = ifname_bytes(bridge);
     rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
         meta(exprs, NFT_META_OIFNAME);
-        cmp(exprs, NFT_CMP_EQ, &name);
+        cmp(exprs, NFT_CMP_EQ, name);
         meta(exprs, NFT_META_IIFNAME);
-        cmp(exprs, NFT_CMP_NEQ, &name);
+        cmp(exprs, NFT_CMP_NEQ, name);
         exprs.nest(NFTA_LIST_ELEM, |e| {
             e.str(NFTA_EXPR_NAME, "ct");
             e.nest(NFTA_EXPR_DATA, |d| {
@@ -167,17 +195,20 @@ pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge:
         // ct state is a host-order bitmask.
         bitwise(exprs, &CT_ESTABLISHED_RELATED.to_ne_bytes());
         cmp(exprs, NFT_CMP_EQ, &[0; 4]);
-        exprs.nest(NFTA_LIST_ELEM, |e| {
-            e.str(NFTA_EXPR_NAME, "immediate");
-            e.nest(NFTA_EXPR_DATA, |d| {
-                d.u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
-                d.nest(NFTA_IMMEDIATE_DATA, |v| v.nest(NFTA_DATA_VERDICT, |c| c.u32(NFTA_VERDICT_CODE, NF_DROP)));
-            });
+        drop_verdict(exprs);
+    });
+    rule.bytes(NFTA_RULE_USERDATA, note);
+    rule
+}
+
+fn drop_verdict(exprs: &mut Msg) {
+    exprs.nest(NFTA_LIST_ELEM, |e| {
+        e.str(NFTA_EXPR_NAME, "immediate");
+        e.nest(NFTA_EXPR_DATA, |d| {
+            d.u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+            d.nest(NFTA_IMMEDIATE_DATA, |v| v.nest(NFTA_DATA_VERDICT, |c| c.u32(NFTA_VERDICT_CODE, NF_DROP)));
         });
     });
-    rule.bytes(NFTA_RULE_USERDATA, &note);
-    batch.push(rule);
-    sock.transact(batch)
 }
 
 /// Delete every rule of our table whose comment names `network_id`.
