@@ -34,7 +34,7 @@ impl Driver {
             Call::Activate => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
             Call::Capabilities => Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" })),
             Call::CreateNetwork(r) => self.create_network(r).await,
-            Call::DeleteNetwork(r) => self.teardown(&r.network_id).await.map(|()| json!({})),
+            Call::DeleteNetwork(r) => self.delete_network(&r.network_id).await,
             Call::CreateEndpoint(r) => self.create_endpoint(r).await,
             Call::DeleteEndpoint(r) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
             Call::OperInfo(r) => self.oper_info(r).await,

@@ -41,6 +41,13 @@ impl Driver {
 
     pub(super) async fn create_network(&self, req: CreateNetworkRequest) -> Result<Value> {
         let cfg = NetworkConfig::from_request(&req).map_err(Error::invalid)?;
+        if cfg.mode == Mode::Nat && nftables::legacy_filter_table_in_use() {
+            return Err(Error::refused(
+                "mode nat: this host's iptables uses the legacy backend (x_tables has a filter table), whose \
+                 FORWARD policy the plugin cannot see nor pass; switch to the nf_tables backend \
+                 (update-alternatives --set iptables /usr/sbin/iptables-nft, then restart dockerd)",
+            ));
+        }
         // Held while the network is being made: Docker lists a network only
         // once CreateNetwork returned, so a concurrent CreateNetwork on the
         // same bridge must not take this one for a killed call's leftover.
@@ -166,8 +173,42 @@ impl Driver {
                     || format!("add the firewall rules of network {id} (nf_tables table ip {})", nftables::TABLE),
                 )?;
             }
+            if !cfg.internal {
+                nftables::ensure_forward_accepts(&id, subnet.network(), subnet.prefix(), bridge).step(|| {
+                    format!(
+                        "let network {id} through iptables' FORWARD chain (nf_tables table ip {})",
+                        nftables::DOCKER_TABLE
+                    )
+                })?;
+            }
         }
         Ok(())
+    }
+
+    /// DeleteNetwork: [`Driver::teardown`] under the network's lock, so that
+    /// the periodic check of the host side does not put back a rule of a
+    /// network being removed.
+    pub(super) async fn delete_network(&self, id: &str) -> Result<Value> {
+        let _lock = PortLock::acquire(id, NETWORK_LOCK, self.ctx.timeout)
+            .await
+            .step(|| format!("lock network {id}"))?
+            .ok_or_else(|| Error::refused(format!("network {id} is busy")))?;
+        self.teardown(id).await.map(|()| json!({}))
+    }
+
+    /// Remove the firewall rules that name a network no bridge carries any
+    /// more (its plugin died, and the network went without it).
+    pub async fn sweep_stale_rules(&self) -> Result<usize> {
+        let ovs = self.ctx.vswitch().await?;
+        let bridges = ovs.bridges().await.step(|| "list bridges".into())?;
+        let live: std::collections::BTreeSet<&str> = bridges.iter().filter_map(BridgeRow::network_id).collect();
+        let ruled = nftables::networks_with_rules().step(|| "list the nf_tables rules of networks".into())?;
+        let mut removed = 0;
+        for id in ruled.iter().filter(|id| !live.contains(id.as_str())) {
+            log::info!("removing the firewall rules of network {id}, which no bridge carries");
+            removed += nftables::remove_network_rules(id).step(|| format!("remove the rules of gone network {id}"))?;
+        }
+        Ok(removed)
     }
 
     /// Remove everything of network `id`: its endpoints' ports and veths,
@@ -224,6 +265,10 @@ impl Driver {
             if row.network_id().is_none() || ids.get(keys::bridge::DRIVER) != Some(&self.name) {
                 continue;
             }
+            // A network being made, changed or removed is its call's to
+            // set up.
+            let Some(id) = row.network_id() else { continue };
+            let Ok(Some(_lock)) = PortLock::try_acquire(id, NETWORK_LOCK) else { continue };
             // One broken network must not keep the others down.
             let result = match NetworkConfig::from_ids(&row.name, ids) {
                 Ok(cfg) => self.setup_host(&cfg).await,

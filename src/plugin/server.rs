@@ -33,6 +33,10 @@ const MAX_BODY: usize = 1 << 20;
 /// dropped: it must not hold a connection (and its memory) for ever.
 /// Docker sends a request in one go.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the host side of the networks (gateways, NAT, and the rules
+/// in Docker's FORWARD chain, which a dockerd restart or an
+/// `nft flush ruleset` takes away without telling us) is checked.
+const HEAL_EVERY: Duration = Duration::from_secs(5);
 
 /// How the plugin is served.
 #[derive(Debug, Clone)]
@@ -66,15 +70,30 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
         Ok(n) => log::info!("host side (gateways, forwarding, NAT) of {n} networks checked"),
         Err(e) => log::warn!("cannot restore the host side of the networks: {e}"),
     }
+    match driver.sweep_stale_rules().await {
+        Ok(0) => {}
+        Ok(n) => log::info!("removed {n} firewall rules of networks that are gone"),
+        Err(e) => log::warn!("cannot remove the firewall rules of gone networks: {e}"),
+    }
     // What a plugin killed half-way through a CreateEndpoint left.
     if let Err(e) = crate::port::endpoint::sweep_orphans(ctx).await {
         log::warn!("cannot sweep veths left by a killed plugin: {e}");
     }
     let local = tokio::task::LocalSet::new();
+    let mut heal = tokio::time::interval(HEAL_EVERY);
+    heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = local
         .run_until(async {
             loop {
                 tokio::select! {
+                    _ = heal.tick() => {
+                        let d = driver.clone();
+                        tokio::task::spawn_local(async move {
+                            if let Err(e) = d.restore_host_state().await {
+                                log::warn!("check of the host side of the networks: {e}");
+                            }
+                        });
+                    }
                     accepted = listener.accept() => match accepted {
                         Ok((stream, _)) => {
                             let d = driver.clone();

@@ -21,6 +21,10 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 pub const TABLE: &str = "ovs-docker";
 pub const NAT_CHAIN: &str = "postrouting";
 pub const FILTER_CHAIN: &str = "forward";
+/// The table and chain of iptables' (nf_tables backend) `filter FORWARD`,
+/// where Docker's firewall lives.
+pub const DOCKER_TABLE: &str = "filter";
+pub const DOCKER_FORWARD: &str = "FORWARD";
 
 const NETLINK_NETFILTER: i32 = 12;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
@@ -93,6 +97,7 @@ const NFT_CT_STATE: u32 = 0;
 const CT_ESTABLISHED_RELATED: u32 = 0x2 | 0x4;
 const NFT_REG_VERDICT: u32 = 0;
 const NF_DROP: u32 = 0;
+const NF_ACCEPT: u32 = 1;
 const NFT_CMP_EQ: u32 = 0;
 const NFT_CMP_NEQ: u32 = 1;
 const NFT_REG_1: u32 = 1;
@@ -202,29 +207,41 @@ fn inbound_rule(name: &[u8; 16], note: &[u8]) -> Msg {
 }
 
 fn drop_verdict(exprs: &mut Msg) {
+    verdict(exprs, NF_DROP);
+}
+
+fn verdict(exprs: &mut Msg, code: u32) {
     exprs.nest(NFTA_LIST_ELEM, |e| {
         e.str(NFTA_EXPR_NAME, "immediate");
         e.nest(NFTA_EXPR_DATA, |d| {
             d.u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
-            d.nest(NFTA_IMMEDIATE_DATA, |v| v.nest(NFTA_DATA_VERDICT, |c| c.u32(NFTA_VERDICT_CODE, NF_DROP)));
+            d.nest(NFTA_IMMEDIATE_DATA, |v| v.nest(NFTA_DATA_VERDICT, |c| c.u32(NFTA_VERDICT_CODE, code)));
         });
     });
 }
 
-/// Delete every rule of our table whose comment names `network_id`.
-/// Returns how many were deleted; none (and no table at all) is success.
+/// Delete every rule of `network_id` (our table's, and those it added to
+/// Docker's `filter FORWARD`). Returns how many were deleted; none (and no
+/// table at all) is success.
 pub fn remove_network_rules(network_id: &str) -> io::Result<usize> {
     let sock = Socket::open()?;
     let wanted = comment(network_id);
-    let rules: Vec<RuleInfo> =
-        sock.list_rules()?.into_iter().filter(|r| r.comment.as_deref() == Some(&wanted)).collect();
+    let mut deleted = 0;
+    for table in [TABLE, DOCKER_TABLE] {
+        deleted += remove_rules(&sock, table, |r| r.comment.as_deref() == Some(&wanted))?;
+    }
+    Ok(deleted)
+}
+
+fn remove_rules(sock: &Socket, table: &str, which: impl Fn(&RuleInfo) -> bool) -> io::Result<usize> {
+    let rules: Vec<RuleInfo> = sock.list_rules(table)?.into_iter().filter(which).collect();
     if rules.is_empty() {
         return Ok(0);
     }
     let mut batch = Batch::new();
     for r in &rules {
         let mut m = Msg::new(NFT_MSG_DELRULE, NLM_F_ACK);
-        m.str(NFTA_RULE_TABLE, TABLE);
+        m.str(NFTA_RULE_TABLE, table);
         m.str(NFTA_RULE_CHAIN, &r.chain);
         m.u64(NFTA_RULE_HANDLE, r.handle);
         batch.push(m);
@@ -236,10 +253,79 @@ pub fn remove_network_rules(network_id: &str) -> io::Result<usize> {
     }
 }
 
-/// How many rules of `network_id` exist.
+/// How many rules of `network_id` exist in our table.
 pub fn count_network_rules(network_id: &str) -> io::Result<usize> {
     let wanted = comment(network_id);
-    Ok(Socket::open()?.list_rules()?.iter().filter(|r| r.comment.as_deref() == Some(&wanted)).count())
+    Ok(Socket::open()?.list_rules(TABLE)?.iter().filter(|r| r.comment.as_deref() == Some(&wanted)).count())
+}
+
+/// The network IDs that rules (ours, or ours in Docker's chain) name.
+pub fn networks_with_rules() -> io::Result<std::collections::BTreeSet<String>> {
+    let sock = Socket::open()?;
+    let mut ids = std::collections::BTreeSet::new();
+    for table in [TABLE, DOCKER_TABLE] {
+        for r in sock.list_rules(table)? {
+            if let Some(id) = r.comment.as_deref().and_then(|c| c.strip_prefix("ovs-docker:")) {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Let a nat network's traffic through the `filter FORWARD` chain of
+/// iptables (nf_tables backend), whose policy a stock dockerd sets to DROP:
+/// a packet dropped by any base chain is dropped, whatever our own table
+/// accepts. Two rules, limited to the network's bridge and subnet, at the
+/// head of the chain (before Docker's jumps):
+/// `iifname BRIDGE ip saddr SUBNET accept` and
+/// `oifname BRIDGE ip daddr SUBNET accept` (what may enter the bridge is
+/// still decided by our own `forward` chain). Missing ones are added again,
+/// so a dockerd restart or an `nft flush ruleset` heals on the next check.
+/// Returns false when there is no such chain (then nothing drops there).
+pub fn ensure_forward_accepts(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge: &str) -> io::Result<bool> {
+    let sock = Socket::open()?;
+    let wanted = comment(network_id);
+    let rules = sock.list_rules(DOCKER_TABLE)?;
+    let forward: Vec<&RuleInfo> = rules.iter().filter(|r| r.chain == DOCKER_FORWARD).collect();
+    let ours = forward.iter().filter(|r| r.comment.as_deref() == Some(&wanted)).count();
+    if ours == 2 {
+        return Ok(true);
+    }
+    remove_rules(&sock, DOCKER_TABLE, |r| r.comment.as_deref() == Some(&wanted))?;
+    let note = userdata_comment(&wanted);
+    let name = ifname_bytes(bridge);
+    let mask = prefix_mask(prefix);
+    let net = (u32::from(subnet) & u32::from(mask)).to_be_bytes();
+    let mut batch = Batch::new();
+    for (iface, addr_offset) in [(NFT_META_IIFNAME, 12), (NFT_META_OIFNAME, 16)] {
+        // No NLM_F_APPEND: the kernel puts the rule first in the chain.
+        let mut rule = Msg::new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_ACK);
+        rule.str(NFTA_RULE_TABLE, DOCKER_TABLE);
+        rule.str(NFTA_RULE_CHAIN, DOCKER_FORWARD);
+        rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+            meta(exprs, iface);
+            cmp(exprs, NFT_CMP_EQ, &name);
+            payload(exprs, addr_offset);
+            bitwise(exprs, &mask.octets());
+            cmp(exprs, NFT_CMP_EQ, &net);
+            verdict(exprs, NF_ACCEPT);
+        });
+        rule.bytes(NFTA_RULE_USERDATA, &note);
+        batch.push(rule);
+    }
+    match sock.transact(batch) {
+        // No `ip filter` table or no FORWARD chain: no iptables firewall.
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+        other => other.map(|()| true),
+    }
+}
+
+/// Whether the legacy iptables backend (x_tables, which nf_tables cannot
+/// see or change) holds a `filter` table: Docker's DROP policy would then
+/// be out of our reach.
+pub fn legacy_filter_table_in_use() -> bool {
+    std::fs::read_to_string("/proc/net/ip_tables_names").is_ok_and(|t| t.lines().any(|l| l.trim() == "filter"))
 }
 
 /// An interface name as the kernel compares it: NUL-padded to IFNAMSIZ.
@@ -513,10 +599,10 @@ impl Socket {
 
     /// The rules of our chain, with their handles and comments. No table
     /// yet means no rules.
-    fn list_rules(&self) -> io::Result<Vec<RuleInfo>> {
+    fn list_rules(&self, table: &str) -> io::Result<Vec<RuleInfo>> {
         let seq = seq_base();
         let mut m = Msg::new(NFT_MSG_GETRULE, NLM_F_DUMP);
-        m.str(NFTA_RULE_TABLE, TABLE);
+        m.str(NFTA_RULE_TABLE, table);
         self.send(&m.finish(seq))?;
         let mut rules = Vec::new();
         let mut buf = vec![0u8; 65536];
