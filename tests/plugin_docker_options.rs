@@ -127,3 +127,33 @@ fn without_datapath_type_the_plugin_and_add_port_pick_one_that_works_here() {
     assert_eq!(vsctl_get("Bridge", &br.name, "datapath_type"), want);
     ovs_docker(&["del-port", &br.name, "eth1", &c.name]).ok();
 }
+
+/// The rules of table `ip6 ovs-docker` that name `network_id`.
+fn nft6_rules_of(network_id: &str) -> Vec<String> {
+    let out = run("nft", &["list", "table", "ip6", "ovs-docker"]);
+    out.stdout.lines().filter(|l| l.contains(&format!("ovs-docker:{network_id}"))).map(str::to_string).collect()
+}
+
+#[test]
+fn ipv6_nat_network_reaches_the_outside_masqueraded() {
+    testbed();
+    let plugin = Plugin::start();
+    let (s, far) = (Subnet::new(), Subnet::new());
+    let outside = Outside::new();
+    // The outside gets an IPv6 subnet of its own, and no route back to
+    // the network's: only a masqueraded ping can be answered.
+    run("ip", &["-6", "addr", "add", &far.v6p(1), "dev", &outside.host_veth, "nodad"]).ok();
+    outside.exec(&["ip", "-6", "addr", "add", &far.v6p(2), "dev", "eth0", "nodad"]).ok();
+    let v6 = format!("{}/64", s.v6(0));
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0)), "--ipv6", "--subnet", &v6]);
+    let c = net.container(&[]);
+    let route = exec(&c, "ip -6 route").ok().stdout.clone();
+    assert!(route.contains(&format!("default via {}", s.v6(1))), "{route}");
+    assert_ping(&c, &far.v6(2));
+    let rules = nft6_rules_of(&net.id);
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    let shown = v6.replace("::0/", "::/");
+    assert!(rules.iter().any(|r| r.contains("masquerade") && r.contains(&shown)), "{rules:?}");
+    remove_all_and_check(&net, vec![c], Some(&s.v6p(1)));
+    assert_eq!(nft6_rules_of(&net.id), Vec::<String>::new());
+}

@@ -2,7 +2,6 @@
 //! of a network (gateway addresses, forwarding, NAT rules), set up again
 //! when the plugin starts.
 
-use ipnetwork::IpNetwork;
 use serde_json::{json, Value};
 
 use super::network::{Mode, NetworkConfig};
@@ -163,20 +162,33 @@ impl Driver {
                 r => r.step(|| format!("add gateway address {gw} to {bridge}"))?,
             }
         }
-        let forward = host_net_sysctl("ipv4/ip_forward");
-        write_sysctl(&forward, "1").step(|| format!("turn IPv4 forwarding on ({forward})"))?;
-        if let Some((IpNetwork::V4(subnet), _)) = cfg.v4 {
-            let id = cfg.id.clone();
-            let n = nftables::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;
+        self.setup_firewall(cfg)
+    }
+
+    /// Forwarding, and the rules of each family the network has a subnet
+    /// of: masquerade (or, internal, nothing out) and isolation in our
+    /// tables, and the accept rules in iptables' FORWARD.
+    fn setup_firewall(&self, cfg: &NetworkConfig) -> Result<()> {
+        let (id, bridge) = (cfg.id.as_str(), cfg.bridge.as_str());
+        for (family, subnet, sysctl) in [
+            ("ip", cfg.v4.map(|(s, _)| s), "ipv4/ip_forward"),
+            ("ip6", cfg.v6.map(|(s, _)| s), "ipv6/conf/all/forwarding"),
+        ] {
+            let Some(subnet) = subnet else { continue };
+            let subnet = nftables::Subnet { addr: subnet.network(), prefix: subnet.prefix() };
+            let forward = host_net_sysctl(sysctl);
+            write_sysctl(&forward, "1").step(|| format!("turn {family} forwarding on ({forward})"))?;
+            let n = nftables::count_network_rules(id, subnet)
+                .step(|| format!("list the rules of network {id} (nf_tables table {family} {})", nftables::TABLE))?;
             if n == 0 {
-                nftables::add_network_rules(&id, subnet.network(), subnet.prefix(), bridge, cfg.internal).step(
-                    || format!("add the firewall rules of network {id} (nf_tables table ip {})", nftables::TABLE),
-                )?;
+                nftables::add_network_rules(id, subnet, bridge, cfg.internal).step(|| {
+                    format!("add the firewall rules of network {id} (nf_tables table {family} {})", nftables::TABLE)
+                })?;
             }
             if !cfg.internal {
-                nftables::ensure_forward_accepts(&id, subnet.network(), subnet.prefix(), bridge).step(|| {
+                nftables::ensure_forward_accepts(id, subnet, bridge).step(|| {
                     format!(
-                        "let network {id} through iptables' FORWARD chain (nf_tables table ip {})",
+                        "let network {id} through iptables' FORWARD chain (nf_tables table {family} {})",
                         nftables::DOCKER_TABLE
                     )
                 })?;
