@@ -19,9 +19,67 @@ use crate::ovsdb::networks::set_iface_id_txn;
 use crate::port::endpoint::{self, EndpointSpec, DST_PREFIX};
 use crate::sys::lock::PortLock;
 use crate::sys::netlink::Netlink;
+use crate::sys::nftables::ports::{self, Binding};
+use crate::sys::nftables::Subnet;
 
 /// Where ProgramExternalConnectivity carries `docker run -p` mappings.
 const PORT_MAP: &str = "com.docker.network.portmap";
+/// The lock held while published ports are checked and added, so that two
+/// containers cannot take the same host port at once.
+const PORTS_LOCK: (&str, &str) = ("published", "ports");
+
+/// Remove the published ports of an endpoint (none is success).
+fn unpublish(eid: &str) -> Result<()> {
+    ports::remove_endpoint_bindings(eid).map(|_| ()).step(|| format!("remove the published ports of endpoint {eid}"))
+}
+
+/// Docker's port bindings (`docker run -p`), checked: TCP or UDP, a host
+/// port given, an IPv4 (or any) host address.
+pub fn bindings(options: &Option<std::collections::BTreeMap<String, Value>>) -> Result<Vec<Binding>> {
+    let Some(list) = options.as_ref().and_then(|o| o.get(PORT_MAP)).and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for p in list {
+        let num = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let (proto, port, host_port, end) = (num("Proto"), num("Port"), num("HostPort"), num("HostPortEnd"));
+        let proto = match proto {
+            6 => 6,
+            17 => 17,
+            other => return Err(Error::invalid(format!("publishing ports: protocol {other} (only tcp and udp)"))),
+        };
+        if host_port == 0 {
+            return Err(Error::invalid(
+                "publishing ports: a host port must be given (-p HOSTPORT:PORT); -P and -p PORT are not supported",
+            ));
+        }
+        if end != 0 && end != host_port {
+            return Err(Error::invalid(format!(
+                "publishing ports: a host port range ({host_port}-{end}) for one port is not supported"
+            )));
+        }
+        let (Ok(port), Ok(host_port)) = (u16::try_from(port), u16::try_from(host_port)) else {
+            return Err(Error::invalid(format!("publishing ports: port {port} or {host_port} out of range")));
+        };
+        if port == 0 {
+            return Err(Error::invalid("publishing ports: container port 0"));
+        }
+        let ip = p.get("HostIP").and_then(Value::as_str).unwrap_or("");
+        let host_ip = match ip.parse::<std::net::IpAddr>() {
+            _ if ip.is_empty() => None,
+            Ok(a) if a.is_unspecified() => None,
+            Ok(std::net::IpAddr::V4(a)) => Some(a),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "publishing ports: host address \"{}\" (IPv4 only)",
+                    ip.escape_default()
+                )))
+            }
+        };
+        out.push(Binding { proto, host_ip, host_port, container_port: port });
+    }
+    Ok(out)
+}
 
 impl Driver {
     /// Answer one call, or None if `method` is not one we know.
@@ -36,27 +94,17 @@ impl Driver {
             Call::CreateNetwork(r) => self.create_network(r).await,
             Call::DeleteNetwork(r) => self.delete_network(&r.network_id).await,
             Call::CreateEndpoint(r) => self.create_endpoint(r).await,
-            Call::DeleteEndpoint(r) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
+            Call::DeleteEndpoint(r) => match unpublish(&r.endpoint_id) {
+                Ok(()) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
+                Err(e) => Err(e),
+            },
             Call::OperInfo(r) => self.oper_info(r).await,
             Call::Join(r) => self.join(r).await,
-            // Port publishing (-p): Docker runs no proxy for a remote
-            // driver, and we do no DNAT. Accepting it would show ports in
-            // `docker ps` that nothing serves: refuse instead.
-            Call::ProgramExternalConnectivity(r)
-                if r.options
-                    .as_ref()
-                    .and_then(|o| o.get(PORT_MAP))
-                    .and_then(Value::as_array)
-                    .is_some_and(|p| !p.is_empty()) =>
-            {
-                Err(Error::invalid("publishing ports (docker run -p) is not supported on ovs-docker networks"))
-            }
+            Call::ProgramExternalConnectivity(r) => self.publish(r).await,
+            Call::RevokeExternalConnectivity(r) => unpublish(&r.endpoint_id).map(|()| json!({})),
             // Nothing to undo: Docker moves the interface out, and
             // DeleteEndpoint removes it.
-            Call::ProgramExternalConnectivity(_)
-            | Call::RevokeExternalConnectivity(_)
-            | Call::Leave(_)
-            | Call::Nothing => Ok(json!({})),
+            Call::Leave(_) | Call::Nothing => Ok(json!({})),
         };
         Some(r)
     }
@@ -159,6 +207,57 @@ impl Driver {
             }
         }
         Ok(json!(OperInfoResponse { value }))
+    }
+}
+
+impl Driver {
+    /// ProgramExternalConnectivity: publish the endpoint's ports (DNAT
+    /// from the host's addresses), refusing a host port another endpoint
+    /// holds; all or nothing.
+    async fn publish(&self, req: ConnectivityRequest) -> Result<Value> {
+        let list = bindings(&req.options)?;
+        if list.is_empty() {
+            return Ok(json!({}));
+        }
+        let eid = req.endpoint_id.as_str();
+        let ovs = self.ctx.vswitch().await?;
+        let net = self.network(&ovs, &req.network_id).await?;
+        let (Mode::Nat, false, Some((IpNetwork::V4(subnet), _))) = (net.cfg.mode, net.cfg.internal, net.cfg.v4) else {
+            return Err(Error::invalid("publishing ports (-p) needs a nat network that is not internal"));
+        };
+        let p = endpoint::find(&ovs, eid)
+            .await?
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} is unknown to this plugin")))?;
+        let addrs = p.external_ids.get(keys::iface::ENDPOINT_ADDRESSES).cloned().unwrap_or_default();
+        let container = addrs
+            .split(',')
+            .filter_map(|a| a.split('/').next()?.parse::<std::net::Ipv4Addr>().ok())
+            .next()
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} has no IPv4 address to publish ports to")))?;
+        let _lock = PortLock::acquire(PORTS_LOCK.0, PORTS_LOCK.1, self.ctx.timeout)
+            .await
+            .step(|| "lock the published ports".into())?
+            .ok_or_else(|| Error::refused("the published ports are busy"))?;
+        let subnet = Subnet { addr: subnet.network().into(), prefix: subnet.prefix() };
+        let result = (|| {
+            for b in &list {
+                let shown = format!("{}/{}", b.host_port, if b.proto == 17 { "udp" } else { "tcp" });
+                if let Some(other) = ports::port_holder(b, eid).step(|| format!("look up host port {shown}"))? {
+                    return Err(Error::refused(format!(
+                        "host port {shown} is already published by endpoint {}",
+                        other.chars().take(12).collect::<String>()
+                    )));
+                }
+                ports::add_binding(&net.cfg.id, eid, subnet, &net.cfg.bridge, container, b)
+                    .step(|| format!("publish host port {shown} to {container}:{}", b.container_port))?;
+            }
+            Ok(json!({}))
+        })();
+        if result.is_err() {
+            // Nothing of a refused call stays.
+            let _ = unpublish(eid);
+        }
+        result
     }
 }
 

@@ -220,6 +220,16 @@ impl Driver {
             log::info!("removing the firewall rules of network {id}, which no bridge carries");
             removed += nftables::remove_network_rules(id).step(|| format!("remove the rules of gone network {id}"))?;
         }
+        // Published ports of endpoints whose port went while the plugin was
+        // dead.
+        let published = nftables::ports::endpoints_with_bindings().step(|| "list the published ports".into())?;
+        for eid in &published {
+            if crate::port::endpoint::find(&ovs, eid).await?.is_none() {
+                log::info!("removing the published ports of endpoint {eid}, which is gone");
+                removed += nftables::ports::remove_endpoint_bindings(eid)
+                    .step(|| format!("remove the published ports of endpoint {eid}"))?;
+            }
+        }
         Ok(removed)
     }
 

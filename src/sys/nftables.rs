@@ -20,6 +20,8 @@ use std::io;
 use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
+pub mod ports;
+
 pub const TABLE: &str = "ovs-docker";
 pub const NAT_CHAIN: &str = "postrouting";
 pub const FILTER_CHAIN: &str = "forward";
@@ -270,7 +272,11 @@ pub fn remove_network_rules(network_id: &str) -> io::Result<usize> {
     let mut deleted = 0;
     for fam in FAMILIES {
         for table in [TABLE, DOCKER_TABLE] {
-            deleted += remove_rules(&sock, fam, table, |r| r.comment.as_deref() == Some(&wanted))?;
+            deleted += remove_rules(&sock, fam, table, |r| {
+                r.comment
+                    .as_deref()
+                    .is_some_and(|c| c == wanted || c.strip_prefix(&wanted).is_some_and(|t| t.starts_with('/')))
+            })?;
         }
     }
     Ok(deleted)
@@ -310,8 +316,8 @@ pub fn networks_with_rules() -> io::Result<std::collections::BTreeSet<String>> {
     for fam in FAMILIES {
         for table in [TABLE, DOCKER_TABLE] {
             for r in sock.list_rules(fam, table)? {
-                if let Some(id) = r.comment.as_deref().and_then(|c| c.strip_prefix("ovs-docker:")) {
-                    ids.insert(id.to_string());
+                if let Some(c) = r.comment.as_deref().and_then(|c| c.strip_prefix("ovs-docker:")) {
+                    ids.insert(c.split('/').next().unwrap_or(c).to_string());
                 }
             }
         }
@@ -458,6 +464,10 @@ struct Msg {
 impl Msg {
     #[cfg(test)]
     fn new(kind: u16, flags: u16) -> Self {
+        Self::in_family(NFPROTO_IPV4, kind, flags)
+    }
+
+    fn new_v4(kind: u16, flags: u16) -> Self {
         Self::in_family(NFPROTO_IPV4, kind, flags)
     }
 
