@@ -266,3 +266,37 @@ fn endpoint_answer(we_chose_mac: bool, mac: String) -> CreateEndpointResponse {
         interface: we_chose_mac.then(|| EndpointInterface { mac_address: mac, ..Default::default() }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(v: Value) -> Option<std::collections::BTreeMap<String, Value>> {
+        Some([(PORT_MAP.to_string(), v)].into_iter().collect())
+    }
+
+    #[test]
+    fn port_bindings_as_docker_sends_them() {
+        let b = bindings(&opts(serde_json::json!([
+            {"Proto": 6, "IP": "", "Port": 80, "HostIP": "", "HostPort": 8080, "HostPortEnd": 8080},
+            {"Proto": 17, "Port": 53, "HostIP": "10.1.2.3", "HostPort": 5353},
+            {"Proto": 6, "Port": 81, "HostIP": "0.0.0.0", "HostPort": 8081, "HostPortEnd": 0}
+        ])))
+        .unwrap();
+        assert_eq!(b.len(), 3);
+        assert_eq!((b[0].proto, b[0].host_ip, b[0].host_port, b[0].container_port), (6, None, 8080, 80));
+        assert_eq!((b[1].proto, b[1].host_ip), (17, Some("10.1.2.3".parse().unwrap())));
+        assert_eq!(b[2].host_ip, None);
+        assert!(bindings(&None).unwrap().is_empty());
+        for (bad, needle) in [
+            (serde_json::json!([{"Proto": 132, "Port": 80, "HostPort": 80}]), "protocol 132"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 0}]), "a host port must be given"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 8000, "HostPortEnd": 8010}]), "range"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 70000}]), "out of range"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 80, "HostIP": "fd00::1"}]), "IPv4 only"),
+        ] {
+            let e = bindings(&opts(bad)).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
+    }
+}

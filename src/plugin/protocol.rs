@@ -312,7 +312,8 @@ mod decode_properties {
         json!({
             "NetworkID": "0123456789abcdef", "EndpointID": "fedcba9876543210", "SandboxKey": "/var/run/docker/netns/x",
             "Options": {"com.docker.network.generic": {"mode": "nat", "mtu": "1400"},
-                        "com.docker.network.portmap": [{"Proto": 6, "Port": 80, "HostPort": 8080}]},
+                        "com.docker.network.portmap": [{"Proto": 6, "IP": "", "Port": 80, "HostIP": "10.0.0.1",
+                                                        "HostPort": 8080, "HostPortEnd": 8080}]},
             "Interface": {"Address": "10.20.0.2/24", "AddressIPv6": "fd00::2/64", "MacAddress": "02:42:0a:14:00:02"},
             "IPv4Data": [{"AddressSpace": "LocalDefault", "Pool": "10.20.0.0/24", "Gateway": "10.20.0.1/24"}],
             "IPv6Data": []
@@ -384,8 +385,14 @@ mod decode_properties {
         for _ in 0..20_000 {
             let body = any_body(&mut rng);
             for m in METHODS {
-                if let Some(Ok(Call::CreateNetwork(r))) = decode(m, &body) {
-                    let _ = super::super::network::NetworkConfig::from_request(&r);
+                match decode(m, &body) {
+                    Some(Ok(Call::CreateNetwork(r))) => {
+                        let _ = super::super::network::NetworkConfig::from_request(&r);
+                    }
+                    Some(Ok(Call::ProgramExternalConnectivity(r))) => {
+                        let _ = super::super::driver::bindings(&r.options);
+                    }
+                    _ => {}
                 }
             }
         }
