@@ -209,7 +209,8 @@ impl Driver {
     }
 
     /// Remove the firewall rules that name a network no bridge carries any
-    /// more (its plugin died, and the network went without it).
+    /// more (its plugin died, and the network went without it), and the
+    /// published ports of endpoints whose container went meanwhile.
     pub async fn sweep_stale_rules(&self) -> Result<usize> {
         let ovs = self.ctx.vswitch().await?;
         let bridges = ovs.bridges().await.step(|| "list bridges".into())?;
@@ -223,8 +224,14 @@ impl Driver {
         // Published ports of endpoints whose port went while the plugin was
         // dead.
         let published = nftables::ports::endpoints_with_bindings().step(|| "list the published ports".into())?;
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
         for eid in &published {
-            if crate::port::endpoint::find(&ovs, eid).await?.is_none() {
+            // Gone: no port row, or its veth died with the container.
+            let alive = match crate::port::endpoint::find(&ovs, eid).await? {
+                Some(p) => host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some(),
+                None => false,
+            };
+            if !alive {
                 log::info!("removing the published ports of endpoint {eid}, which is gone");
                 removed += nftables::ports::remove_endpoint_bindings(eid)
                     .step(|| format!("remove the published ports of endpoint {eid}"))?;
