@@ -40,6 +40,9 @@ _ovs__docker() {
             ovs__docker,list)
                 cmd="ovs__docker__subcmd__list"
                 ;;
+            ovs__docker,mirror)
+                cmd="ovs__docker__subcmd__mirror"
+                ;;
             ovs__docker,plugin)
                 cmd="ovs__docker__subcmd__plugin"
                 ;;
@@ -79,6 +82,9 @@ _ovs__docker() {
             ovs__docker__subcmd__help,list)
                 cmd="ovs__docker__subcmd__help__subcmd__list"
                 ;;
+            ovs__docker__subcmd__help,mirror)
+                cmd="ovs__docker__subcmd__help__subcmd__mirror"
+                ;;
             ovs__docker__subcmd__help,plugin)
                 cmd="ovs__docker__subcmd__help__subcmd__plugin"
                 ;;
@@ -94,6 +100,15 @@ _ovs__docker() {
             ovs__docker__subcmd__help,watch)
                 cmd="ovs__docker__subcmd__help__subcmd__watch"
                 ;;
+            ovs__docker__subcmd__help__subcmd__mirror,add)
+                cmd="ovs__docker__subcmd__help__subcmd__mirror__subcmd__add"
+                ;;
+            ovs__docker__subcmd__help__subcmd__mirror,del)
+                cmd="ovs__docker__subcmd__help__subcmd__mirror__subcmd__del"
+                ;;
+            ovs__docker__subcmd__help__subcmd__mirror,list)
+                cmd="ovs__docker__subcmd__help__subcmd__mirror__subcmd__list"
+                ;;
             ovs__docker__subcmd__help__subcmd__tunnel,add)
                 cmd="ovs__docker__subcmd__help__subcmd__tunnel__subcmd__add"
                 ;;
@@ -102,6 +117,30 @@ _ovs__docker() {
                 ;;
             ovs__docker__subcmd__help__subcmd__tunnel,list)
                 cmd="ovs__docker__subcmd__help__subcmd__tunnel__subcmd__list"
+                ;;
+            ovs__docker__subcmd__mirror,add)
+                cmd="ovs__docker__subcmd__mirror__subcmd__add"
+                ;;
+            ovs__docker__subcmd__mirror,del)
+                cmd="ovs__docker__subcmd__mirror__subcmd__del"
+                ;;
+            ovs__docker__subcmd__mirror,help)
+                cmd="ovs__docker__subcmd__mirror__subcmd__help"
+                ;;
+            ovs__docker__subcmd__mirror,list)
+                cmd="ovs__docker__subcmd__mirror__subcmd__list"
+                ;;
+            ovs__docker__subcmd__mirror__subcmd__help,add)
+                cmd="ovs__docker__subcmd__mirror__subcmd__help__subcmd__add"
+                ;;
+            ovs__docker__subcmd__mirror__subcmd__help,del)
+                cmd="ovs__docker__subcmd__mirror__subcmd__help__subcmd__del"
+                ;;
+            ovs__docker__subcmd__mirror__subcmd__help,help)
+                cmd="ovs__docker__subcmd__mirror__subcmd__help__subcmd__help"
+                ;;
+            ovs__docker__subcmd__mirror__subcmd__help,list)
+                cmd="ovs__docker__subcmd__mirror__subcmd__help__subcmd__list"
                 ;;
             ovs__docker__subcmd__tunnel,add)
                 cmd="ovs__docker__subcmd__tunnel__subcmd__add"
@@ -134,7 +173,7 @@ _ovs__docker() {
 
     case "${cmd}" in
         ovs__docker)
-            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help"
+            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,7 +399,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__help)
-            opts="add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help"
+            opts="add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -485,6 +524,62 @@ _ovs__docker() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__mirror)
+            opts="add del list"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__mirror__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__mirror__subcmd__del)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__help__subcmd__mirror__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ovs__subcmd__docker__subcmd__help__subcmd__plugin)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -598,7 +693,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__list)
-            opts="-v -h --container --format --db --timeout --no-wait --verbose --help"
+            opts="-v -h --container --netns --pid --format --db --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -608,6 +703,192 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --netns)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror)
+            opts="-v -h --db --timeout --no-wait --verbose --help add del list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__add)
+            opts="-v -h --to --from --direction --vlan --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --direction)
+                    COMPREPLY=($(compgen -W "in out both" -- "${cur}"))
+                    return 0
+                    ;;
+                --vlan)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__del)
+            opts="-v -h --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__help)
+            opts="add del list help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__help__subcmd__add)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__help__subcmd__del)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ovs__subcmd__docker__subcmd__mirror__subcmd__list)
+            opts="-v -h --format --db --timeout --no-wait --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0

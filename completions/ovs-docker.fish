@@ -32,7 +32,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s h -l help -d 'Pri
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s V -l version -d 'Print version'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE (none is success, as upstream; a missing BRIDGE is refused)'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
@@ -40,6 +40,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "gc" -d 'Remov
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "tunnel" -d 'Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts'
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "mirror" -d 'Add, delete or list port mirrors (a copy of containers\' traffic to another container)'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "generate" -d 'Write the man page and shell completions into a directory'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "plugin" -d 'Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -97,7 +98,9 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l timeou
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s h -l help -d 'Print help'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l container -d 'Only ports of this container (name, ID or ID prefix; or netns:PATH, pid:PID as the table shows them)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l netns -d 'Only ports in this network namespace (the same namespace under any path, or --pid, matches)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l pid -d 'Only ports in the network namespace of process PID' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
@@ -141,7 +144,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l type -d 'Only tunnels of this type (with a remote IP)' -r -f -a "vxlan\t''
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l type -d 'Only tunnels of this type (with a remote IP); with a port name, refused unless it is the port\'s type' -r -f -a "vxlan\t''
 gre\t''
 geneve\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
@@ -161,6 +164,42 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "del" -d 'Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the tunnel ports (on BRIDGE, or on every bridge)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "add" -d 'Mirror traffic of containers\' ports on BRIDGE to the port of a container (an IDS, a capture)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "del" -d 'Delete the mirror NAME from BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "list" -d 'List the mirrors (on BRIDGE, or on every bridge)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l to -d 'The container interface whose port receives the copies, CONTAINER:IFACE' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l from -d 'A container (all its ports on BRIDGE) or CONTAINER:IFACE to mirror; may be repeated [default: every port]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l direction -d 'Which traffic to copy, seen from the mirrored containers' -r -f -a "in\t'What the container receives'
+out\t'What the container sends'
+both\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l vlan -d 'Copy only the traffic of this VLAN' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
+json\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print each step to standard error'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "add" -d 'Mirror traffic of containers\' ports on BRIDGE to the port of a container (an IDS, a capture)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "del" -d 'Delete the mirror NAME from BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the mirrors (on BRIDGE, or on every bridge)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
@@ -178,19 +217,23 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l timeout
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "tunnel" -d 'Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "plugin" -d 'Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel generate plugin help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "add-port" -d 'Add INTERFACE inside CONTAINER and connect it as a port of BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "del-port" -d 'Delete INTERFACE inside CONTAINER and its port on BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "del-ports" -d 'Delete every port of CONTAINER on BRIDGE (none is success, as upstream; a missing BRIDGE is refused)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "set-vlan" -d 'Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "set-qos" -d 'Change the rate limit of the port of INTERFACE in CONTAINER'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "list" -d 'List the container ports attached to Open vSwitch bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "gc" -d 'Remove stale ports (container gone or stopped, veth missing) and veths left by killed runs'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "watch" -d 'Follow Docker\'s events and re-create the ports of restarted containers'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "batch" -d 'Run the commands in FILE (- for standard input), one per line'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "tunnel" -d 'Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "mirror" -d 'Add, delete or list port mirrors (a copy of containers\' traffic to another container)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "generate" -d 'Write the man page and shell completions into a directory'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "plugin" -d 'Serve the Docker network driver: `docker network create -d ovs` puts containers on OVS bridges'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and not __fish_seen_subcommand_from add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from tunnel" -f -a "add" -d 'Add a tunnel port to REMOTE_IP on BRIDGE (a no-op if the same tunnel exists)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from tunnel" -f -a "del" -d 'Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from tunnel" -f -a "list" -d 'List the tunnel ports (on BRIDGE, or on every bridge)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from mirror" -f -a "add" -d 'Mirror traffic of containers\' ports on BRIDGE to the port of a container (an IDS, a capture)'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from mirror" -f -a "del" -d 'Delete the mirror NAME from BRIDGE'
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand help; and __fish_seen_subcommand_from mirror" -f -a "list" -d 'List the mirrors (on BRIDGE, or on every bridge)'

@@ -284,6 +284,7 @@ cmd_up() {
     fi
     if ! image_ok; then build_image; fi
     up_stock_dockerd
+    "$(dirname "${BASH_SOURCE[0]}")/podman-setup.sh" up
     # Sockets of dead OVS daemons pile up in the rundir; drop them.
     local ctl pid
     for ctl in "$OVS_RUNDIR"/*.ctl; do
@@ -499,6 +500,7 @@ clean_multihost() {
 }
 
 cmd_clean() {
+    "$(dirname "${BASH_SOURCE[0]}")/podman-setup.sh" clean
     clean_multihost
     clean_package
     # The stock dockerd's test containers and networks (its plugins must

@@ -19,8 +19,9 @@ use crate::context::DEFAULT_TIMEOUT_SECS;
         A drop-in replacement for Open vSwitch's ovs-docker script: the same commands, \
         arguments and OVSDB records, but every change is one atomic OVSDB transaction, \
         a failure undoes what was done, and no ovs-vsctl, ip or docker process is forked.",
-    after_help = "Exit status: 0 success, 1 refused (not found, already attached, container not running), \
-        2 invalid arguments, 3 a daemon or the kernel failed.\n\
+    after_help = "Exit status: 0 success, 1 refused (no such container, port, tunnel or bridge, already attached, \
+        container not running), 2 invalid arguments or no command, 3 a daemon or the kernel failed. \
+        See man ovs-docker.\n\
         Docker is reached through DOCKER_HOST (default unix:///var/run/docker.sock)."
 )]
 pub struct Cli {
@@ -74,7 +75,7 @@ pub enum Command {
     /// Delete INTERFACE inside CONTAINER and its port on BRIDGE
     DelPort(PortRef),
 
-    /// Delete every port of CONTAINER on BRIDGE
+    /// Delete every port of CONTAINER on BRIDGE (none is success, as upstream; a missing BRIDGE is refused)
     DelPorts(DelPortsArgs),
 
     /// Set the VLAN of the port of INTERFACE in CONTAINER: access VLAN, trunk, or none
@@ -125,6 +126,10 @@ pub enum Command {
     /// Add, delete or list tunnel ports (VXLAN, GRE, Geneve) to other hosts
     #[command(subcommand)]
     Tunnel(TunnelCommand),
+
+    /// Add, delete or list port mirrors (a copy of containers' traffic to another container)
+    #[command(subcommand)]
+    Mirror(MirrorCommand),
 
     /// Write the man page and shell completions into a directory
     #[command(hide = true)]
@@ -291,12 +296,40 @@ pub struct ListArgs {
     /// Only ports on this bridge
     #[arg(value_parser = config::parse_bridge)]
     pub bridge: Option<String>,
-    /// Only ports of this container (name, ID or ID prefix)
-    #[arg(long, value_name = "CONTAINER", value_parser = config::parse_container)]
+    /// Only ports of this container (name, ID or ID prefix; or netns:PATH, pid:PID as the table shows them)
+    #[arg(long, value_name = "CONTAINER", value_parser = parse_list_target, conflicts_with_all = ["netns", "pid"])]
     pub container: Option<String>,
+    /// Only ports in this network namespace (the same namespace under any path, or --pid, matches)
+    #[arg(long, value_name = "PATH", value_parser = config::parse_netns_path, conflicts_with = "pid")]
+    pub netns: Option<String>,
+    /// Only ports in the network namespace of process PID
+    #[arg(long, value_name = "PID", value_parser = config::parse_pid)]
+    pub pid: Option<u32>,
     /// Output format: a table for people, or JSON for scripts
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+impl ListArgs {
+    /// The target whose ports are asked for, as a recorded reference.
+    pub fn target(&self) -> Option<String> {
+        if self.container.is_none() && self.netns.is_none() && self.pid.is_none() {
+            return None;
+        }
+        Some(crate::port::target::reference(self.container.as_deref(), self.netns.as_deref(), self.pid))
+    }
+}
+
+/// `list --container`: what CONTAINER takes, or a namespace reference as
+/// `list` prints it (`netns:PATH`, `pid:PID`).
+fn parse_list_target(s: &str) -> Result<String, String> {
+    if let Some(path) = s.strip_prefix("netns:") {
+        return config::parse_netns_path(path).map(|p| format!("netns:{p}"));
+    }
+    if let Some(pid) = s.strip_prefix("pid:") {
+        return config::parse_pid(pid).map(|p| format!("pid:{p}"));
+    }
+    config::parse_container(s)
 }
 
 #[derive(Debug, Args)]
@@ -364,13 +397,89 @@ pub struct OvnArgs {
     pub ovn_switch: Option<String>,
 }
 
+// ---------------------------------------------------------------------------
+// Port mirroring.
+
+#[derive(Debug, Subcommand)]
+pub enum MirrorCommand {
+    /// Mirror traffic of containers' ports on BRIDGE to the port of a container (an IDS, a capture)
+    #[command(
+        long_about = "Add the mirror NAME to BRIDGE (OVS Mirror table): a copy of the traffic of the ports \
+            of --from (every port of the bridge if none is given) goes out of the port of --to, which then \
+            carries no other traffic. Containers are named as everywhere (name, ID or ID prefix; ports of \
+            the network plugin too); without :IFACE, --from takes every port of that container on BRIDGE. \
+            --direction is seen from the mirrored containers: out is what they send, in what they receive. \
+            A mirror follows its ports when `watch` re-creates them after a restart; removing its output \
+            port removes it.",
+        after_help = "Example:\n  ovs-docker mirror add br0 ids --to sniffer:eth1 --from web1 --from db1:eth1 --direction both"
+    )]
+    Add(MirrorAddArgs),
+    /// Delete the mirror NAME from BRIDGE
+    Del(MirrorDelArgs),
+    /// List the mirrors (on BRIDGE, or on every bridge)
+    List(MirrorListArgs),
+}
+
+/// Which traffic of a mirrored port is copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Direction {
+    /// What the container receives.
+    In,
+    /// What the container sends.
+    Out,
+    Both,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorAddArgs {
+    /// Open vSwitch bridge (must exist)
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Mirror name (unique on the bridge)
+    #[arg(value_parser = config::parse_mirror_name)]
+    pub name: String,
+    /// The container interface whose port receives the copies, CONTAINER:IFACE
+    #[arg(long, value_name = "CONTAINER:IFACE", value_parser = config::parse_container_iface)]
+    pub to: config::ContainerPort,
+    /// A container (all its ports on BRIDGE) or CONTAINER:IFACE to mirror; may be repeated [default: every port]
+    #[arg(long, value_name = "CONTAINER[:IFACE]", value_parser = config::parse_container_port)]
+    pub from: Vec<config::ContainerPort>,
+    /// Which traffic to copy, seen from the mirrored containers
+    #[arg(long, value_enum, default_value_t = Direction::Both)]
+    pub direction: Direction,
+    /// Copy only the traffic of this VLAN
+    #[arg(long, value_name = "VLAN", value_parser = config::parse_vlan)]
+    pub vlan: Option<u16>,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorDelArgs {
+    /// Open vSwitch bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: String,
+    /// Mirror name
+    #[arg(value_parser = config::parse_mirror_name)]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct MirrorListArgs {
+    /// Only mirrors on this bridge
+    #[arg(value_parser = config::parse_bridge)]
+    pub bridge: Option<String>,
+    /// Output format: a table for people, or JSON for scripts
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum TunnelCommand {
     /// Add a tunnel port to REMOTE_IP on BRIDGE (a no-op if the same tunnel exists)
     #[command(
         long_about = "Add a tunnel port on BRIDGE to the host at REMOTE_IP: an Interface of type vxlan, gre or \
             geneve with options:remote_ip (and options:key). Adding the same tunnel again succeeds and changes \
-            nothing; a port of that name with other settings is refused. The port is marked as made by \
+            nothing; a port of that name with other settings is refused (the default name holds no key: a \
+            second tunnel to the same remote with another --key needs --name). The port is marked as made by \
             ovs-docker and shown by `list`. Choose the container MTU so that the tunnel headers fit in the \
             underlay's: for an IPv4 underlay of MTU 1500, at most 1450 for vxlan, 1442 for geneve (OVN), \
             1462 for gre (1458 with a key).",
@@ -408,7 +517,7 @@ pub struct TunnelDelArgs {
     pub bridge: String,
     /// A tunnel port name, or a remote IP (then every tunnel to it, of --type if given)
     pub target: String,
-    /// Only tunnels of this type (with a remote IP)
+    /// Only tunnels of this type (with a remote IP); with a port name, refused unless it is the port's type
     #[arg(long = "type", value_name = "TYPE", value_enum)]
     pub kind: Option<TunnelType>,
     /// Succeed if there is no such tunnel

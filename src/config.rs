@@ -104,6 +104,49 @@ pub fn parse_port_name(s: &str) -> Result<String, String> {
     parse_bridge(s).map_err(|e| e.replacen("bridge name", "port name", 1))
 }
 
+/// A mirror name: printable, no white space, at most 64 bytes.
+pub fn parse_mirror_name(s: &str) -> Result<String, String> {
+    let ok = !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_graphic() && c != '"');
+    if ok {
+        Ok(s.to_string())
+    } else {
+        Err(format!("invalid mirror name \"{}\": 1 to 64 printable characters, no spaces", s.escape_default()))
+    }
+}
+
+/// A container, or one of its interfaces: `CONTAINER[:IFACE]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerPort {
+    pub container: String,
+    pub interface: Option<IfName>,
+}
+
+impl fmt::Display for ContainerPort {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.interface {
+            Some(i) => write!(f, "{}:{i}", self.container),
+            None => f.write_str(&self.container),
+        }
+    }
+}
+
+pub fn parse_container_port(s: &str) -> Result<ContainerPort, String> {
+    let (c, i) = match s.split_once(':') {
+        Some((c, i)) => (c, Some(i.parse::<IfName>()?)),
+        None => (s, None),
+    };
+    Ok(ContainerPort { container: parse_container(c)?, interface: i })
+}
+
+/// `CONTAINER:IFACE`, the interface required.
+pub fn parse_container_iface(s: &str) -> Result<ContainerPort, String> {
+    let p = parse_container_port(s)?;
+    if p.interface.is_none() {
+        return Err(format!("\"{}\" names no interface: expected CONTAINER:IFACE", s.escape_default()));
+    }
+    Ok(p)
+}
+
 /// A network driver name: it becomes a file name under /run/docker/plugins
 /// and what users type after `-d`.
 pub fn parse_driver_name(s: &str) -> Result<String, String> {
@@ -198,6 +241,7 @@ pub struct IfAddr {
 impl FromStr for IfAddr {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        check_prefix_len(s)?;
         let net: IpNetwork = s.parse().map_err(|e| format!("invalid IP address \"{}\": {e}", s.escape_default()))?;
         let ip = net.ip();
         if ip.is_unspecified() || ip.is_multicast() || ip.is_loopback() {
@@ -209,6 +253,26 @@ impl FromStr for IfAddr {
             }
         }
         Ok(IfAddr { ip, prefix: net.prefix() })
+    }
+}
+
+/// A /PLEN beyond the family's bits, named as such (the parser below would
+/// only say "invalid address").
+fn check_prefix_len(s: &str) -> Result<(), String> {
+    let Some((ip, plen)) = s.split_once('/') else { return Ok(()) };
+    let max = match ip.parse::<IpAddr>() {
+        Ok(IpAddr::V4(_)) => 32,
+        Ok(IpAddr::V6(_)) => 128,
+        Err(_) => return Ok(()),
+    };
+    match plen.parse::<u32>() {
+        Ok(n) if n <= max && digits(plen) => Ok(()),
+        _ => Err(format!(
+            "invalid prefix length /{} in \"{}\": expected 0 to {max} for an IPv{} address",
+            plen.escape_default(),
+            s.escape_default(),
+            if max == 32 { 4 } else { 6 }
+        )),
     }
 }
 
@@ -332,10 +396,10 @@ impl fmt::Display for Trunks {
 
 /// A rate in kbit/s or a burst in kbit, as OVS takes them (0 turns it off).
 pub fn parse_kbits(s: &str) -> Result<u32, String> {
-    s.parse()
-        .ok()
-        .filter(|_| digits(s) && s.len() <= 10)
-        .ok_or_else(|| format!("invalid rate \"{}\": expected a whole number of kbit(/s)", s.escape_default()))
+    if !digits(s) {
+        return Err(format!("invalid rate \"{}\": expected a whole number of kbit(/s)", s.escape_default()));
+    }
+    s.parse().map_err(|_| format!("invalid rate \"{s}\": out of range, expected 0 to {} kbit(/s)", u32::MAX))
 }
 
 /// A network namespace file given with --netns: an absolute path of plain

@@ -3,7 +3,8 @@
 //! Layers, top to bottom; a module imports only from the layers below it
 //! (README, "Architecture"):
 //!
-//! - [`cli`]: the clap definitions; [`commands`]: one file per subcommand,
+//! - [`cli`]: the clap definitions; [`cni`]: the CNI plugin (entered when
+//!   `CNI_COMMAND` is set); [`commands`]: one file per subcommand,
 //!   turning its arguments into a spec and making one call below;
 //! - [`port`]: the port lifecycle (spec, attach, remove, reclaim, undo
 //!   journal, OVN binding) that the CLI, [`watch`] and [`plugin`] share;
@@ -38,6 +39,7 @@ macro_rules! out {
 }
 
 pub mod cli;
+pub mod cni;
 pub mod commands;
 pub mod config;
 pub mod context;
@@ -45,6 +47,7 @@ pub mod docker;
 pub mod error;
 pub mod fault;
 pub mod logging;
+pub mod mirror;
 pub mod output;
 pub mod ovsdb;
 pub mod plugin;

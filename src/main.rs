@@ -7,10 +7,16 @@ use ovs_docker::cli::{Cli, Command, LogLevel};
 use ovs_docker::logging::Style;
 
 fn main() -> ExitCode {
-    // As upstream: no arguments prints the usage and succeeds.
+    // Run by a container runtime as a CNI plugin: the protocol, not the CLI.
+    if ovs_docker::cni::is_cni_call() {
+        return ExitCode::from(ovs_docker::cni::main());
+    }
+    // No command is a usage error (upstream printed its usage and exited
+    // 0, which hid a forgotten argument from scripts): the usage goes to
+    // standard error and the status is 2.
     if std::env::args_os().len() <= 1 {
-        let _ = Cli::command().print_help();
-        return ExitCode::SUCCESS;
+        ovs_docker::say!("{}", Cli::command().render_help().to_string().trim_end());
+        return ExitCode::from(2);
     }
     let mut cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -63,12 +69,30 @@ fn usage_error(e: clap::Error) -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let message = ovs_docker::cli::usage_message(&e);
-    let known = Cli::command().get_subcommands().map(|c| c.get_name().to_string()).collect::<Vec<_>>();
-    // args_os: the first argument may not be UTF-8 at all.
-    let first = std::env::args_os().nth(1).map(|a| a.to_string_lossy().into_owned());
-    match first.filter(|a| known.contains(a)) {
+    match subcommand_path() {
         Some(cmd) => ovs_docker::say!("ovs-docker: {cmd}: {message} (see 'ovs-docker {cmd} --help')"),
         None => ovs_docker::say!("ovs-docker: {message} (see 'ovs-docker --help')"),
     }
     ExitCode::from(2)
+}
+
+/// The (nested) subcommand the arguments name, such as `tunnel add`: the
+/// words that are subcommand names, each of the one before (global
+/// options may come before the first).
+fn subcommand_path() -> Option<String> {
+    let mut cmd = Cli::command();
+    let mut path = Vec::new();
+    // args_os: an argument may not be UTF-8 at all.
+    let mut option_value = false;
+    for arg in std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()) {
+        // Global options (`--timeout 3`, `-v`) may come before the first.
+        let skip = std::mem::replace(&mut option_value, matches!(arg.as_str(), "--db" | "--timeout"));
+        if path.is_empty() && (skip || arg.starts_with('-')) {
+            continue;
+        }
+        let Some(sub) = cmd.find_subcommand(&arg).cloned() else { break };
+        path.push(arg);
+        cmd = sub;
+    }
+    (!path.is_empty()).then(|| path.join(" "))
 }

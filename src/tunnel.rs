@@ -115,8 +115,11 @@ pub async fn add(ctx: &Ctx, a: &TunnelSpec, journal: &Journal) -> Result<()> {
                 ctx.step(format_args!("tunnel {name} already exists as asked"));
                 return Ok(());
             }
+            // The default name says type and remote only: another key (or
+            // another bridge) to the same remote needs a name of its own.
+            let hint = if a.name.is_none() { "; give --name to add another tunnel to this remote" } else { "" };
             return Err(Error::refused(format!(
-                "port {name} already exists with other settings: {} on bridge {}",
+                "port {name} already exists with other settings: {} on bridge {}{hint}",
                 describe(t),
                 t.bridge
             )));
@@ -169,6 +172,8 @@ fn describe(t: &Tunnel) -> String {
 /// Delete the tunnels `a` names, in one transaction.
 pub async fn del(ctx: &Ctx, a: &TunnelDeletion) -> Result<()> {
     let mut ovs = ctx.vswitch().await?;
+    // A missing bridge is said as such, --if-exists or not.
+    crate::port::find::require_bridge(&ovs, &a.bridge).await?;
     let all = ovs.tunnels(None).await.step(|| "look up tunnel ports".into())?;
     let doomed: Vec<&Tunnel> = match a.target.parse::<IpAddr>() {
         // By remote address: only ours (others' are deleted by name).
@@ -188,6 +193,14 @@ pub async fn del(ctx: &Ctx, a: &TunnelDeletion) -> Result<()> {
                     return Err(Error::refused(format!(
                         "tunnel {} is on bridge {}, not {}",
                         t.port, t.bridge, a.bridge
+                    )))
+                }
+                Some(t) if a.kind.is_some_and(|k| k.as_str() != t.kind) => {
+                    return Err(Error::refused(format!(
+                        "tunnel {} is of type {}, not {}",
+                        t.port,
+                        t.kind,
+                        a.kind.map(TunnelType::as_str).unwrap_or_default()
                     )))
                 }
                 Some(t) => vec![t],
@@ -218,6 +231,9 @@ pub async fn del(ctx: &Ctx, a: &TunnelDeletion) -> Result<()> {
 /// Every tunnel port (on `bridge`, if given), sorted by bridge and name.
 pub async fn list(ctx: &Ctx, bridge: Option<&str>) -> Result<Vec<Tunnel>> {
     let ovs = ctx.vswitch().await?;
+    if let Some(b) = bridge {
+        crate::port::find::require_bridge(&ovs, b).await?;
+    }
     let mut ts = ovs.tunnels(bridge).await.step(|| "list tunnel ports".into())?;
     ts.sort_by(|x, y| (&x.bridge, &x.port).cmp(&(&y.bridge, &y.port)));
     Ok(ts)

@@ -123,7 +123,7 @@ fn list_json_table_and_filters() {
     let header: Vec<&str> = lines[0].split_whitespace().collect();
     assert_eq!(
         header,
-        ["BRIDGE", "PORT", "CONTAINER", "ID", "INTERFACE", "VLAN", "MAC", "ADDRESSES", "STATE"],
+        ["BRIDGE", "PORT", "CONTAINER", "ID", "INTERFACE", "VLAN", "MAC", "ADDRESSES", "RATE", "STATE"],
         "{out}"
     );
     let line = lines.iter().find(|l| l.contains(&p11)).unwrap_or_else(|| panic!("{p11} not in the table:\n{out}"));
@@ -139,6 +139,7 @@ fn list_json_table_and_filters() {
             "-",
             "02:00:0a:0b:0c:0d",
             net.v4p(2).as_str(),
+            "-",
             "ok"
         ],
         "{out}"

@@ -251,7 +251,7 @@ fn crashed_del_port_heals() {
                         let want: Vec<String> = orphan
                             .iter()
                             .map(|v| {
-                                format!("removed orphan veth {v} (container {}, interface eth1): no OVSDB row", c.id)
+                                format!("removed orphan veth {v} (container {}, interface eth1): no OVSDB row", c.name)
                             })
                             .collect();
                         assert_eq!(mine, want, "{context}:\n{out}");

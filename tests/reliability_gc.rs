@@ -122,10 +122,10 @@ fn gc_removes_exactly_the_stale_ports() {
         .collect()
     };
     let stale_on_b = |verb: &str| {
-        format!("{verb} port {p_gone_b} on bridge {} (container {}, interface eth2): container gone", b.name, gone.id)
+        format!("{verb} port {p_gone_b} on bridge {} (container {}, interface eth2): container gone", b.name, gone.name)
     };
     let orphan_line =
-        |verb: &str| format!("{verb} orphan veth {orphan} (container {}, interface eth9): no OVSDB row", live.id);
+        |verb: &str| format!("{verb} orphan veth {orphan} (container {}, interface eth9): no OVSDB row", live.name);
 
     let rows_a = bridge_rows(&a.name);
     let rows_b = bridge_rows(&b.name);

@@ -166,7 +166,7 @@ fn trunk_and_native_vlan_traffic() {
         assert_eq!(vsctl_get("Port", &port, col), "[]", "{col}");
     }
     let listed = list_json(&[&br.name]);
-    assert!(listed.iter().all(|r| r["trunks"] == ""), "{listed:#?}");
+    assert!(listed.iter().all(|r| r["trunks"] == serde_json::json!([])), "{listed:#?}");
     ovs_docker(&["del-port", &br.name, "eth1", &netns]).ok();
     for (c, _) in &access {
         ovs_docker(&["del-ports", &br.name, &c.name]).ok();

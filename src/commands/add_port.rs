@@ -27,10 +27,12 @@ pub fn spec(a: AddPortArgs) -> PortSpec {
         // Used only if add-port creates the bridge.
         datapath_type: a.datapath_type.or_else(|| Some(crate::sys::default_datapath_type().to_string())),
         vlan: a.vlan,
+        trunks: Vec::new(),
         ingress_rate: a.ingress_rate,
         ingress_burst: a.ingress_burst,
         persist: !a.no_persist,
         force: a.force,
         ovn: OvnSpec { iface_id: a.ovn.iface_id, wait: a.ovn.wait_ovn, nb: a.ovn.ovn_nb, switch: a.ovn.ovn_switch },
+        extra_ids: Vec::new(),
     }
 }

@@ -113,6 +113,7 @@ async fn run_line(ctx: &Ctx, command: Command, veths: &Veths) -> Result<()> {
         Command::List(args) => list::exec(ctx, args).await,
         Command::Gc(args) => gc::exec(ctx, args).await,
         Command::Tunnel(t) => tunnel::exec(ctx, t).await,
+        Command::Mirror(m) => super::mirror::exec(ctx, m).await,
         // add-port runs on its own; parse() refuses the others.
         other @ (Command::AddPort(_)
         | Command::Batch(_)
@@ -151,7 +152,9 @@ fn read_input(file: &std::path::Path) -> Result<String> {
     if file.as_os_str() == "-" {
         std::io::stdin().read_to_string(&mut text).step(|| "read the batch from standard input".into())?;
     } else {
-        text = std::fs::read_to_string(file).step(|| format!("read batch file {}", file.display()))?;
+        // A file that cannot be read is the user's to fix: a usage error.
+        text = std::fs::read_to_string(file)
+            .map_err(|e| Error::invalid(format!("cannot read batch file {}: {e}", file.display())))?;
     }
     Ok(text)
 }

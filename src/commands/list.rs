@@ -8,11 +8,12 @@ use crate::error::Result;
 use crate::output::list::{print_table, Row};
 
 pub async fn exec(ctx: &Ctx, a: ListArgs) -> Result<()> {
-    let ports = crate::port::status::survey(ctx, a.bridge.as_deref(), a.container.as_deref()).await?;
+    let target = a.target();
+    let ports = crate::port::status::survey(ctx, a.bridge.as_deref(), target.as_deref()).await?;
     let rows: Vec<Row> = ports.iter().map(Row::port).collect();
     // Our tunnels too, unless the listing is about one container.
     let mut tunnels = Vec::new();
-    if a.container.is_none() {
+    if target.is_none() {
         tunnels = crate::tunnel::list(ctx, a.bridge.as_deref()).await?;
         tunnels.retain(|t| t.is_ours());
     }

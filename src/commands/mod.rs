@@ -8,6 +8,7 @@ mod del_port;
 mod gc;
 mod generate;
 mod list;
+mod mirror;
 mod plugin;
 mod set_qos;
 mod set_vlan;
@@ -38,6 +39,7 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Generate { dir } => generate(&dir),
         Command::Plugin(a) => plugin::exec(&ctx, a).await,
         Command::Tunnel(t) => tunnel::exec(&ctx, t).await,
+        Command::Mirror(m) => mirror::exec(&ctx, m).await,
     };
     ctx.step(format_args!("done"));
     result
@@ -58,6 +60,7 @@ pub fn name(c: &Command) -> &'static str {
         Command::Generate { .. } => "generate",
         Command::Plugin(_) => "plugin",
         Command::Tunnel(t) => tunnel::name(t),
+        Command::Mirror(m) => mirror::name(m),
     }
 }
 

@@ -2,6 +2,7 @@
 //! goes here; what is shown is decided by the layers below.
 
 pub mod list;
+pub mod mirrors;
 pub mod tunnels;
 
 use serde::Serialize;

@@ -58,6 +58,11 @@ pub mod iface {
     pub const ENDPOINT_MAC: &str = "docker_mac";
     /// The network plugin's: the container's namespace file, once joined.
     pub const SANDBOX: &str = "docker_sandbox";
+
+    /// The CNI plugin's: the runtime's container ID (CNI_CONTAINERID).
+    pub const CNI_CONTAINER_ID: &str = "cni_container_id";
+    /// The CNI plugin's: the network's name (from its config).
+    pub const CNI_NETWORK: &str = "cni_network";
 }
 
 /// Keys of a Bridge row.

@@ -4,6 +4,7 @@
 mod client;
 mod framing;
 pub mod keys;
+pub mod mirrors;
 pub mod networks;
 pub mod northbound;
 mod ops;

@@ -119,6 +119,8 @@ pub enum Precondition {
     AddressUnused { ip: std::net::IpAddr, bridge: String },
     /// The stale port a re-created one replaces still exists.
     ReplacedPortExists,
+    /// The Port (by uuid) still exists.
+    PortExists(String),
     /// The logical switch exists (OVN northbound).
     SwitchExists(String),
     /// No logical switch port has this name (OVN northbound).
@@ -141,6 +143,7 @@ impl std::fmt::Display for Precondition {
             }
             AddressUnused { ip, bridge } => write!(f, "address {ip} is unused on bridge {bridge}"),
             ReplacedPortExists => write!(f, "the replaced port still exists"),
+            PortExists(u) => write!(f, "port {u} still exists"),
             SwitchExists(s) => write!(f, "logical switch {s} exists"),
             LspNameFree(n) => write!(f, "no logical switch port is named {n}"),
         }

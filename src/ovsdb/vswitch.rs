@@ -484,6 +484,9 @@ pub fn alias_conds(iface: Option<&str>, full_id: Option<&str>, refs: &[&str]) ->
     out
 }
 
+/// The named uuid of the Port that [`add_port_txn`] inserts.
+pub const NEW_PORT: &str = "port";
+
 /// One transaction that adds the port (creating the bridge if planned),
 /// guarded by the bridge's state and by every `absent` condition.
 pub fn add_port_txn(port: &NewPort, bridge: &BridgePlan, absent: &[Absent]) -> Txn {

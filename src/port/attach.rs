@@ -293,7 +293,7 @@ impl Plan<'_> {
         let whose = if belongs_to(p, self.container) {
             String::new()
         } else {
-            format!(", made for another container {}", p.full_id().unwrap_or("?"))
+            format!(", made for another container {}", super::find::container_label(p, None))
         };
         Error::refused(format!(
             "port already attached for CONTAINER={} and INTERFACE={} ({} on bridge {}{whose})",

@@ -15,6 +15,7 @@ use crate::config::Mac;
 use crate::context::Ctx;
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
+use crate::ovsdb::mirrors::move_mirror_refs;
 use crate::ovsdb::vswitch::{self, Absent, AttachedPort, BridgePlan, IfaceState, NewPort, Vswitch};
 use crate::ovsdb::{data, keys, Cond, Op, OvsdbError, Precondition};
 
@@ -78,9 +79,17 @@ impl NewRow<'_> {
             .into_iter()
             .chain(self.ovn_ids.iter().cloned())
             .collect(),
-            extra_ids: spec.record(self.mac).to_external_ids(&spec.bridge),
+            extra_ids: spec
+                .record(self.mac)
+                .to_external_ids(&spec.bridge)
+                .into_iter()
+                .chain(spec.extra_ids.iter().cloned())
+                .collect(),
             tag: spec.vlan,
-            port_columns: Default::default(),
+            port_columns: match spec.trunks.is_empty() {
+                true => Default::default(),
+                false => vswitch::Vlan::Trunk { vlans: spec.trunks.clone(), native: spec.vlan }.columns(),
+            },
             iface_columns: spec
                 .ingress_rate
                 .map(|rate| vswitch::policing_columns(rate, spec.ingress_burst))
@@ -161,6 +170,12 @@ pub async fn commit(
 ) -> Result<()> {
     let (spec, port) = (row.spec, row.port_name);
     let (new, absent) = (row.port(), row.preconditions());
+    // A re-created port takes the old one's place in its mirrors too.
+    let replaced = row.carry.and_then(|c| c.old.port_uuid.as_deref());
+    let mirrors = match replaced {
+        Some(u) => ovs.mirrors_using(u).await.step(|| format!("look up the mirrors of port {}", row.port_name))?,
+        None => Vec::new(),
+    };
     let mut attempt = 0;
     let applied = loop {
         let plan = if bridge_exists {
@@ -168,7 +183,10 @@ pub async fn commit(
         } else {
             BridgePlan::Create { datapath_type: spec.datapath_type.clone() }
         };
-        let txn = vswitch::add_port_txn(&new, &plan, &absent);
+        let mut txn = vswitch::add_port_txn(&new, &plan, &absent);
+        if let Some(old) = replaced {
+            move_mirror_refs(&mut txn, &mirrors, old, vswitch::NEW_PORT);
+        }
         let creating = if bridge_exists { "" } else { " (creating the bridge)" };
         ctx.step(format_args!("adding port {port} to bridge {}{creating}", spec.bridge));
         if !bridge_exists {
@@ -227,7 +245,8 @@ fn refusal(row: &NewRow<'_>, e: OvsdbError) -> Error {
 /// An address that another port on the bridge holds.
 pub(super) fn address_in_use(ip: IpAddr, bridge: &str, user: Option<&AttachedPort>) -> Error {
     let by = user.map_or(String::new(), |p| {
-        format!(" (port {}, CONTAINER={} INTERFACE={})", p.name, p.container_ref(), p.container_iface())
+        let who = super::find::container_label(p, None);
+        format!(" (port {}, CONTAINER={who} INTERFACE={})", p.name, p.container_iface())
     });
     Error::refused(format!("address {ip} is already used on bridge {bridge}{by}; --force adds it anyway"))
 }
@@ -323,6 +342,27 @@ mod tests {
         forced.force = true;
         let row = NewRow { spec: &forced, ..row };
         assert!(!row.preconditions().iter().any(|a| matches!(a.what, Precondition::AddressUnused { .. })));
+    }
+
+    #[test]
+    fn trunks_and_extra_ids_go_into_the_new_rows() {
+        let (mut s, c) = (spec(), container());
+        s.trunks = vec![20, 30];
+        s.extra_ids = vec![("cni_network".into(), "net1".into())];
+        let row = NewRow {
+            spec: &s,
+            reference: "web1",
+            container: &c,
+            port_name: "0123456789abc_l",
+            carry: None,
+            mac: None,
+            ovn_ids: vec![],
+        };
+        let p = row.port();
+        assert_eq!(ids(&p)["cni_network"], "net1");
+        assert_eq!(p.port_columns["trunks"], json!(["set", [20, 30]]));
+        assert_eq!(p.port_columns["vlan_mode"], "native-untagged");
+        assert_eq!(p.port_columns["tag"], 7);
     }
 
     #[test]

@@ -57,6 +57,42 @@ pub async fn find_attached(
     Ok((container, mine))
 }
 
+/// How a message names the container of port `p`: its name when known
+/// (`owner` is the container now, else the name recorded at add time),
+/// else the reference as recorded, a 64-digit ID cut to Docker's 12.
+pub fn container_label(p: &AttachedPort, owner: Option<&Container>) -> String {
+    if let Some(c) = owner {
+        return c.name.clone();
+    }
+    if let Some(name) = p.external_ids.get(keys::iface::NAME) {
+        return name.clone();
+    }
+    if let Some(ep) = p.external_ids.get(keys::iface::ENDPOINT_ID) {
+        return format!("endpoint {}", short(ep));
+    }
+    short(p.container_ref()).to_string()
+}
+
+/// A full 64-hex-digit ID as Docker prints it (12 digits); anything else
+/// as it is.
+pub fn short(id: &str) -> &str {
+    if id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        &id[..12]
+    } else {
+        id
+    }
+}
+
+/// Refuse a BRIDGE that does not exist: a command about the ports of a
+/// bridge (list, gc, del-port, del-ports) names the missing bridge rather
+/// than finding nothing on it.
+pub async fn require_bridge(ovs: &Vswitch, bridge: &str) -> Result<()> {
+    match ovs.bridge_datapath_type(bridge).await.step(|| format!("look up bridge {bridge}"))? {
+        Some(_) => Ok(()),
+        None => Err(Error::refused(format!("bridge {bridge} does not exist"))),
+    }
+}
+
 /// The port of `at.interface` of `at.reference` on `at.bridge`.
 pub async fn find_one(ctx: &Ctx, ovs: &Vswitch, at: &PortAddress) -> Result<AttachedPort> {
     let (iface, reference) = (at.interface.as_str(), at.reference.as_str());

@@ -9,6 +9,7 @@
 
 use std::collections::HashSet;
 
+use super::find::{container_label, short};
 use super::naming::parse_host_port_alias;
 use super::reclaim::{owner, remove_orphan_veths_checked};
 use super::remove::{remove_port, Veths};
@@ -27,6 +28,9 @@ use crate::sys::netlink::Netlink;
 pub async fn collect(ctx: &Ctx, bridge: Option<&str>, dry_run: bool, report: &mut dyn FnMut(String)) -> Result<()> {
     let docker = ctx.docker()?;
     let mut ovs = ctx.vswitch().await?;
+    if let Some(b) = bridge {
+        super::find::require_bridge(&ovs, b).await?;
+    }
     let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
     let ports = ports.step(|| "list container ports in OVSDB".into())?;
     let containers = target::with_namespaces(containers?, ports.iter().map(AttachedPort::container_ref));
@@ -65,7 +69,7 @@ pub async fn collect(ctx: &Ctx, bridge: Option<&str>, dry_run: bool, report: &mu
             "{verb} port {} on bridge {} (container {}, interface {}): {reason}",
             p.name,
             p.bridge.as_deref().unwrap_or("-"),
-            p.container_ref(),
+            container_label(p, owner),
             p.container_iface()
         ));
     }
@@ -84,7 +88,8 @@ pub async fn collect(ctx: &Ctx, bridge: Option<&str>, dry_run: bool, report: &mu
             if !remove_orphan_veths_checked(ctx, &host, &l.name, dry_run).await? {
                 continue;
             }
-            report(format!("{verb} orphan veth {} (container {id}, interface {iface}): no OVSDB row", l.name));
+            let who = containers.iter().find(|c| c.id == id).map_or(short(id), |c| c.name.as_str());
+            report(format!("{verb} orphan veth {} (container {who}, interface {iface}): no OVSDB row", l.name));
         }
     }
     Error::all(errors)

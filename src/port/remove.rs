@@ -16,7 +16,9 @@ use super::PortAddress;
 use crate::context::Ctx;
 use crate::docker::Container;
 use crate::error::{Context, Error, Result};
+use crate::ovsdb::mirrors::{del_mirror_ops, MirrorRow};
 use crate::ovsdb::vswitch::{del_port_txn, AttachedPort, Vswitch};
+use crate::ovsdb::{Cond, Txn};
 use crate::sys::lock::PortLock;
 use crate::sys::netlink::Netlink;
 use crate::sys::netns::Netns;
@@ -42,7 +44,15 @@ pub enum Veths {
 pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &AttachedPort, veths: &Veths) -> Result<()> {
     // The OVN logical port add-port created, first: if that fails, all stays for a retry.
     super::ovn::release(ctx, p).await?;
-    let present = host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?;
+    // The mirrors that use the port, looked up while the kernel is asked.
+    let (present, mirrors) = tokio::join!(host.link(&p.name), async {
+        match &p.port_uuid {
+            Some(u) => ovs.mirrors_using(u).await,
+            None => Ok(Vec::new()),
+        }
+    });
+    let present = present.step(|| format!("look up veth {}", p.name))?;
+    let mirrors = mirrors.step(|| format!("look up the mirrors of port {}", p.name))?;
     if let Some(link) = &present {
         if link.alias.as_deref().and_then(parse_host_port_alias).is_none() {
             let id = p.full_id().unwrap_or(p.container_ref());
@@ -53,7 +63,9 @@ pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &Attac
     let mut target = None;
     if let Some(u) = &p.port_uuid {
         ctx.step(format_args!("removing port {} from OVSDB", p.name));
-        target = ovs.submit(del_port_txn(u), ctx.wait).await.step(|| format!("remove port {} from OVSDB", p.name))?.1;
+        let txn = without_port_txn(u, &mirrors);
+        target = ovs.submit(txn, ctx.wait).await.step(|| format!("remove port {} from OVSDB", p.name))?.1;
+        tell_mirrors(p, u, &mirrors);
     }
     crate::fault::point("row-removed").await;
     if present.is_some() {
@@ -70,6 +82,28 @@ pub async fn remove_port(ctx: &Ctx, ovs: &mut Vswitch, host: &Netlink, p: &Attac
         ovs.wait_cfg(t).await.step(|| format!("remove port {} from OVSDB", p.name))?;
     }
     Ok(())
+}
+
+/// Remove the Port `port_uuid`, and in the same transaction every mirror
+/// whose output it is (a mirror without output would copy nothing).
+/// Mirrors that only select it lose it by themselves (weak references).
+fn without_port_txn(port_uuid: &str, mirrors: &[MirrorRow]) -> Txn {
+    let mut t = del_port_txn(port_uuid);
+    for m in mirrors.iter().filter(|m| m.output.as_deref() == Some(port_uuid)) {
+        del_mirror_ops(&mut t, Cond::eq("name", m.bridge.as_str()), &m.uuid);
+    }
+    t
+}
+
+/// Say what removing the port did to the mirrors that used it.
+fn tell_mirrors(p: &AttachedPort, port_uuid: &str, mirrors: &[MirrorRow]) {
+    for m in mirrors {
+        if m.output.as_deref() == Some(port_uuid) {
+            log::warn!("mirror {} on bridge {} removed: its output port {} was removed", m.name, m.bridge, p.name);
+        } else {
+            log::warn!("mirror {} on bridge {} no longer mirrors port {}", m.name, m.bridge, p.name);
+        }
+    }
 }
 
 /// `del-port`: remove the port of `at.interface` of `at.reference` on
@@ -91,6 +125,9 @@ pub async fn remove_one(ctx: &Ctx, at: &PortAddress, veths: &Veths) -> Result<()
             if remove_orphan(ctx, &host, c, iface).await? {
                 return Ok(());
             }
+        }
+        if elsewhere.is_empty() {
+            super::find::require_bridge(&ovs, &a.bridge).await?;
         }
         return Err(Error::refused(match elsewhere.first() {
             Some(p) => format!(
@@ -117,7 +154,13 @@ pub async fn remove_all(ctx: &Ctx, bridge: &str, reference: &str, veths: &Veths)
     let here: Vec<_> = ports.into_iter().filter(|p| p.bridge.as_deref() == Some(bridge)).collect();
     let host = Netlink::host().step(|| "open a netlink socket".into())?;
     let result = if here.is_empty() {
-        // As upstream: nothing to remove is not an error.
+        // As upstream: nothing to remove is not an error. But a bridge that
+        // does not exist is a mistake, not "nothing", and a container
+        // nobody knows is said on standard error.
+        super::find::require_bridge(&ovs, bridge).await?;
+        if container.is_none() {
+            log::warn!("no container \"{reference}\" and no port of it on bridge {bridge}: nothing to remove");
+        }
         ctx.step(format_args!("no port of container \"{reference}\" on bridge {bridge}"));
         Ok(())
     } else {

@@ -30,6 +30,8 @@ pub struct PortSpec {
     pub datapath_type: Option<String>,
     /// Access VLAN, set in the transaction that adds the port.
     pub vlan: Option<u16>,
+    /// Trunked VLANs (with `vlan` as the native one), set with the port.
+    pub trunks: Vec<u16>,
     pub ingress_rate: Option<u32>,
     pub ingress_burst: Option<u32>,
     /// Re-created by `watch` after a container restart.
@@ -37,6 +39,9 @@ pub struct PortSpec {
     /// Attach even if another port on the bridge holds one of the addresses.
     pub force: bool,
     pub ovn: OvnSpec,
+    /// Further external_ids recorded on the Interface (the CNI plugin's
+    /// container ID and network, see `ovsdb::keys::iface::CNI_*`).
+    pub extra_ids: Vec<(String, String)>,
 }
 
 /// The OVN binding of a port.
@@ -66,11 +71,13 @@ impl PortSpec {
             mtu: None,
             datapath_type: None,
             vlan: None,
+            trunks: Vec::new(),
             ingress_rate: None,
             ingress_burst: None,
             persist: true,
             force: false,
             ovn: OvnSpec::default(),
+            extra_ids: Vec::new(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::find::port_matches;
 use super::reclaim::owner;
-use super::target;
+use super::target::{self, Target};
 use crate::context::Ctx;
 use crate::docker::{Container, DockerClient};
 use crate::error::{Context, Result};
@@ -42,11 +42,16 @@ pub struct PortStatus {
     pub inside: Inside,
 }
 
-/// Every container port (on `bridge`, of `container`, if given) with its
-/// state, sorted by bridge, container and interface.
+/// Every container port (on `bridge`, of the target `container` names, if
+/// given) with its state, sorted by bridge, container and interface.
+/// `container` is what CONTAINER takes elsewhere (name, ID, ID prefix) or a
+/// recorded namespace reference (`netns:PATH`, `pid:PID`).
 pub async fn survey(ctx: &Ctx, bridge: Option<&str>, container: Option<&str>) -> Result<Vec<PortStatus>> {
     let docker = ctx.docker()?;
     let ovs = ctx.vswitch().await?;
+    if let Some(b) = bridge {
+        super::find::require_bridge(&ovs, b).await?;
+    }
     let (ports, containers) = tokio::join!(ovs.find_ports(vec![]), docker.all());
     let mut ports = ports.step(|| "list container ports in OVSDB".into())?;
     let containers = target::with_namespaces(containers?, ports.iter().map(AttachedPort::container_ref));
@@ -54,8 +59,8 @@ pub async fn survey(ctx: &Ctx, bridge: Option<&str>, container: Option<&str>) ->
         ports.retain(|p| p.bridge.as_deref() == Some(b));
     }
     if let Some(r) = container {
-        let found = docker.find(r).await?;
-        ports.retain(|p| port_matches(p, r, found.as_ref()));
+        let wanted = Wanted::resolve(&docker, r).await?;
+        ports.retain(|p| wanted.matches(p, owner(p, &containers)));
     }
     ports.sort_by(|x, y| {
         (&x.bridge, x.container_ref(), x.container_iface()).cmp(&(&y.bridge, y.container_ref(), y.container_iface()))
@@ -69,6 +74,47 @@ pub async fn survey(ctx: &Ctx, bridge: Option<&str>, container: Option<&str>) ->
         out.push(status(&p, c.as_ref(), &host_links, &docker).await);
     }
     Ok(out)
+}
+
+/// The target `list --container` (or `--netns`, `--pid`) asks about.
+struct Wanted<'a> {
+    reference: &'a str,
+    /// Docker's container, for a container reference it knows.
+    container: Option<Container>,
+    /// The namespace, for a namespace reference that can be opened: ports
+    /// recorded under another path (or a PID) of the same namespace are
+    /// its ports too.
+    netns: Option<Netns>,
+}
+
+impl<'a> Wanted<'a> {
+    async fn resolve(docker: &DockerClient, reference: &'a str) -> Result<Wanted<'a>> {
+        let t = Target::parse(reference);
+        if t.is_docker() {
+            return Ok(Wanted { reference, container: docker.find(reference).await?, netns: None });
+        }
+        Ok(Wanted { reference, container: None, netns: namespace_of(t) })
+    }
+
+    fn matches(&self, p: &AttachedPort, owner: Option<&Container>) -> bool {
+        if let Some(ns) = &self.netns {
+            let recorded = Target::parse(p.container_ref());
+            return p.container_ref() == self.reference
+                || (!recorded.is_docker() && namespace_of(recorded).is_some_and(|n| n.same_as(ns)));
+        }
+        // The network plugin's ports are owned through their endpoint.
+        let owned = |c: &Container| owner.is_some_and(|o| o.id == c.id);
+        port_matches(p, self.reference, self.container.as_ref()) || self.container.as_ref().is_some_and(owned)
+    }
+}
+
+/// The namespace a `netns:`/`pid:` reference names, if it can be opened.
+fn namespace_of(t: Target<'_>) -> Option<Netns> {
+    match t {
+        Target::Docker(_) => None,
+        Target::Netns(path) => Netns::open(path).ok(),
+        Target::Pid(pid) => Netns::open(format!("/proc/{pid}/ns/net")).ok(),
+    }
 }
 
 async fn status(

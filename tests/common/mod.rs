@@ -1321,4 +1321,5 @@ impl Drop for TestNetns {
     }
 }
 
+pub mod cni;
 pub mod plugin;
