@@ -99,8 +99,9 @@ fn nat_network_reaches_the_outside_through_dockers_firewall_and_heals_its_rules(
 
     // Taken away (as a firewall reload would): back within a few seconds,
     // with no new endpoint.
+    // (No check that the ping fails meanwhile: the plugin's check every
+    // 5 s may already have put them back.)
     delete_forward_rules_of(&net.id);
-    assert_no_ping(&c, &outside.addr());
     wait_until("the FORWARD rules are back", 15, || forward_rules_of(&net.id).len() == 2);
     assert_ping(&c, &outside.addr());
 
