@@ -51,7 +51,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l gatew
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l route -d 'A further route inside the container, DEST/PLEN or default, on-link or via GW; may be repeated' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l macaddress -d 'MAC address of INTERFACE (unicast)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l mtu -d 'MTU of INTERFACE (68 to 65535)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l datapath-type -d 'Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l datapath-type -d 'Datapath type of the bridge if add-port has to create it [default: system if the openvswitch kernel module is loaded, else netdev]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l vlan -d 'Make the port an access port of VLAN (in the same transaction that adds it)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-burst -d 'Burst allowed above --ingress-rate, in kbit [default: 80% of the rate]' -r
@@ -207,7 +207,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s v -l 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l name -d 'Driver name, as given to `docker network create -d NAME`' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l socket -d 'Unix socket to serve on [default: /run/docker/plugins/NAME.sock, where dockerd looks]' -r -F
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l datapath-type -d 'Datapath type of the bridges the plugin creates (netdev for userspace OVS)' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l datapath-type -d 'Datapath type of the bridges the plugin creates [default: system if the openvswitch kernel module is loaded, else netdev]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l log-level -d 'Log level on standard error (debug: one line per request)' -r -f -a "error\t''
 warn\t''
 info\t''

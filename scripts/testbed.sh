@@ -12,6 +12,13 @@
 #                              stop the dockerd this script started (by its
 #                              PID) and start it again with the same flags
 #                              (tests/managed_plugin.rs)
+#   scripts/testbed.sh restart-stock-dockerd
+#                              the same for the stock dockerd
+#
+# Beside the main dockerd (--iptables=false), `up` starts a "stock" dockerd
+# with Docker's default firewall (iptables on: `filter FORWARD` policy DROP,
+# DOCKER-USER...), on its own socket unix:///run/ovsdt-stock/docker.sock
+# (tests/plugin_stock_firewall.rs). Both find plugins in /run/docker/plugins.
 #
 # See shared/TESTBED.md for why things are done the way they are here.
 set -euo pipefail
@@ -30,6 +37,12 @@ readonly PREFIX=ovsdt
 readonly PACKAGES=(openvswitch-switch docker.io busybox-static iproute2 python3
                    iputils-ping iptables uuid-runtime ethtool nftables ovn-central ovn-host
                    lintian man-db)
+# The stock dockerd: default flags but for its own socket, roots and
+# pidfile (and vfs storage, as the main one).
+readonly STOCK_DIR=/run/ovsdt-stock
+readonly STOCK_SOCK=$STOCK_DIR/docker.sock
+readonly STOCK_PIDFILE=$STOCK_DIR/dockerd.pid
+readonly STOCK_DATA=/var/lib/ovsdt-stock-docker
 # The multi-host tests' simulated hosts: one folder per test bed, holding
 # the pidfiles of its daemons; its namespaces are named ovsdt-h<ID>-*.
 readonly MULTIHOST_DIR=$STATE_DIR/multihost
@@ -172,6 +185,46 @@ start_dockerd() {
     done
 }
 
+stock_ok() { docker -H "unix://$STOCK_SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+stock_image_ok() { docker -H "unix://$STOCK_SOCK" image inspect "$IMAGE" >/dev/null 2>&1; }
+
+start_stock_dockerd() {
+    mkdir -p "$STOCK_DIR" "$STOCK_DATA"
+    drop_stale_pidfile "$STOCK_PIDFILE" dockerd
+    drop_stale_pidfile "$STOCK_DIR/exec/containerd/containerd.pid" containerd
+    log "starting the stock dockerd (log: $STATE_DIR/stock-dockerd.log)"
+    (
+        close_fds
+        exec setsid dockerd -H "unix://$STOCK_SOCK" --data-root "$STOCK_DATA" --exec-root "$STOCK_DIR/exec" \
+            --pidfile "$STOCK_PIDFILE" --storage-driver=vfs --shutdown-timeout=2
+    ) </dev/null >"$STATE_DIR/stock-dockerd.log" 2>&1 &
+    local pid=$! tries=300
+    printf '%s\n' "$pid" >"$STATE_DIR/stock-dockerd.pid"
+    until stock_ok; do
+        if ! pid_is "$pid" dockerd; then
+            tail -n 20 "$STATE_DIR/stock-dockerd.log" >&2 || true
+            rm -f "$STATE_DIR/stock-dockerd.pid"
+            die "the stock dockerd exited"
+        fi
+        ((--tries > 0)) || die "the stock dockerd does not answer after 30 s"
+        sleep 0.1
+    done
+}
+
+up_stock_dockerd() {
+    if ! stock_ok; then
+        if pid_is "$(read_pid "$STATE_DIR/stock-dockerd.pid")" dockerd; then
+            wait_for 30 stock_ok || die "the stock dockerd does not answer (see $STATE_DIR/stock-dockerd.log)"
+        else
+            start_stock_dockerd
+        fi
+    fi
+    if ! stock_image_ok; then
+        log "loading $IMAGE into the stock dockerd"
+        docker save "$IMAGE" | docker -H "unix://$STOCK_SOCK" load >/dev/null
+    fi
+}
+
 build_image() {
     log "building image $IMAGE"
     local dir a
@@ -230,6 +283,7 @@ cmd_up() {
         fi
     fi
     if ! image_ok; then build_image; fi
+    up_stock_dockerd
     "$(dirname "${BASH_SOURCE[0]}")/podman-setup.sh" up
     # Sockets of dead OVS daemons pile up in the rundir; drop them.
     local ctl pid
@@ -255,6 +309,7 @@ cmd_status() {
         rc=1
     fi
     local d
+    if stock_ok; then log "stock dockerd: up"; else log "stock dockerd: DOWN"; rc=1; fi
     for d in ovsdb-server ovs-vswitchd dockerd; do
         if pid_is "$(read_pid "$STATE_DIR/$d.pid")" "$d"; then
             log "$d was started by this script (pid $(read_pid "$STATE_DIR/$d.pid"))"
@@ -295,9 +350,17 @@ cmd_restart_dockerd() {
     log "dockerd restarted (pid $(read_pid "$STATE_DIR/dockerd.pid"))"
 }
 
+cmd_restart_stock_dockerd() {
+    pid_is "$(read_pid "$STATE_DIR/stock-dockerd.pid")" dockerd || die "no stock dockerd started by this script is running"
+    stop_recorded dockerd stock-dockerd
+    start_stock_dockerd
+    log "stock dockerd restarted (pid $(read_pid "$STATE_DIR/stock-dockerd.pid"))"
+}
+
 cmd_down() {
     # dockerd first: it stops its containers and its own containerd.
     stop_recorded dockerd
+    stop_recorded dockerd stock-dockerd
     stop_recorded ovs-vswitchd
     # SIGTERM to the worker ends its monitor too (it restarts only on crashes);
     # the monitor is stopped by PID in case it did not.
@@ -396,6 +459,21 @@ clean_networks() {
                 fi ;;
         esac
     done < <(nft -a list table ip ovs-docker 2>/dev/null)
+    # What the plugin added to iptables' FORWARD chain (see src/sys/nftables.rs).
+    chain=""
+    while read -r line; do
+        case $line in
+            chain\ *) chain=${line#chain }; chain=${chain%% *} ;;
+            *'comment "ovs-docker:'*'# handle '*)
+                id=${line#*comment \"ovs-docker:}; id=${id%%\"*}
+                handle=${line##*# handle }
+                if ! docker network inspect "$id" >/dev/null 2>&1 &&
+                    ! { stock_ok && docker -H "unix://$STOCK_SOCK" network inspect "$id" >/dev/null 2>&1; }; then
+                    log "removing iptables rule $chain/$handle of gone network ${id:0:12}"
+                    nft delete rule ip filter "$chain" handle "$handle" || true
+                fi ;;
+        esac
+    done < <(nft -a list table ip filter 2>/dev/null)
 }
 
 # What a killed multi-host test left: its daemons (by the PIDs in its
@@ -425,6 +503,23 @@ cmd_clean() {
     "$(dirname "${BASH_SOURCE[0]}")/podman-setup.sh" clean
     clean_multihost
     clean_package
+    # The stock dockerd's test containers and networks (its plugins must
+    # serve: start_dead_plugins looks at the main dockerd only).
+    if stock_ok; then
+        local stock=(docker -H "unix://$STOCK_SOCK") c
+        while read -r c; do
+            if [[ $c == "$PREFIX"-* ]]; then "${stock[@]}" rm -f "$c" >/dev/null 2>&1 || true; fi
+        done < <("${stock[@]}" ps -a --format '{{.Names}}')
+        while read -r c; do
+            if [[ $c == "$PREFIX"-* ]]; then timeout 60 "${stock[@]}" network rm "$c" >/dev/null 2>&1 || true; fi
+        done < <("${stock[@]}" network ls --format '{{.Name}}')
+    fi
+    # A killed stock-firewall test leaves the FORWARD policy at DROP.
+    if [[ -e $STATE_DIR/forward-policy-dropped ]]; then
+        log "giving the FORWARD policy back (ACCEPT)"
+        iptables -P FORWARD ACCEPT || true
+        rm -f "$STATE_DIR/forward-policy-dropped"
+    fi
     local names=() bridges=() n plugins=()
     if docker_ok; then
         enable_test_managed_plugins
@@ -484,7 +579,8 @@ main() {
         status) cmd_status ;;
         clean) cmd_clean ;;
         restart-dockerd) cmd_restart_dockerd ;;
-        *) die "usage: $0 up|down|status|clean|restart-dockerd" ;;
+        restart-stock-dockerd) cmd_restart_stock_dockerd ;;
+        *) die "usage: $0 up|down|status|clean|restart-dockerd|restart-stock-dockerd" ;;
     esac
 }
 

@@ -177,7 +177,7 @@ pub struct AddPortArgs {
     /// MTU of INTERFACE (68 to 65535)
     #[arg(long, value_name = "MTU", value_parser = config::parse_mtu)]
     pub mtu: Option<u32>,
-    /// Datapath type of the bridge if add-port has to create it (e.g. netdev for userspace)
+    /// Datapath type of the bridge if add-port has to create it [default: system if the openvswitch kernel module is loaded, else netdev]
     #[arg(long, value_name = "TYPE", value_parser = config::parse_datapath_type)]
     pub datapath_type: Option<String>,
     /// Make the port an access port of VLAN (in the same transaction that adds it)
@@ -590,7 +590,7 @@ pub struct PluginArgs {
     /// Unix socket to serve on [default: /run/docker/plugins/NAME.sock, where dockerd looks]
     #[arg(long, value_name = "PATH")]
     pub socket: Option<std::path::PathBuf>,
-    /// Datapath type of the bridges the plugin creates (netdev for userspace OVS)
+    /// Datapath type of the bridges the plugin creates [default: system if the openvswitch kernel module is loaded, else netdev]
     #[arg(long, value_name = "TYPE", value_parser = config::parse_datapath_type)]
     pub datapath_type: Option<String>,
     /// Log level on standard error (debug: one line per request)

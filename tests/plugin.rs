@@ -216,7 +216,12 @@ fn bad_driver_options_fail_network_create_and_change_nothing() {
         (&["-o", "vlan=4096"], "vlan"),
         (&["-o", "mode=nat", "-o", "bind_interface=lo"], "bind_interface needs mode=flat"),
         (&["-o", "mode=flat", "-o", "bind_interface=ovsdtnone"], "no such interface"),
-        (&["--internal"], "internal networks (--internal) are not supported"),
+        (&["-o", "icc=no"], "driver option icc"),
+        (&["-o", "com.docker.network.driver.mtu=20"], "com.docker.network.driver.mtu"),
+        (
+            &["--internal", "-o", "mode=flat", "-o", "bind_interface=lo"],
+            "an internal network (--internal) has no uplink",
+        ),
     ] {
         let mut args = vec!["--subnet", subnet.as_str()];
         args.extend_from_slice(opts);

@@ -24,7 +24,8 @@ pub fn spec(a: AddPortArgs) -> PortSpec {
         routes: a.route,
         mac: a.macaddress,
         mtu: a.mtu,
-        datapath_type: a.datapath_type,
+        // Used only if add-port creates the bridge.
+        datapath_type: a.datapath_type.or_else(|| Some(crate::sys::default_datapath_type().to_string())),
         vlan: a.vlan,
         trunks: Vec::new(),
         ingress_rate: a.ingress_rate,

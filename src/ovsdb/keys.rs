@@ -81,8 +81,13 @@ pub mod bridge {
     pub const SUBNETS: &str = "ovs_docker_subnets";
     /// The driver name that serves the network (for people reading OVSDB).
     pub const DRIVER: &str = "ovs_docker_driver";
+    /// "false" when containers of the network may not reach each other
+    /// (`-o icc=false`): its endpoints' ports are protected.
+    pub const ICC: &str = "ovs_docker_icc";
+    /// "true" for a `docker network create --internal` network.
+    pub const INTERNAL: &str = "ovs_docker_internal";
     /// Every network setting, for removing them all.
-    pub const NETWORK_SETTINGS: [&str; 7] = [MODE, MTU, VLAN, BIND_INTERFACE, GATEWAYS, SUBNETS, DRIVER];
+    pub const NETWORK_SETTINGS: [&str; 9] = [MODE, MTU, VLAN, BIND_INTERFACE, GATEWAYS, SUBNETS, DRIVER, ICC, INTERNAL];
 }
 
 /// Keys of a logical switch port in the OVN northbound database.

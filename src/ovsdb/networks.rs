@@ -216,7 +216,7 @@ mod tests {
         let p = t.params("Open_vSwitch");
         assert_eq!(p[1]["table"], "Bridge");
         assert_eq!(p[1]["mutations"][0], json!(["ports", "delete", ["set", [["uuid", "up1"]]]]));
-        assert_eq!(p[1]["mutations"][1][2][1].as_array().unwrap().len(), 8);
+        assert_eq!(p[1]["mutations"][1][2][1].as_array().unwrap().len(), 1 + keys::bridge::NETWORK_SETTINGS.len());
     }
 
     #[test]

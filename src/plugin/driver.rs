@@ -19,75 +19,98 @@ use crate::ovsdb::networks::set_iface_id_txn;
 use crate::port::endpoint::{self, EndpointSpec, DST_PREFIX};
 use crate::sys::lock::PortLock;
 use crate::sys::netlink::Netlink;
+use crate::sys::nftables::ports::{self, Binding};
+use crate::sys::nftables::Subnet;
 
 /// Where ProgramExternalConnectivity carries `docker run -p` mappings.
 const PORT_MAP: &str = "com.docker.network.portmap";
+/// The lock held while published ports are checked and added, so that two
+/// containers cannot take the same host port at once.
+const PORTS_LOCK: (&str, &str) = ("published", "ports");
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| Error::invalid(format!("malformed request body: {e}")))
+/// Remove the published ports of an endpoint (none is success).
+fn unpublish(eid: &str) -> Result<()> {
+    ports::remove_endpoint_bindings(eid).map(|_| ()).step(|| format!("remove the published ports of endpoint {eid}"))
+}
+
+/// Docker's port bindings (`docker run -p`), checked: TCP or UDP, a host
+/// port given, an IPv4 (or any) host address.
+pub fn bindings(options: &Option<std::collections::BTreeMap<String, Value>>) -> Result<Vec<Binding>> {
+    let Some(list) = options.as_ref().and_then(|o| o.get(PORT_MAP)).and_then(Value::as_array) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for p in list {
+        let num = |k: &str| p.get(k).and_then(Value::as_u64).unwrap_or(0);
+        let (proto, port, host_port, end) = (num("Proto"), num("Port"), num("HostPort"), num("HostPortEnd"));
+        let proto = match proto {
+            6 => 6,
+            17 => 17,
+            other => return Err(Error::invalid(format!("publishing ports: protocol {other} (only tcp and udp)"))),
+        };
+        if host_port == 0 {
+            return Err(Error::invalid(
+                "publishing ports: a host port must be given (-p HOSTPORT:PORT); -P and -p PORT are not supported",
+            ));
+        }
+        if end != 0 && end != host_port {
+            return Err(Error::invalid(format!(
+                "publishing ports: a host port range ({host_port}-{end}) for one port is not supported"
+            )));
+        }
+        let (Ok(port), Ok(host_port)) = (u16::try_from(port), u16::try_from(host_port)) else {
+            return Err(Error::invalid(format!("publishing ports: port {port} or {host_port} out of range")));
+        };
+        if port == 0 {
+            return Err(Error::invalid("publishing ports: container port 0"));
+        }
+        let ip = p.get("HostIP").and_then(Value::as_str).unwrap_or("");
+        let host_ip = match ip.parse::<std::net::IpAddr>() {
+            _ if ip.is_empty() => None,
+            Ok(a) if a.is_unspecified() => None,
+            Ok(std::net::IpAddr::V4(a)) => Some(a),
+            _ => {
+                return Err(Error::invalid(format!(
+                    "publishing ports: host address \"{}\" (IPv4 only)",
+                    ip.escape_default()
+                )))
+            }
+        };
+        out.push(Binding { proto, host_ip, host_port, container_port: port });
+    }
+    Ok(out)
 }
 
 impl Driver {
     /// Answer one call, or None if `method` is not one we know.
     pub async fn call(&self, method: &str, body: &[u8]) -> Option<Result<Value>> {
-        let r = match method {
-            "Plugin.Activate" => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
-            "NetworkDriver.GetCapabilities" => {
-                Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" }))
-            }
-            "NetworkDriver.CreateNetwork" => match parse(body) {
-                Ok(r) => self.create_network(r).await,
+        let call = match decode(method, body)? {
+            Ok(c) => c,
+            Err(e) => return Some(Err(Error::invalid(e))),
+        };
+        let r = match call {
+            Call::Activate => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
+            Call::Capabilities => Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" })),
+            Call::CreateNetwork(r) => self.create_network(r).await,
+            Call::DeleteNetwork(r) => self.delete_network(&r.network_id).await,
+            Call::CreateEndpoint(r) => self.create_endpoint(r).await,
+            Call::DeleteEndpoint(r) => match unpublish(&r.endpoint_id) {
+                Ok(()) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
                 Err(e) => Err(e),
             },
-            "NetworkDriver.DeleteNetwork" => match parse::<NetworkRequest>(body) {
-                Ok(r) => self.teardown(&r.network_id).await.map(|()| json!({})),
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.CreateEndpoint" => match parse(body) {
-                Ok(r) => self.create_endpoint(r).await,
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.DeleteEndpoint" => match parse::<EndpointRequest>(body) {
-                Ok(r) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.EndpointOperInfo" => match parse(body) {
-                Ok(r) => self.oper_info(r).await,
-                Err(e) => Err(e),
-            },
-            "NetworkDriver.Join" => match parse(body) {
-                Ok(r) => self.join(r).await,
-                Err(e) => Err(e),
-            },
-
-            // Port publishing (-p): Docker runs no proxy for a remote
-            // driver, and we do no DNAT. Accepting it would show ports in
-            // `docker ps` that nothing serves: refuse instead.
-            "NetworkDriver.ProgramExternalConnectivity" => match parse::<Value>(body) {
-                Ok(r) if r["Options"][PORT_MAP].as_array().is_some_and(|ports| !ports.is_empty()) => {
-                    Err(Error::invalid("publishing ports (docker run -p) is not supported on ovs-docker networks"))
-                }
-                Ok(_) => Ok(json!({})),
-                Err(e) => Err(e),
-            },
+            Call::OperInfo(r) => self.oper_info(r).await,
+            Call::Join(r) => self.join(r).await,
+            Call::ProgramExternalConnectivity(r) => self.publish(r).await,
+            Call::RevokeExternalConnectivity(r) => unpublish(&r.endpoint_id).map(|()| json!({})),
             // Nothing to undo: Docker moves the interface out, and
             // DeleteEndpoint removes it.
-            "NetworkDriver.Leave"
-            | "NetworkDriver.RevokeExternalConnectivity"
-            | "NetworkDriver.DiscoverNew"
-            | "NetworkDriver.DiscoverDelete"
-            | "NetworkDriver.AllocateNetwork"
-            | "NetworkDriver.FreeNetwork" => Ok(json!({})),
-            _ => return None,
+            Call::Leave(_) | Call::Nothing => Ok(json!({})),
         };
         Some(r)
     }
 
     async fn create_endpoint(&self, req: CreateEndpointRequest) -> Result<Value> {
         let eid = req.endpoint_id.as_str();
-        if eid.is_empty() || !eid.bytes().all(|b| b.is_ascii_alphanumeric()) || eid.len() > 64 {
-            return Err(Error::invalid(format!("invalid endpoint ID \"{}\"", eid.escape_default())));
-        }
         let iface = req.interface.clone().unwrap_or_default();
         let given_mac = if iface.mac_address.is_empty() {
             None
@@ -127,6 +150,7 @@ impl Driver {
             bridge: net.cfg.bridge.clone(),
             mtu: net.cfg.mtu,
             vlan: net.cfg.vlan,
+            protected: !net.cfg.icc,
             mac: given_mac.unwrap_or_else(|| endpoint::mac_for(&iface.address)),
             addresses,
             created_by: keys::CREATED_BY_PLUGIN,
@@ -155,8 +179,11 @@ impl Driver {
             let t = set_iface_id_txn(&p.iface_uuid, keys::iface::SANDBOX, &req.sandbox_key);
             ovs.commit(t, false).await.step(|| format!("record the sandbox of endpoint {eid}"))?;
         }
+        // An internal network gives no gateway: Docker would make it the
+        // containers' default route, a way out.
+        let internal = net.cfg.internal;
         let gw = |v: &Option<(IpNetwork, Option<IpNetwork>)>| {
-            v.as_ref().and_then(|(_, g)| g.map(|g| g.ip().to_string())).unwrap_or_default()
+            v.as_ref().and_then(|(_, g)| g.filter(|_| !internal).map(|g| g.ip().to_string())).unwrap_or_default()
         };
         Ok(json!(JoinResponse {
             interface_name: InterfaceName { src_name: peer, dst_prefix: DST_PREFIX.into() },
@@ -183,8 +210,93 @@ impl Driver {
     }
 }
 
+impl Driver {
+    /// ProgramExternalConnectivity: publish the endpoint's ports (DNAT
+    /// from the host's addresses), refusing a host port another endpoint
+    /// holds; all or nothing.
+    async fn publish(&self, req: ConnectivityRequest) -> Result<Value> {
+        let list = bindings(&req.options)?;
+        if list.is_empty() {
+            return Ok(json!({}));
+        }
+        let eid = req.endpoint_id.as_str();
+        let ovs = self.ctx.vswitch().await?;
+        let net = self.network(&ovs, &req.network_id).await?;
+        let (Mode::Nat, false, Some((IpNetwork::V4(subnet), _))) = (net.cfg.mode, net.cfg.internal, net.cfg.v4) else {
+            return Err(Error::invalid("publishing ports (-p) needs a nat network that is not internal"));
+        };
+        let p = endpoint::find(&ovs, eid)
+            .await?
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} is unknown to this plugin")))?;
+        let addrs = p.external_ids.get(keys::iface::ENDPOINT_ADDRESSES).cloned().unwrap_or_default();
+        let container = addrs
+            .split(',')
+            .filter_map(|a| a.split('/').next()?.parse::<std::net::Ipv4Addr>().ok())
+            .next()
+            .ok_or_else(|| Error::refused(format!("endpoint {eid} has no IPv4 address to publish ports to")))?;
+        let _lock = PortLock::acquire(PORTS_LOCK.0, PORTS_LOCK.1, self.ctx.timeout)
+            .await
+            .step(|| "lock the published ports".into())?
+            .ok_or_else(|| Error::refused("the published ports are busy"))?;
+        let subnet = Subnet { addr: subnet.network().into(), prefix: subnet.prefix() };
+        let result = (|| {
+            for b in &list {
+                let shown = format!("{}/{}", b.host_port, if b.proto == 17 { "udp" } else { "tcp" });
+                if let Some(other) = ports::port_holder(b, eid).step(|| format!("look up host port {shown}"))? {
+                    return Err(Error::refused(format!(
+                        "host port {shown} is already published by endpoint {}",
+                        other.chars().take(12).collect::<String>()
+                    )));
+                }
+                ports::add_binding(&net.cfg.id, eid, subnet, &net.cfg.bridge, container, b)
+                    .step(|| format!("publish host port {shown} to {container}:{}", b.container_port))?;
+            }
+            Ok(json!({}))
+        })();
+        if result.is_err() {
+            // Nothing of a refused call stays.
+            let _ = unpublish(eid);
+        }
+        result
+    }
+}
+
 fn endpoint_answer(we_chose_mac: bool, mac: String) -> CreateEndpointResponse {
     CreateEndpointResponse {
         interface: we_chose_mac.then(|| EndpointInterface { mac_address: mac, ..Default::default() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(v: Value) -> Option<std::collections::BTreeMap<String, Value>> {
+        Some([(PORT_MAP.to_string(), v)].into_iter().collect())
+    }
+
+    #[test]
+    fn port_bindings_as_docker_sends_them() {
+        let b = bindings(&opts(serde_json::json!([
+            {"Proto": 6, "IP": "", "Port": 80, "HostIP": "", "HostPort": 8080, "HostPortEnd": 8080},
+            {"Proto": 17, "Port": 53, "HostIP": "10.1.2.3", "HostPort": 5353},
+            {"Proto": 6, "Port": 81, "HostIP": "0.0.0.0", "HostPort": 8081, "HostPortEnd": 0}
+        ])))
+        .unwrap();
+        assert_eq!(b.len(), 3);
+        assert_eq!((b[0].proto, b[0].host_ip, b[0].host_port, b[0].container_port), (6, None, 8080, 80));
+        assert_eq!((b[1].proto, b[1].host_ip), (17, Some("10.1.2.3".parse().unwrap())));
+        assert_eq!(b[2].host_ip, None);
+        assert!(bindings(&None).unwrap().is_empty());
+        for (bad, needle) in [
+            (serde_json::json!([{"Proto": 132, "Port": 80, "HostPort": 80}]), "protocol 132"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 0}]), "a host port must be given"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 8000, "HostPortEnd": 8010}]), "range"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 70000}]), "out of range"),
+            (serde_json::json!([{"Proto": 6, "Port": 80, "HostPort": 80, "HostIP": "fd00::1"}]), "IPv4 only"),
+        ] {
+            let e = bindings(&opts(bad)).unwrap_err().to_string();
+            assert!(e.contains(needle), "{e}");
+        }
     }
 }

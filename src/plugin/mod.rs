@@ -29,6 +29,7 @@ pub struct Driver {
     pub ctx: Ctx,
     /// The name Docker knows the driver by (`docker network create -d NAME`).
     pub name: String,
-    /// Datapath type of the bridges the plugin creates.
-    pub datapath_type: Option<String>,
+    /// Datapath type of the bridges the plugin creates (the user's, or
+    /// [`crate::sys::default_datapath_type`]).
+    pub datapath_type: String,
 }

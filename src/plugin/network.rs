@@ -12,7 +12,12 @@ use super::protocol::{CreateNetworkRequest, IpamData, ENABLE_IPV6, GENERIC_OPTIO
 use crate::config::{self, IfName};
 use crate::ovsdb::keys;
 
-pub const OPTIONS: [&str; 5] = ["bridge", "mode", "mtu", "vlan", "bind_interface"];
+pub const OPTIONS: [&str; 8] = ["bridge", "mode", "mtu", "vlan", "bind_interface", "icc", DOCKER_MTU, DOCKER_ICC];
+
+/// Docker's own keys for the MTU and inter-container connectivity (its
+/// bridge driver's), taken like `mtu` and `icc`.
+pub const DOCKER_MTU: &str = "com.docker.network.driver.mtu";
+pub const DOCKER_ICC: &str = "com.docker.network.bridge.enable_icc";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -37,6 +42,11 @@ pub struct NetworkConfig {
     pub mtu: Option<u32>,
     pub vlan: Option<u16>,
     pub bind_interface: Option<String>,
+    /// Whether containers of the network may reach each other (else their
+    /// ports are protected: they reach only the gateway and the uplink).
+    pub icc: bool,
+    /// `--internal`: no NAT, no forwarding out, no gateway given to Docker.
+    pub internal: bool,
     /// (subnet, gateway with the subnet's prefix length).
     pub v4: Option<(IpNetwork, Option<IpNetwork>)>,
     pub v6: Option<(IpNetwork, Option<IpNetwork>)>,
@@ -91,11 +101,8 @@ impl NetworkConfig {
             Some(Value::Object(m)) => m.clone(),
             Some(other) => return Err(format!("driver options: expected an object, got {other}")),
         };
-        if opts.and_then(|o| o.get(INTERNAL)).is_some_and(|v| v == true || v == "true") {
-            // nat mode routes to the outside, and Docker would give the
-            // containers a default route all the same.
-            return Err("internal networks (--internal) are not supported by this driver".into());
-        }
+        let internal = opts.and_then(|o| o.get(INTERNAL)).is_some_and(|v| v == true || v == "true");
+        let mut icc = true;
         let mut bridge = default_bridge(&r.network_id);
         let mut mode = Mode::Nat;
         let (mut mtu, mut vlan, mut bind_interface) = (None, None, None);
@@ -112,7 +119,21 @@ impl NetworkConfig {
                         }
                     }
                 }
-                "mtu" => mtu = Some(config::parse_mtu(&text).map_err(|e| format!("driver option mtu: {e}"))?),
+                "mtu" | DOCKER_MTU => {
+                    mtu = Some(config::parse_mtu(&text).map_err(|e| format!("driver option {k}: {e}"))?)
+                }
+                "icc" | DOCKER_ICC => {
+                    icc = match text.as_str() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            return Err(format!(
+                                "driver option {k}: \"{}\" is not true or false",
+                                text.escape_default()
+                            ))
+                        }
+                    }
+                }
                 "vlan" => vlan = Some(config::parse_vlan(&text).map_err(|e| format!("driver option vlan: {e}"))?),
                 "bind_interface" => {
                     let name = IfName::from_str(&text).map_err(|e| format!("driver option bind_interface: {e}"))?;
@@ -141,10 +162,13 @@ impl NetworkConfig {
                 return Err(format!("driver option mtu: IPv6 needs at least 1280, not {m}"));
             }
         }
+        if internal && bind_interface.is_some() {
+            return Err("driver option bind_interface: an internal network (--internal) has no uplink".into());
+        }
         if bind_interface.as_deref() == Some(bridge.as_str()) {
             return Err("driver option bind_interface: the bridge itself cannot be its uplink".into());
         }
-        Ok(NetworkConfig { id: r.network_id.clone(), bridge, mode, mtu, vlan, bind_interface, v4, v6 })
+        Ok(NetworkConfig { id: r.network_id.clone(), bridge, mode, mtu, vlan, bind_interface, icc, internal, v4, v6 })
     }
 
     /// The Bridge row's external_ids (without `created_by`).
@@ -162,6 +186,12 @@ impl NetworkConfig {
         }
         if let Some(b) = &self.bind_interface {
             ids.push((keys::bridge::BIND_INTERFACE, b.clone()));
+        }
+        if !self.icc {
+            ids.push((keys::bridge::ICC, "false".to_string()));
+        }
+        if self.internal {
+            ids.push((keys::bridge::INTERNAL, "true".to_string()));
         }
         let fams = [&self.v4, &self.v6];
         let subnets: Vec<String> = fams.iter().filter_map(|f| f.as_ref().map(|(s, _)| s.to_string())).collect();
@@ -208,6 +238,8 @@ impl NetworkConfig {
             mtu,
             vlan,
             bind_interface: get(keys::bridge::BIND_INTERFACE).map(str::to_string),
+            icc: get(keys::bridge::ICC) != Some("false"),
+            internal: get(keys::bridge::INTERNAL) == Some("true"),
             v4: fam(true),
             v6: fam(false),
         })
@@ -238,9 +270,11 @@ mod tests {
         let c = NetworkConfig::from_request(&req(json!({}))).unwrap();
         assert_eq!(c.bridge, "ovs-0123456789a");
         assert_eq!(c.mode, Mode::Nat);
-        let c =
-            NetworkConfig::from_request(&req(json!({"bridge": "br-app", "mode": "nat", "mtu": "1450", "vlan": "10"})))
-                .unwrap();
+        let c = NetworkConfig::from_request(&req(
+            json!({"bridge": "br-app", "mode": "nat", "mtu": "1450", "vlan": "10", "icc": "false"}),
+        ))
+        .unwrap();
+        assert!(!c.icc && !c.internal);
         let ids: BTreeMap<String, String> = c.to_ids("ovs").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         assert_eq!(ids[keys::bridge::GATEWAYS], "10.20.0.1/24,fd00:20::1/64");
         assert_eq!(NetworkConfig::from_ids("br-app", &ids).unwrap(), c);
@@ -256,10 +290,27 @@ mod tests {
             (json!({"vlan": "5000"}), "vlan"),
             (json!({"bridge": "a-name-far-too-long"}), "bridge"),
             (json!({"bind_interface": "eth0"}), "needs mode=flat"),
+            (json!({"icc": "no"}), "driver option icc"),
+            (json!({DOCKER_ICC: "maybe"}), DOCKER_ICC),
+            (json!({DOCKER_MTU: "20"}), DOCKER_MTU),
         ] {
             let e = NetworkConfig::from_request(&req(opts.clone())).unwrap_err();
             assert!(e.contains(needle), "{opts}: {e}");
         }
         assert!(NetworkConfig::from_request(&req(json!({"mode": "flat", "bind_interface": "eth0"}))).is_ok());
+    }
+
+    #[test]
+    fn dockers_own_keys_and_internal() {
+        let c = NetworkConfig::from_request(&req(json!({DOCKER_MTU: "1400", DOCKER_ICC: "false"}))).unwrap();
+        assert_eq!((c.mtu, c.icc), (Some(1400), false));
+        let mut r = req(json!({}));
+        r.options.as_mut().unwrap().insert(INTERNAL.into(), json!(true));
+        let c = NetworkConfig::from_request(&r).unwrap();
+        assert!(c.internal && c.icc);
+        let ids: BTreeMap<String, String> = c.to_ids("ovs").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(NetworkConfig::from_ids(&c.bridge, &ids).unwrap(), c);
+        r.options.as_mut().unwrap().insert(GENERIC_OPTIONS.into(), json!({"mode": "flat", "bind_interface": "eth0"}));
+        assert!(NetworkConfig::from_request(&r).unwrap_err().contains("no uplink"));
     }
 }

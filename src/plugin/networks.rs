@@ -2,7 +2,6 @@
 //! of a network (gateway addresses, forwarding, NAT rules), set up again
 //! when the plugin starts.
 
-use ipnetwork::IpNetwork;
 use serde_json::{json, Value};
 
 use super::network::{Mode, NetworkConfig};
@@ -41,6 +40,13 @@ impl Driver {
 
     pub(super) async fn create_network(&self, req: CreateNetworkRequest) -> Result<Value> {
         let cfg = NetworkConfig::from_request(&req).map_err(Error::invalid)?;
+        if cfg.mode == Mode::Nat && nftables::legacy_filter_table_in_use() {
+            return Err(Error::refused(
+                "mode nat: this host's iptables uses the legacy backend (x_tables has a filter table), whose \
+                 FORWARD policy the plugin cannot see nor pass; switch to the nf_tables backend \
+                 (update-alternatives --set iptables /usr/sbin/iptables-nft, then restart dockerd)",
+            ));
+        }
         // Held while the network is being made: Docker lists a network only
         // once CreateNetwork returned, so a concurrent CreateNetwork on the
         // same bridge must not take this one for a killed call's leftover.
@@ -70,7 +76,7 @@ impl Driver {
             ids: cfg.to_ids(&self.name),
             uplink: cfg.bind_interface.as_deref(),
             existing: existing.as_ref(),
-            datapath_type: self.datapath_type.as_deref(),
+            datapath_type: Some(self.datapath_type.as_str()),
             mtu: cfg.mtu,
             vlan: cfg.vlan,
         });
@@ -156,18 +162,82 @@ impl Driver {
                 r => r.step(|| format!("add gateway address {gw} to {bridge}"))?,
             }
         }
-        let forward = host_net_sysctl("ipv4/ip_forward");
-        write_sysctl(&forward, "1").step(|| format!("turn IPv4 forwarding on ({forward})"))?;
-        if let Some((IpNetwork::V4(subnet), _)) = cfg.v4 {
-            let id = cfg.id.clone();
-            let n = nftables::count_network_rules(&id).step(|| format!("list the NAT rules of network {id}"))?;
+        self.setup_firewall(cfg)
+    }
+
+    /// Forwarding, and the rules of each family the network has a subnet
+    /// of: masquerade (or, internal, nothing out) and isolation in our
+    /// tables, and the accept rules in iptables' FORWARD.
+    fn setup_firewall(&self, cfg: &NetworkConfig) -> Result<()> {
+        let (id, bridge) = (cfg.id.as_str(), cfg.bridge.as_str());
+        for (family, subnet, sysctl) in [
+            ("ip", cfg.v4.map(|(s, _)| s), "ipv4/ip_forward"),
+            ("ip6", cfg.v6.map(|(s, _)| s), "ipv6/conf/all/forwarding"),
+        ] {
+            let Some(subnet) = subnet else { continue };
+            let subnet = nftables::Subnet { addr: subnet.network(), prefix: subnet.prefix() };
+            let forward = host_net_sysctl(sysctl);
+            write_sysctl(&forward, "1").step(|| format!("turn {family} forwarding on ({forward})"))?;
+            let n = nftables::count_network_rules(id, subnet)
+                .step(|| format!("list the rules of network {id} (nf_tables table {family} {})", nftables::TABLE))?;
             if n == 0 {
-                nftables::add_network_rules(&id, subnet.network(), subnet.prefix(), bridge).step(|| {
-                    format!("add the masquerade rule of network {id} (nf_tables table ip {})", nftables::TABLE)
+                nftables::add_network_rules(id, subnet, bridge, cfg.internal).step(|| {
+                    format!("add the firewall rules of network {id} (nf_tables table {family} {})", nftables::TABLE)
+                })?;
+            }
+            if !cfg.internal {
+                nftables::ensure_forward_accepts(id, subnet, bridge).step(|| {
+                    format!(
+                        "let network {id} through iptables' FORWARD chain (nf_tables table {family} {})",
+                        nftables::DOCKER_TABLE
+                    )
                 })?;
             }
         }
         Ok(())
+    }
+
+    /// DeleteNetwork: [`Driver::teardown`] under the network's lock, so that
+    /// the periodic check of the host side does not put back a rule of a
+    /// network being removed.
+    pub(super) async fn delete_network(&self, id: &str) -> Result<Value> {
+        let _lock = PortLock::acquire(id, NETWORK_LOCK, self.ctx.timeout)
+            .await
+            .step(|| format!("lock network {id}"))?
+            .ok_or_else(|| Error::refused(format!("network {id} is busy")))?;
+        self.teardown(id).await.map(|()| json!({}))
+    }
+
+    /// Remove the firewall rules that name a network no bridge carries any
+    /// more (its plugin died, and the network went without it), and the
+    /// published ports of endpoints whose container went meanwhile.
+    pub async fn sweep_stale_rules(&self) -> Result<usize> {
+        let ovs = self.ctx.vswitch().await?;
+        let bridges = ovs.bridges().await.step(|| "list bridges".into())?;
+        let live: std::collections::BTreeSet<&str> = bridges.iter().filter_map(BridgeRow::network_id).collect();
+        let ruled = nftables::networks_with_rules().step(|| "list the nf_tables rules of networks".into())?;
+        let mut removed = 0;
+        for id in ruled.iter().filter(|id| !live.contains(id.as_str())) {
+            log::info!("removing the firewall rules of network {id}, which no bridge carries");
+            removed += nftables::remove_network_rules(id).step(|| format!("remove the rules of gone network {id}"))?;
+        }
+        // Published ports of endpoints whose port went while the plugin was
+        // dead.
+        let published = nftables::ports::endpoints_with_bindings().step(|| "list the published ports".into())?;
+        let host = Netlink::host().step(|| "open a netlink socket".into())?;
+        for eid in &published {
+            // Gone: no port row, or its veth died with the container.
+            let alive = match crate::port::endpoint::find(&ovs, eid).await? {
+                Some(p) => host.link(&p.name).await.step(|| format!("look up veth {}", p.name))?.is_some(),
+                None => false,
+            };
+            if !alive {
+                log::info!("removing the published ports of endpoint {eid}, which is gone");
+                removed += nftables::ports::remove_endpoint_bindings(eid)
+                    .step(|| format!("remove the published ports of endpoint {eid}"))?;
+            }
+        }
+        Ok(removed)
     }
 
     /// Remove everything of network `id`: its endpoints' ports and veths,
@@ -224,6 +294,10 @@ impl Driver {
             if row.network_id().is_none() || ids.get(keys::bridge::DRIVER) != Some(&self.name) {
                 continue;
             }
+            // A network being made, changed or removed is its call's to
+            // set up.
+            let Some(id) = row.network_id() else { continue };
+            let Ok(Some(_lock)) = PortLock::try_acquire(id, NETWORK_LOCK) else { continue };
             // One broken network must not keep the others down.
             let result = match NetworkConfig::from_ids(&row.name, ids) {
                 Ok(cfg) => self.setup_host(&cfg).await,

@@ -14,6 +14,80 @@ pub const CONTENT_TYPE: &str = "application/vnd.docker.plugins.v1.2+json";
 pub const GENERIC_OPTIONS: &str = "com.docker.network.generic";
 pub const ENABLE_IPV6: &str = "com.docker.network.enable_ipv6";
 
+/// The longest network or endpoint ID taken (Docker's are 64 hex digits).
+pub const MAX_ID_LEN: usize = 64;
+
+/// One call of the driver protocol, decoded and checked: every ID in it is
+/// non-empty ASCII letters and digits, so nothing later (names, locks,
+/// comments, log lines) meets an ID it cannot slice or print.
+#[derive(Debug)]
+pub enum Call {
+    Activate,
+    Capabilities,
+    CreateNetwork(CreateNetworkRequest),
+    DeleteNetwork(NetworkRequest),
+    CreateEndpoint(CreateEndpointRequest),
+    DeleteEndpoint(EndpointRequest),
+    OperInfo(EndpointRequest),
+    Join(JoinRequest),
+    ProgramExternalConnectivity(ConnectivityRequest),
+    RevokeExternalConnectivity(EndpointRequest),
+    Leave(EndpointRequest),
+    /// A call that needs no work from this driver.
+    Nothing,
+}
+
+/// Decode the body of `method`; None if the method is not one we know.
+/// Never panics, whatever the bytes (see the property test below).
+pub fn decode(method: &str, body: &[u8]) -> Option<Result<Call, String>> {
+    let r = match method {
+        "Plugin.Activate" => Ok(Call::Activate),
+        "NetworkDriver.GetCapabilities" => Ok(Call::Capabilities),
+        "NetworkDriver.CreateNetwork" => parse(body).map(Call::CreateNetwork),
+        "NetworkDriver.DeleteNetwork" => parse(body).map(Call::DeleteNetwork),
+        "NetworkDriver.CreateEndpoint" => parse(body).map(Call::CreateEndpoint),
+        "NetworkDriver.DeleteEndpoint" => parse(body).map(Call::DeleteEndpoint),
+        "NetworkDriver.EndpointOperInfo" => parse(body).map(Call::OperInfo),
+        "NetworkDriver.Join" => parse(body).map(Call::Join),
+        "NetworkDriver.ProgramExternalConnectivity" => parse(body).map(Call::ProgramExternalConnectivity),
+        "NetworkDriver.RevokeExternalConnectivity" => parse(body).map(Call::RevokeExternalConnectivity),
+        "NetworkDriver.Leave" => parse(body).map(Call::Leave),
+        "NetworkDriver.DiscoverNew"
+        | "NetworkDriver.DiscoverDelete"
+        | "NetworkDriver.AllocateNetwork"
+        | "NetworkDriver.FreeNetwork" => Ok(Call::Nothing),
+        _ => return None,
+    };
+    Some(r)
+}
+
+/// Parse a request body: a JSON object whose IDs, where present, are
+/// valid (see [`check_id`]).
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| format!("malformed request body: {e}"))?;
+    let Value::Object(fields) = &v else { return Err("malformed request body: not a JSON object".into()) };
+    for key in ["NetworkID", "EndpointID"] {
+        match fields.get(key) {
+            None => {}
+            Some(Value::String(id)) => check_id(key, id)?,
+            Some(other) => return Err(format!("malformed request body: {key} is not a string: {other}")),
+        }
+    }
+    serde_json::from_value(v).map_err(|e| format!("malformed request body: {e}"))
+}
+
+/// An ID as Docker makes them: 1 to [`MAX_ID_LEN`] ASCII letters and digits.
+pub fn check_id(what: &str, id: &str) -> Result<(), String> {
+    if id.is_empty() || id.len() > MAX_ID_LEN || !id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        let shown: String = id.chars().take(MAX_ID_LEN).collect();
+        return Err(format!(
+            "invalid {what} \"{}\" (expected 1 to {MAX_ID_LEN} ASCII letters and digits)",
+            shown.escape_default()
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct ActivateResponse {
@@ -115,6 +189,18 @@ pub struct JoinRequest {
     pub sandbox_key: String,
 }
 
+/// ProgramExternalConnectivity: the endpoint's published ports.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ConnectivityRequest {
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    #[serde(rename = "EndpointID")]
+    pub endpoint_id: String,
+    #[serde(default)]
+    pub options: Option<BTreeMap<String, Value>>,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct InterfaceName {
@@ -178,5 +264,155 @@ mod tests {
         assert_eq!(serde_json::to_value(ErrorResponse { err: "x".into() }).unwrap(), json!({"Err": "x"}));
         let c = CapabilitiesResponse { scope: "local", connectivity_scope: "local" };
         assert_eq!(serde_json::to_value(c).unwrap(), json!({"Scope": "local", "ConnectivityScope": "local"}));
+    }
+}
+
+/// Property test of the decoding of every call: random bytes, valid bodies
+/// mutated, and fields of every JSON type, ASCII or not, never panic, and a
+/// body Docker could send decodes.
+#[cfg(test)]
+mod decode_properties {
+    use super::*;
+    use serde_json::json;
+
+    pub const METHODS: [&str; 16] = [
+        "Plugin.Activate",
+        "NetworkDriver.GetCapabilities",
+        "NetworkDriver.CreateNetwork",
+        "NetworkDriver.DeleteNetwork",
+        "NetworkDriver.CreateEndpoint",
+        "NetworkDriver.DeleteEndpoint",
+        "NetworkDriver.EndpointOperInfo",
+        "NetworkDriver.Join",
+        "NetworkDriver.Leave",
+        "NetworkDriver.ProgramExternalConnectivity",
+        "NetworkDriver.RevokeExternalConnectivity",
+        "NetworkDriver.DiscoverNew",
+        "NetworkDriver.DiscoverDelete",
+        "NetworkDriver.AllocateNetwork",
+        "NetworkDriver.FreeNetwork",
+        "NetworkDriver.Nonsense\u{e9}",
+    ];
+
+    /// xorshift64*: deterministic, so a failure can be replayed.
+    pub struct Rng(pub u64);
+    impl Rng {
+        pub fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    fn valid_body() -> Value {
+        json!({
+            "NetworkID": "0123456789abcdef", "EndpointID": "fedcba9876543210", "SandboxKey": "/var/run/docker/netns/x",
+            "Options": {"com.docker.network.generic": {"mode": "nat", "mtu": "1400"},
+                        "com.docker.network.portmap": [{"Proto": 6, "IP": "", "Port": 80, "HostIP": "10.0.0.1",
+                                                        "HostPort": 8080, "HostPortEnd": 8080}]},
+            "Interface": {"Address": "10.20.0.2/24", "AddressIPv6": "fd00::2/64", "MacAddress": "02:42:0a:14:00:02"},
+            "IPv4Data": [{"AddressSpace": "LocalDefault", "Pool": "10.20.0.0/24", "Gateway": "10.20.0.1/24"}],
+            "IPv6Data": []
+        })
+    }
+
+    /// A JSON value of a random type, with strings that are not ASCII.
+    pub fn any_value(rng: &mut Rng, depth: usize) -> Value {
+        match rng.below(if depth > 2 { 6 } else { 8 }) {
+            0 => Value::Null,
+            1 => json!(rng.below(2) == 0),
+            2 => json!(rng.next() as i64),
+            3 => json!(-1.5e300),
+            4 => json!(["é", "\u{0}", "日本", "a\u{301}", "🦀", "../../x", "%s%n", &"x".repeat(300)][rng.below(8)]),
+            5 => json!("0123456789ab"),
+            6 => Value::Array((0..rng.below(4)).map(|_| any_value(rng, depth + 1)).collect()),
+            _ => {
+                let keys = ["NetworkID", "EndpointID", "Options", "Interface", "Pool", "Gateway", "Address", "é"];
+                let m = (0..rng.below(4)).map(|_| (keys[rng.below(keys.len())].to_string(), any_value(rng, depth + 1)));
+                Value::Object(m.collect())
+            }
+        }
+    }
+
+    /// A valid body with one field (at any depth) replaced by any value.
+    pub fn mutated(rng: &mut Rng) -> Value {
+        let mut v = valid_body();
+        replace_somewhere(rng, &mut v, 0);
+        v
+    }
+
+    fn replace_somewhere(rng: &mut Rng, v: &mut Value, depth: usize) {
+        if depth > 0 && rng.below(3) == 0 {
+            *v = any_value(rng, 0);
+            return;
+        }
+        match v {
+            Value::Object(m) if !m.is_empty() => {
+                let i = rng.below(m.len());
+                if let Some((_, child)) = m.iter_mut().nth(i) {
+                    replace_somewhere(rng, child, depth + 1);
+                }
+            }
+            Value::Array(a) if !a.is_empty() => {
+                let i = rng.below(a.len());
+                replace_somewhere(rng, &mut a[i], depth + 1);
+            }
+            _ => *v = any_value(rng, 0),
+        }
+    }
+
+    pub fn any_body(rng: &mut Rng) -> Vec<u8> {
+        match rng.below(4) {
+            0 => (0..rng.below(200)).map(|_| rng.next() as u8).collect(),
+            1 => {
+                let mut b = serde_json::to_vec(&valid_body()).unwrap();
+                let cut = rng.below(b.len());
+                b.truncate(cut);
+                b
+            }
+            2 => serde_json::to_vec(&any_value(rng, 0)).unwrap(),
+            _ => serde_json::to_vec(&mutated(rng)).unwrap(),
+        }
+    }
+
+    #[test]
+    fn no_body_panics_the_decoding_of_any_call() {
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        for _ in 0..20_000 {
+            let body = any_body(&mut rng);
+            for m in METHODS {
+                match decode(m, &body) {
+                    Some(Ok(Call::CreateNetwork(r))) => {
+                        let _ = super::super::network::NetworkConfig::from_request(&r);
+                    }
+                    Some(Ok(Call::ProgramExternalConnectivity(r))) => {
+                        let _ = super::super::driver::bindings(&r.options);
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn what_docker_sends_decodes_and_bad_ids_do_not() {
+        let body = serde_json::to_vec(&valid_body()).unwrap();
+        for m in &METHODS[..15] {
+            assert!(matches!(decode(m, &body), Some(Ok(_))), "{m}");
+        }
+        assert!(decode(METHODS[15], &body).is_none());
+        for bad in ["é", "", "a/b", "ab\u{0}", &"a".repeat(MAX_ID_LEN + 1), "日本語"] {
+            let body = serde_json::to_vec(&json!({"NetworkID": bad, "EndpointID": "e1"})).unwrap();
+            let e = decode("NetworkDriver.Join", &body).unwrap().unwrap_err();
+            assert!(e.contains("invalid NetworkID"), "{e}");
+        }
+        let e = decode("NetworkDriver.Join", br#"{"NetworkID": 7}"#).unwrap().unwrap_err();
+        assert!(e.contains("NetworkID is not a string"), "{e}");
+        let e = decode("NetworkDriver.Join", b"[]").unwrap().unwrap_err();
+        assert!(e.contains("not a JSON object"), "{e}");
     }
 }

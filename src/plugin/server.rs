@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Bytes, Incoming};
@@ -29,6 +29,14 @@ use crate::error::{Context, Error, Result};
 pub const PLUGIN_DIR: &str = "/run/docker/plugins";
 /// Docker's requests are small; anything bigger is not Docker.
 const MAX_BODY: usize = 1 << 20;
+/// A client that has not sent its request headers, or its body, by then is
+/// dropped: it must not hold a connection (and its memory) for ever.
+/// Docker sends a request in one go.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the host side of the networks (gateways, NAT, and the rules
+/// in Docker's FORWARD chain, which a dockerd restart or an
+/// `nft flush ruleset` takes away without telling us) is checked.
+const HEAL_EVERY: Duration = Duration::from_secs(5);
 
 /// How the plugin is served.
 #[derive(Debug, Clone)]
@@ -47,27 +55,45 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
     let mut term = signal(SignalKind::terminate()).step(|| "install the SIGTERM handler".into())?;
     let mut int = signal(SignalKind::interrupt()).step(|| "install the SIGINT handler".into())?;
     let listener = bind(&path).await?;
-    let driver = Rc::new(Driver { ctx: ctx.clone(), name: a.name.clone(), datapath_type: a.datapath_type.clone() });
+    let (datapath_type, why) = match &a.datapath_type {
+        Some(t) => (t.clone(), "--datapath-type"),
+        None => (crate::sys::default_datapath_type().to_string(), datapath_reason()),
+    };
     log::info!(
-        "serving network driver \"{}\" on {} (bridges: datapath type {})",
+        "serving network driver \"{}\" on {} (new bridges: datapath type {datapath_type}, {why})",
         a.name,
         path.display(),
-        a.datapath_type.as_deref().unwrap_or("system")
     );
+    let driver = Rc::new(Driver { ctx: ctx.clone(), name: a.name.clone(), datapath_type });
     match driver.restore_host_state().await {
         Ok(0) => {}
         Ok(n) => log::info!("host side (gateways, forwarding, NAT) of {n} networks checked"),
         Err(e) => log::warn!("cannot restore the host side of the networks: {e}"),
+    }
+    match driver.sweep_stale_rules().await {
+        Ok(0) => {}
+        Ok(n) => log::info!("removed {n} firewall rules of networks that are gone"),
+        Err(e) => log::warn!("cannot remove the firewall rules of gone networks: {e}"),
     }
     // What a plugin killed half-way through a CreateEndpoint left.
     if let Err(e) = crate::port::endpoint::sweep_orphans(ctx).await {
         log::warn!("cannot sweep veths left by a killed plugin: {e}");
     }
     let local = tokio::task::LocalSet::new();
+    let mut heal = tokio::time::interval(HEAL_EVERY);
+    heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = local
         .run_until(async {
             loop {
                 tokio::select! {
+                    _ = heal.tick() => {
+                        let d = driver.clone();
+                        tokio::task::spawn_local(async move {
+                            if let Err(e) = d.restore_host_state().await {
+                                log::warn!("check of the host side of the networks: {e}");
+                            }
+                        });
+                    }
                     accepted = listener.accept() => match accepted {
                         Ok((stream, _)) => {
                             let d = driver.clone();
@@ -85,6 +111,13 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
     let _ = std::fs::remove_file(&path);
     log::info!("stopped");
     result
+}
+
+fn datapath_reason() -> &'static str {
+    match crate::sys::default_datapath_type() {
+        "system" => "the openvswitch kernel module is loaded",
+        _ => "no openvswitch kernel module: userspace datapath",
+    }
 }
 
 /// Listen on `path`, readable and writable by root only. A socket file left
@@ -117,20 +150,30 @@ async fn serve_connection(driver: Rc<Driver>, stream: tokio::net::UnixStream) {
         let d = driver.clone();
         async move { Ok::<_, Infallible>(handle(&d, req).await) }
     });
-    if let Err(e) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(REQUEST_TIMEOUT);
+    if let Err(e) = http.serve_connection(io, service).await {
         log::debug!("connection ended: {e}");
     }
 }
 
 async fn handle(driver: &Driver, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = Instant::now();
-    let method = req.uri().path().trim_start_matches('/').to_string();
+    // By characters, bounded: the path is the client's, not Docker's.
+    let method: String = req.uri().path().trim_start_matches('/').chars().take(100).collect();
     if req.method() != Method::POST {
         return reply(StatusCode::METHOD_NOT_ALLOWED, &ErrorResponse { err: format!("{method}: use POST") });
     }
-    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(e) => {
+    let body = match tokio::time::timeout(REQUEST_TIMEOUT, Limited::new(req.into_body(), MAX_BODY).collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Err(_) => {
+            log::warn!("{method}: the body did not come within {REQUEST_TIMEOUT:?}");
+            return reply(
+                StatusCode::REQUEST_TIMEOUT,
+                &ErrorResponse { err: format!("{method}: body not sent in time") },
+            );
+        }
+        Ok(Err(e)) => {
             log::warn!("{method}: cannot read the request body: {e}");
             return reply(StatusCode::BAD_REQUEST, &ErrorResponse { err: format!("{method}: read the body: {e}") });
         }

@@ -38,6 +38,9 @@ pub struct EndpointSpec {
     pub mtu: Option<u32>,
     /// Access VLAN of the port.
     pub vlan: Option<u16>,
+    /// A protected port (OVS's `Port.protected`) forwards to no other
+    /// protected port: containers of the network do not reach each other.
+    pub protected: bool,
     pub mac: Mac,
     /// The endpoint's addresses with their prefix length, as recorded.
     pub addresses: Vec<String>,
@@ -125,7 +128,11 @@ async fn configure_and_commit(
         ],
         extra_ids: Vec::new(),
         tag: spec.vlan,
-        port_columns: Default::default(),
+        port_columns: if spec.protected {
+            [("protected".to_string(), serde_json::Value::Bool(true))].into_iter().collect()
+        } else {
+            Default::default()
+        },
         iface_columns: Default::default(),
         replaces: None,
     };

@@ -1,7 +1,9 @@
 //! The firewall rules of a nat-mode network, spoken to the kernel as
 //! nf_tables netlink messages (no `iptables` or `nft` process is forked).
 //!
-//! Every rule lives in a table of our own, `ip ovs-docker`:
+//! Every rule lives in a table of our own, `ip ovs-docker` (and
+//! `ip6 ovs-docker` for a network's IPv6 subnet), but for the two accept
+//! rules put in iptables' `filter FORWARD` (see [`ensure_forward_accepts`]):
 //! - chain `postrouting` (type nat, hook postrouting, priority srcnat):
 //!   `ip saddr SUBNET ip daddr != SUBNET masquerade`, so containers reach
 //!   hosts beyond this one;
@@ -15,12 +17,18 @@
 //! found again after a restart; nothing is kept in memory.
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+pub mod ports;
 
 pub const TABLE: &str = "ovs-docker";
 pub const NAT_CHAIN: &str = "postrouting";
 pub const FILTER_CHAIN: &str = "forward";
+/// The table and chain of iptables' (nf_tables backend) `filter FORWARD`,
+/// where Docker's firewall lives.
+pub const DOCKER_TABLE: &str = "filter";
+pub const DOCKER_FORWARD: &str = "FORWARD";
 
 const NETLINK_NETFILTER: i32 = 12;
 const NFNL_SUBSYS_NFTABLES: u16 = 10;
@@ -43,6 +51,8 @@ const NLMSG_DONE: u16 = 3;
 const NLA_F_NESTED: u16 = 0x8000;
 
 const NFPROTO_IPV4: u8 = 2;
+const NFPROTO_IPV6: u8 = 10;
+const FAMILIES: [u8; 2] = [NFPROTO_IPV4, NFPROTO_IPV6];
 const NF_INET_POST_ROUTING: u32 = 4;
 const NF_INET_FORWARD: u32 = 2;
 const NF_IP_PRI_NAT_SRC: i32 = 100;
@@ -93,6 +103,7 @@ const NFT_CT_STATE: u32 = 0;
 const CT_ESTABLISHED_RELATED: u32 = 0x2 | 0x4;
 const NFT_REG_VERDICT: u32 = 0;
 const NF_DROP: u32 = 0;
+const NF_ACCEPT: u32 = 1;
 const NFT_CMP_EQ: u32 = 0;
 const NFT_CMP_NEQ: u32 = 1;
 const NFT_REG_1: u32 = 1;
@@ -104,20 +115,71 @@ pub fn comment(network_id: &str) -> String {
     format!("ovs-docker:{network_id}")
 }
 
+/// A network's subnet as its rules match it: in table `ip` or `ip6`.
+#[derive(Debug, Clone, Copy)]
+pub struct Subnet {
+    pub addr: IpAddr,
+    pub prefix: u8,
+}
+
+impl Subnet {
+    fn family(&self) -> u8 {
+        if self.addr.is_ipv4() {
+            NFPROTO_IPV4
+        } else {
+            NFPROTO_IPV6
+        }
+    }
+
+    /// Offsets of the source and destination addresses in the header.
+    fn offsets(&self) -> (u32, u32) {
+        if self.addr.is_ipv4() {
+            (12, 16)
+        } else {
+            (8, 24)
+        }
+    }
+
+    fn mask(&self) -> Vec<u8> {
+        let bits = if self.addr.is_ipv4() { 32 } else { 128 };
+        let p = u32::from(self.prefix).min(bits);
+        (0..bits / 8).map(|i| (0xffu16 << 8u32.saturating_sub(p.saturating_sub(i * 8)).min(8)) as u8).collect()
+    }
+
+    fn net(&self) -> Vec<u8> {
+        let bytes = match self.addr {
+            IpAddr::V4(a) => a.octets().to_vec(),
+            IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        bytes.iter().zip(self.mask()).map(|(b, m)| b & m).collect()
+    }
+
+    /// `ADDR & mask == net` (or `!=`), ADDR the source or destination.
+    fn matches(&self, exprs: &mut Msg, source: bool, op: u32) {
+        let (src, dst) = self.offsets();
+        let mask = self.mask();
+        payload(exprs, if source { src } else { dst }, mask.len() as u32);
+        bitwise(exprs, &mask);
+        cmp(exprs, op, &self.net());
+    }
+}
+
 /// Add the rules of `network_id` (subnet `subnet/prefix`, bridge
 /// `bridge`), creating our table and chains if missing, all in one atomic
-/// batch.
-pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge: &str) -> io::Result<()> {
+/// batch. An `internal` network gets, instead of its masquerade rule,
+/// `iifname BRIDGE oifname != BRIDGE drop`: nothing leaves it.
+pub fn add_network_rules(network_id: &str, subnet: Subnet, bridge: &str, internal: bool) -> io::Result<()> {
+    let fam = subnet.family();
     let sock = Socket::open()?;
     let mut batch = Batch::new();
-    let mut table = Msg::new(NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+    let mut table = Msg::in_family(fam, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
     table.str(NFTA_TABLE_NAME, TABLE);
     batch.push(table);
     for (name, kind, hook, priority) in [
         (NAT_CHAIN, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC),
         (FILTER_CHAIN, "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER),
     ] {
-        let mut chain = Msg::new(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
+        let mut chain = Msg::in_family(fam, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
         chain.str(NFTA_CHAIN_TABLE, TABLE);
         chain.str(NFTA_CHAIN_NAME, name);
         chain.nest(NFTA_CHAIN_HOOK, |h| {
@@ -129,34 +191,48 @@ pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge:
     }
     let note = userdata_comment(&comment(network_id));
 
-    let mut rule = Msg::new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+    let name = ifname_bytes(bridge);
+    if internal {
+        let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+        rule.str(NFTA_RULE_TABLE, TABLE);
+        rule.str(NFTA_RULE_CHAIN, FILTER_CHAIN);
+        rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+            meta(exprs, NFT_META_IIFNAME);
+            cmp(exprs, NFT_CMP_EQ, &name);
+            meta(exprs, NFT_META_OIFNAME);
+            cmp(exprs, NFT_CMP_NEQ, &name);
+            drop_verdict(exprs);
+        });
+        rule.bytes(NFTA_RULE_USERDATA, &note);
+        batch.push(rule);
+        batch.push(inbound_rule(fam, &name, &note));
+        return sock.transact(batch);
+    }
+    let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
     rule.str(NFTA_RULE_TABLE, TABLE);
     rule.str(NFTA_RULE_CHAIN, NAT_CHAIN);
-    let mask = prefix_mask(prefix);
-    let net = (u32::from(subnet) & u32::from(mask)).to_be_bytes();
     rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
-        // ip saddr & mask == net
-        payload(exprs, 12);
-        bitwise(exprs, &mask.octets());
-        cmp(exprs, NFT_CMP_EQ, &net);
-        // ip daddr & mask != net
-        payload(exprs, 16);
-        bitwise(exprs, &mask.octets());
-        cmp(exprs, NFT_CMP_NEQ, &net);
+        // saddr in the subnet, daddr not
+        subnet.matches(exprs, true, NFT_CMP_EQ);
+        subnet.matches(exprs, false, NFT_CMP_NEQ);
         exprs.nest(NFTA_LIST_ELEM, |e| e.str(NFTA_EXPR_NAME, "masq"));
     });
     rule.bytes(NFTA_RULE_USERDATA, &note);
     batch.push(rule);
+    batch.push(inbound_rule(fam, &name, &note));
+    sock.transact(batch)
+}
 
-    let mut rule = Msg::new(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+/// `oifname BRIDGE iifname != BRIDGE ct state != established,related drop`
+fn inbound_rule(fam: u8, name: &[u8; 16], note: &[u8]) -> Msg {
+    let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
     rule.str(NFTA_RULE_TABLE, TABLE);
     rule.str(NFTA_RULE_CHAIN, FILTER_CHAIN);
-    let name = ifname_bytes(bridge);
     rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
         meta(exprs, NFT_META_OIFNAME);
-        cmp(exprs, NFT_CMP_EQ, &name);
+        cmp(exprs, NFT_CMP_EQ, name);
         meta(exprs, NFT_META_IIFNAME);
-        cmp(exprs, NFT_CMP_NEQ, &name);
+        cmp(exprs, NFT_CMP_NEQ, name);
         exprs.nest(NFTA_LIST_ELEM, |e| {
             e.str(NFTA_EXPR_NAME, "ct");
             e.nest(NFTA_EXPR_DATA, |d| {
@@ -167,33 +243,54 @@ pub fn add_network_rules(network_id: &str, subnet: Ipv4Addr, prefix: u8, bridge:
         // ct state is a host-order bitmask.
         bitwise(exprs, &CT_ESTABLISHED_RELATED.to_ne_bytes());
         cmp(exprs, NFT_CMP_EQ, &[0; 4]);
-        exprs.nest(NFTA_LIST_ELEM, |e| {
-            e.str(NFTA_EXPR_NAME, "immediate");
-            e.nest(NFTA_EXPR_DATA, |d| {
-                d.u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
-                d.nest(NFTA_IMMEDIATE_DATA, |v| v.nest(NFTA_DATA_VERDICT, |c| c.u32(NFTA_VERDICT_CODE, NF_DROP)));
-            });
-        });
+        drop_verdict(exprs);
     });
-    rule.bytes(NFTA_RULE_USERDATA, &note);
-    batch.push(rule);
-    sock.transact(batch)
+    rule.bytes(NFTA_RULE_USERDATA, note);
+    rule
 }
 
-/// Delete every rule of our table whose comment names `network_id`.
-/// Returns how many were deleted; none (and no table at all) is success.
+fn drop_verdict(exprs: &mut Msg) {
+    verdict(exprs, NF_DROP);
+}
+
+fn verdict(exprs: &mut Msg, code: u32) {
+    exprs.nest(NFTA_LIST_ELEM, |e| {
+        e.str(NFTA_EXPR_NAME, "immediate");
+        e.nest(NFTA_EXPR_DATA, |d| {
+            d.u32(NFTA_IMMEDIATE_DREG, NFT_REG_VERDICT);
+            d.nest(NFTA_IMMEDIATE_DATA, |v| v.nest(NFTA_DATA_VERDICT, |c| c.u32(NFTA_VERDICT_CODE, code)));
+        });
+    });
+}
+
+/// Delete every rule of `network_id` (our table's, and those it added to
+/// Docker's `filter FORWARD`). Returns how many were deleted; none (and no
+/// table at all) is success.
 pub fn remove_network_rules(network_id: &str) -> io::Result<usize> {
     let sock = Socket::open()?;
     let wanted = comment(network_id);
-    let rules: Vec<RuleInfo> =
-        sock.list_rules()?.into_iter().filter(|r| r.comment.as_deref() == Some(&wanted)).collect();
+    let mut deleted = 0;
+    for fam in FAMILIES {
+        for table in [TABLE, DOCKER_TABLE] {
+            deleted += remove_rules(&sock, fam, table, |r| {
+                r.comment
+                    .as_deref()
+                    .is_some_and(|c| c == wanted || c.strip_prefix(&wanted).is_some_and(|t| t.starts_with('/')))
+            })?;
+        }
+    }
+    Ok(deleted)
+}
+
+fn remove_rules(sock: &Socket, fam: u8, table: &str, which: impl Fn(&RuleInfo) -> bool) -> io::Result<usize> {
+    let rules: Vec<RuleInfo> = sock.list_rules(fam, table)?.into_iter().filter(which).collect();
     if rules.is_empty() {
         return Ok(0);
     }
     let mut batch = Batch::new();
     for r in &rules {
-        let mut m = Msg::new(NFT_MSG_DELRULE, NLM_F_ACK);
-        m.str(NFTA_RULE_TABLE, TABLE);
+        let mut m = Msg::in_family(fam, NFT_MSG_DELRULE, NLM_F_ACK);
+        m.str(NFTA_RULE_TABLE, table);
         m.str(NFTA_RULE_CHAIN, &r.chain);
         m.u64(NFTA_RULE_HANDLE, r.handle);
         batch.push(m);
@@ -205,10 +302,79 @@ pub fn remove_network_rules(network_id: &str) -> io::Result<usize> {
     }
 }
 
-/// How many rules of `network_id` exist.
-pub fn count_network_rules(network_id: &str) -> io::Result<usize> {
+/// How many rules of `network_id` exist in our table of `subnet`'s family.
+pub fn count_network_rules(network_id: &str, subnet: Subnet) -> io::Result<usize> {
     let wanted = comment(network_id);
-    Ok(Socket::open()?.list_rules()?.iter().filter(|r| r.comment.as_deref() == Some(&wanted)).count())
+    let rules = Socket::open()?.list_rules(subnet.family(), TABLE)?;
+    Ok(rules.iter().filter(|r| r.comment.as_deref() == Some(&wanted)).count())
+}
+
+/// The network IDs that rules (ours, or ours in Docker's chain) name.
+pub fn networks_with_rules() -> io::Result<std::collections::BTreeSet<String>> {
+    let sock = Socket::open()?;
+    let mut ids = std::collections::BTreeSet::new();
+    for fam in FAMILIES {
+        for table in [TABLE, DOCKER_TABLE] {
+            for r in sock.list_rules(fam, table)? {
+                if let Some(c) = r.comment.as_deref().and_then(|c| c.strip_prefix("ovs-docker:")) {
+                    ids.insert(c.split('/').next().unwrap_or(c).to_string());
+                }
+            }
+        }
+    }
+    Ok(ids)
+}
+
+/// Let a nat network's traffic through the `filter FORWARD` chain of
+/// iptables (nf_tables backend), whose policy a stock dockerd sets to DROP:
+/// a packet dropped by any base chain is dropped, whatever our own table
+/// accepts. Two rules, limited to the network's bridge and subnet, at the
+/// head of the chain (before Docker's jumps):
+/// `iifname BRIDGE ip saddr SUBNET accept` and
+/// `oifname BRIDGE ip daddr SUBNET accept` (what may enter the bridge is
+/// still decided by our own `forward` chain). Missing ones are added again,
+/// so a dockerd restart or an `nft flush ruleset` heals on the next check.
+/// Returns false when there is no such chain (then nothing drops there).
+pub fn ensure_forward_accepts(network_id: &str, subnet: Subnet, bridge: &str) -> io::Result<bool> {
+    let fam = subnet.family();
+    let sock = Socket::open()?;
+    let wanted = comment(network_id);
+    let rules = sock.list_rules(fam, DOCKER_TABLE)?;
+    let forward: Vec<&RuleInfo> = rules.iter().filter(|r| r.chain == DOCKER_FORWARD).collect();
+    let ours = forward.iter().filter(|r| r.comment.as_deref() == Some(&wanted)).count();
+    if ours == 2 {
+        return Ok(true);
+    }
+    remove_rules(&sock, fam, DOCKER_TABLE, |r| r.comment.as_deref() == Some(&wanted))?;
+    let note = userdata_comment(&wanted);
+    let name = ifname_bytes(bridge);
+    let mut batch = Batch::new();
+    for (iface, source) in [(NFT_META_IIFNAME, true), (NFT_META_OIFNAME, false)] {
+        // No NLM_F_APPEND: the kernel puts the rule first in the chain.
+        let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_ACK);
+        rule.str(NFTA_RULE_TABLE, DOCKER_TABLE);
+        rule.str(NFTA_RULE_CHAIN, DOCKER_FORWARD);
+        rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+            meta(exprs, iface);
+            cmp(exprs, NFT_CMP_EQ, &name);
+            subnet.matches(exprs, source, NFT_CMP_EQ);
+            verdict(exprs, NF_ACCEPT);
+        });
+        rule.bytes(NFTA_RULE_USERDATA, &note);
+        batch.push(rule);
+    }
+    match sock.transact(batch) {
+        // No `ip filter` table or no FORWARD chain: no iptables firewall.
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(false),
+        other => other.map(|()| true),
+    }
+}
+
+/// Whether the legacy iptables backend (x_tables, which nf_tables cannot
+/// see or change) holds a `filter` table: Docker's DROP policy would then
+/// be out of our reach.
+pub fn legacy_filter_table_in_use() -> bool {
+    std::fs::read_to_string("/proc/net/ip_tables_names").is_ok_and(|t| t.lines().any(|l| l.trim() == "filter"))
 }
 
 /// An interface name as the kernel compares it: NUL-padded to IFNAMSIZ.
@@ -230,32 +396,27 @@ fn meta(exprs: &mut Msg, key: u32) {
     });
 }
 
-fn prefix_mask(prefix: u8) -> Ipv4Addr {
-    let p = u32::from(prefix.min(32));
-    Ipv4Addr::from(if p == 0 { 0 } else { u32::MAX << (32 - p) })
-}
-
-fn payload(exprs: &mut Msg, offset: u32) {
+fn payload(exprs: &mut Msg, offset: u32, len: u32) {
     exprs.nest(NFTA_LIST_ELEM, |e| {
         e.str(NFTA_EXPR_NAME, "payload");
         e.nest(NFTA_EXPR_DATA, |d| {
             d.u32(NFTA_PAYLOAD_DREG, NFT_REG_1);
             d.u32(NFTA_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
             d.u32(NFTA_PAYLOAD_OFFSET, offset);
-            d.u32(NFTA_PAYLOAD_LEN, 4);
+            d.u32(NFTA_PAYLOAD_LEN, len);
         });
     });
 }
 
-fn bitwise(exprs: &mut Msg, mask: &[u8; 4]) {
+fn bitwise(exprs: &mut Msg, mask: &[u8]) {
     exprs.nest(NFTA_LIST_ELEM, |e| {
         e.str(NFTA_EXPR_NAME, "bitwise");
         e.nest(NFTA_EXPR_DATA, |d| {
             d.u32(NFTA_BITWISE_SREG, NFT_REG_1);
             d.u32(NFTA_BITWISE_DREG, NFT_REG_1);
-            d.u32(NFTA_BITWISE_LEN, 4);
+            d.u32(NFTA_BITWISE_LEN, mask.len() as u32);
             d.nest(NFTA_BITWISE_MASK, |v| v.bytes(NFTA_DATA_VALUE, mask));
-            d.nest(NFTA_BITWISE_XOR, |v| v.bytes(NFTA_DATA_VALUE, &[0; 4]));
+            d.nest(NFTA_BITWISE_XOR, |v| v.bytes(NFTA_DATA_VALUE, &vec![0; mask.len()]));
         });
     });
 }
@@ -301,8 +462,18 @@ struct Msg {
 }
 
 impl Msg {
+    #[cfg(test)]
     fn new(kind: u16, flags: u16) -> Self {
-        Self::raw((NFNL_SUBSYS_NFTABLES << 8) | kind, NLM_F_REQUEST | flags, NFPROTO_IPV4, 0)
+        Self::in_family(NFPROTO_IPV4, kind, flags)
+    }
+
+    fn new_v4(kind: u16, flags: u16) -> Self {
+        Self::in_family(NFPROTO_IPV4, kind, flags)
+    }
+
+    /// A message on a table of family `fam` (`ip` or `ip6`).
+    fn in_family(fam: u8, kind: u16, flags: u16) -> Self {
+        Self::raw((NFNL_SUBSYS_NFTABLES << 8) | kind, NLM_F_REQUEST | flags, fam, 0)
     }
 
     fn raw(kind: u16, flags: u16, family: u8, res_id: u16) -> Self {
@@ -482,10 +653,10 @@ impl Socket {
 
     /// The rules of our chain, with their handles and comments. No table
     /// yet means no rules.
-    fn list_rules(&self) -> io::Result<Vec<RuleInfo>> {
+    fn list_rules(&self, fam: u8, table: &str) -> io::Result<Vec<RuleInfo>> {
         let seq = seq_base();
-        let mut m = Msg::new(NFT_MSG_GETRULE, NLM_F_DUMP);
-        m.str(NFTA_RULE_TABLE, TABLE);
+        let mut m = Msg::in_family(fam, NFT_MSG_GETRULE, NLM_F_DUMP);
+        m.str(NFTA_RULE_TABLE, table);
         self.send(&m.finish(seq))?;
         let mut rules = Vec::new();
         let mut buf = vec![0u8; 65536];
@@ -592,9 +763,16 @@ mod tests {
 
     #[test]
     fn masks() {
-        assert_eq!(prefix_mask(24), Ipv4Addr::new(255, 255, 255, 0));
-        assert_eq!(prefix_mask(0), Ipv4Addr::new(0, 0, 0, 0));
-        assert_eq!(prefix_mask(32), Ipv4Addr::new(255, 255, 255, 255));
+        let s = |a: &str, prefix| Subnet { addr: a.parse().unwrap(), prefix };
+        assert_eq!(s("10.1.2.3", 24).mask(), [255, 255, 255, 0]);
+        assert_eq!(s("10.1.2.3", 24).net(), [10, 1, 2, 0]);
+        assert_eq!(s("10.1.2.3", 0).mask(), [0, 0, 0, 0]);
+        assert_eq!(s("10.1.2.3", 32).mask(), [255; 4]);
+        assert_eq!(s("10.1.2.3", 20).mask(), [255, 255, 240, 0]);
+        let v6 = s("fd00:1:2:3::9", 60);
+        assert_eq!(v6.mask()[..9], [255, 255, 255, 255, 255, 255, 255, 240, 0]);
+        assert_eq!(v6.net()[..8], [0xfd, 0, 0, 1, 0, 2, 0, 0]);
+        assert_eq!(s("::", 128).mask(), [255; 16]);
     }
 
     #[test]

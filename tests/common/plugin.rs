@@ -18,14 +18,21 @@ pub struct Plugin {
     child: Option<Child>,
     /// OVS_DOCKER_CRASH_AT for the next start (see src/fault.rs).
     crash_at: Option<String>,
+    /// `--datapath-type=...`, or nothing to let the plugin choose.
+    datapath: Option<&'static str>,
 }
 
 impl Plugin {
     pub fn start() -> Plugin {
+        Self::start_with_datapath(Some("netdev"))
+    }
+
+    /// As [`Plugin::start`], with `--datapath-type=DATAPATH` if given.
+    pub fn start_with_datapath(datapath: Option<&'static str>) -> Plugin {
         let name = format!("{PREFIX}{}", rand_hex(8));
         let socket = format!("/run/docker/plugins/{name}.sock");
         let log = std::env::temp_dir().join(format!("{name}.log"));
-        let mut p = Plugin { name, socket, log, child: None, crash_at: None };
+        let mut p = Plugin { name, socket, log, child: None, crash_at: None, datapath };
         p.spawn();
         p
     }
@@ -38,7 +45,8 @@ impl Plugin {
             cmd.env("OVS_DOCKER_CRASH_AT", step);
         }
         let child = cmd
-            .args(["plugin", "--name", &self.name, "--socket", &self.socket, "--datapath-type=netdev"])
+            .args(["plugin", "--name", &self.name, "--socket", &self.socket])
+            .args(self.datapath.map(|d| format!("--datapath-type={d}")))
             .args(["--log-level", "debug"])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
