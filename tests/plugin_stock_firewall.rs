@@ -239,3 +239,50 @@ fn published_ports_reach_the_container_from_outside_the_host_and_its_network() {
     assert_eq!(fetch(&ns, &host_ip, h1), "");
     remove_all_and_check(&net, vec![web, client], Some(&s.v4p(1)));
 }
+
+/// A published container removed while the plugin is dead: once the plugin
+/// is back, no rule of it stays, and its host port is free again.
+#[test]
+fn published_ports_of_a_container_removed_while_the_plugin_was_dead_leave_no_rule() {
+    let _host = StockHost::new();
+    let mut plugin = Plugin::start();
+    let s = Subnet::new();
+    let outside = Outside::new();
+    let host_ip = outside.host_addr();
+    let port = 40000 + (std::process::id() % 20000) as u16;
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0))]);
+    let published = format!("{port}:80");
+    let web = net.container(&["--hostname", "web", "-p", &published]);
+    serve(&web, 80);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let ns = ["ip", "netns", "exec", outside.ns.as_str()];
+    assert_eq!(fetch(&ns, &host_ip, port), "web");
+    let rules_before = nft_rules_of(&net.id).len();
+    let base_rules = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", Subnet::new().v4(0))]);
+    let base = nft_rules_of(&base_rules.id).len();
+    base_rules.remove();
+    assert!(rules_before > base, "no published-port rules to begin with: {rules_before}");
+
+    // The plugin dies; the container is removed meanwhile (Docker cannot
+    // reach the plugin and keeps trying); the plugin comes back.
+    plugin.kill9();
+    let rm = std::process::Command::new("docker")
+        .args(["rm", "-f", web.name.as_str()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start docker rm");
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    plugin.restart();
+    wait_until("the removed container's published-port rules are gone", 90, || nft_rules_of(&net.id).len() == base);
+    let mut rm = rm;
+    let _ = rm.wait();
+    assert_eq!(fetch(&ns, &host_ip, port), "", "the port still answers");
+    // The host port is free again: another container may publish it.
+    let again = net.container(&["--hostname", "again", "-p", &published]);
+    serve(&again, 80);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(fetch(&ns, &host_ip, port), "again");
+    remove_all_and_check(&net, vec![again], Some(&s.v4p(1)));
+    drop(web);
+}
