@@ -15,9 +15,10 @@ use std::time::Duration;
 use common::plugin::*;
 use common::*;
 
-/// The "outside" host: a namespace on TEST-NET-3 (203.0.113.0/24), joined
-/// to the host by a veth; a blackhole route keeps that range on this
-/// machine if the veth is gone.
+/// The "outside" host: a namespace on 203.0.113.0/28 (a corner of TEST-NET-3:
+/// the rest of it is not free on these machines, whose package mirrors
+/// answer at 203.0.113.80), joined to the host by a veth; a blackhole route
+/// keeps that /28 on this machine if the veth is gone.
 struct Outside3 {
     ns: String,
     veth: String,
@@ -30,13 +31,13 @@ impl Outside3 {
     fn new() -> Outside3 {
         let hex = rand_hex(8);
         let o = Outside3 { ns: format!("{PREFIX}-o{hex}"), veth: format!("{PREFIX}o{hex}") };
-        run("ip", &["route", "replace", "blackhole", "203.0.113.0/24", "metric", "4000"]).ok();
+        run("ip", &["route", "replace", "blackhole", "203.0.113.0/28", "metric", "4000"]).ok();
         run("ip", &["netns", "add", &o.ns]).ok();
         run("ip", &["link", "add", &o.veth, "type", "veth", "peer", "name", "eth0", "netns", &o.ns]).ok();
-        run("ip", &["addr", "add", &format!("{OUTSIDE_HOST}/24"), "dev", &o.veth]).ok();
+        run("ip", &["addr", "add", &format!("{OUTSIDE_HOST}/28"), "dev", &o.veth]).ok();
         run("ip", &["link", "set", &o.veth, "up"]).ok();
         for cmd in
-            [&["ip", "addr", "add", &format!("{OUTSIDE}/24"), "dev", "eth0"][..], &["ip", "link", "set", "eth0", "up"]]
+            [&["ip", "addr", "add", &format!("{OUTSIDE}/28"), "dev", "eth0"][..], &["ip", "link", "set", "eth0", "up"]]
         {
             let mut all = vec!["netns", "exec", o.ns.as_str()];
             all.extend_from_slice(cmd);
