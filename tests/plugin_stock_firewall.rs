@@ -110,7 +110,22 @@ fn nat_network_reaches_the_outside_through_dockers_firewall_and_heals_its_rules(
     wait_until("the FORWARD rules are there after a dockerd restart", 15, || forward_rules_of(&net.id).len() == 2);
     let c2 = net.container(&[]);
     assert_ping(&c2, &outside.addr());
-    remove_all_and_check(&net, vec![c, c2], Some(&s.v4p(1)));
+
+    // `nft flush ruleset` takes everything away, Docker's chains and our
+    // tables (the masquerade too); the user restarts dockerd to get Docker's
+    // firewall back, whose FORWARD policy is DROP again. Our rules come back
+    // by themselves, and the outside, which has no route to the subnet, is
+    // reached again: masqueraded.
+    run("nft", &["flush", "ruleset"]).ok();
+    run("bash", &["scripts/testbed.sh", "restart-stock-dockerd"]).ok();
+    run("iptables", &["-P", "FORWARD", "DROP"]).ok();
+    wait_until("the FORWARD and NAT rules are back after a flush", 20, || {
+        forward_rules_of(&net.id).len() == 2 && !nft_rules_of(&net.id).is_empty()
+    });
+    // (The restart stopped the containers, as it does without a restart policy.)
+    let c3 = net.container(&[]);
+    assert_ping(&c3, &outside.addr());
+    remove_all_and_check(&net, vec![c, c2, c3], Some(&s.v4p(1)));
 }
 
 #[test]
