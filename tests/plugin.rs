@@ -9,18 +9,6 @@ mod common;
 use common::plugin::*;
 use common::*;
 
-/// Remove the containers, then the network; nothing of it may be left.
-#[track_caller]
-fn remove_all_and_check(net: &TestNetwork, containers: Vec<TestContainer>, gateway: Option<&str>) {
-    let mut veths = veth_names(net);
-    for c in &containers {
-        c.remove();
-    }
-    veths.sort();
-    net.remove();
-    assert_network_gone(net, &veths, gateway);
-}
-
 #[test]
 fn nat_network_containers_reach_each_other_the_gateway_and_the_outside() {
     testbed();

@@ -9,17 +9,6 @@ mod common;
 use common::plugin::*;
 use common::*;
 
-#[track_caller]
-fn remove_all_and_check(net: &TestNetwork, containers: Vec<TestContainer>, gateway: Option<&str>) {
-    let mut veths = veth_names(net);
-    for c in &containers {
-        c.remove();
-    }
-    veths.sort();
-    net.remove();
-    assert_network_gone(net, &veths, gateway);
-}
-
 fn kernel_datapath() -> &'static str {
     if std::path::Path::new("/sys/module/openvswitch").exists() {
         "system"

@@ -64,15 +64,10 @@ fn delete_forward_rules_of(network_id: &str) {
     }
 }
 
+/// As [`remove_all_and_check`], and no FORWARD rule of the network stays.
 #[track_caller]
-fn remove_all_and_check(net: &TestNetwork, containers: Vec<TestContainer>, gateway: Option<&str>) {
-    let mut veths = veth_names(net);
-    for c in &containers {
-        c.remove();
-    }
-    veths.sort();
-    net.remove();
-    assert_network_gone(net, &veths, gateway);
+fn remove_all_and_check_firewall(net: &TestNetwork, containers: Vec<TestContainer>, gateway: Option<&str>) {
+    remove_all_and_check(net, containers, gateway);
     assert_eq!(forward_rules_of(&net.id), Vec::<String>::new(), "FORWARD rules of {} are left", net.name);
 }
 
@@ -125,7 +120,7 @@ fn nat_network_reaches_the_outside_through_dockers_firewall_and_heals_its_rules(
     // (The restart stopped the containers, as it does without a restart policy.)
     let c3 = net.container(&[]);
     assert_ping(&c3, &outside.addr());
-    remove_all_and_check(&net, vec![c, c2, c3], Some(&s.v4p(1)));
+    remove_all_and_check_firewall(&net, vec![c, c2, c3], Some(&s.v4p(1)));
 }
 
 #[test]
@@ -252,7 +247,7 @@ fn published_ports_reach_the_container_from_outside_the_host_and_its_network() {
     run("docker", &["network", "disconnect", &net.name, &web.name]).ok();
     assert_eq!(web_rules(&eid), 0, "published ports outlive a disconnect");
     assert_eq!(fetch(&ns, &host_ip, h1), "");
-    remove_all_and_check(&net, vec![web, client], Some(&s.v4p(1)));
+    remove_all_and_check_firewall(&net, vec![web, client], Some(&s.v4p(1)));
 }
 
 /// A published container removed while the plugin is dead: once the plugin
@@ -298,6 +293,6 @@ fn published_ports_of_a_container_removed_while_the_plugin_was_dead_leave_no_rul
     serve(&again, 80);
     std::thread::sleep(std::time::Duration::from_millis(300));
     assert_eq!(fetch(&ns, &host_ip, port), "again");
-    remove_all_and_check(&net, vec![again], Some(&s.v4p(1)));
+    remove_all_and_check_firewall(&net, vec![again], Some(&s.v4p(1)));
     drop(web);
 }

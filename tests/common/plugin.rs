@@ -323,3 +323,15 @@ pub fn veth_names(net: &TestNetwork) -> Vec<String> {
         })
         .collect()
 }
+
+/// Remove the containers, then the network; nothing of it may be left.
+#[track_caller]
+pub fn remove_all_and_check(net: &TestNetwork, containers: Vec<TestContainer>, gateway: Option<&str>) {
+    let mut veths = veth_names(net);
+    for c in &containers {
+        c.remove();
+    }
+    veths.sort();
+    net.remove();
+    assert_network_gone(net, &veths, gateway);
+}
