@@ -165,22 +165,31 @@ start_dockerd() {
     # vfs: no overlayfs needed; no iptables or docker0: tests attach via OVS.
     # --shutdown-timeout=2: test containers run `sleep` as PID 1, which ignores
     # SIGTERM, so a default stop would take 10+ s per `down`.
+    launch_dockerd dockerd docker_ok --storage-driver=vfs --iptables=false --ip6tables=false \
+        --bridge=none --shutdown-timeout=2 --pidfile="$DOCKER_PIDFILE"
+}
+
+# Start `dockerd ARGS...` with no inherited descriptor, in a session of its
+# own; record its PID in $STATE_DIR/NAME.pid, its output in NAME.log, and
+# wait until CHECK answers (30 s at most, failing at once if it exits).
+launch_dockerd() {
+    local name=$1 check=$2
+    shift 2
     (
         close_fds
-        exec setsid dockerd --storage-driver=vfs --iptables=false --ip6tables=false \
-            --bridge=none --shutdown-timeout=2 --pidfile="$DOCKER_PIDFILE"
-    ) </dev/null >"$STATE_DIR/dockerd.log" 2>&1 &
+        exec setsid dockerd "$@"
+    ) </dev/null >"$STATE_DIR/$name.log" 2>&1 &
     # The subshell execs setsid, and a background job of a script leads no
     # process group, so setsid execs dockerd in place: $! is dockerd's PID.
     local pid=$! tries=300
-    printf '%s\n' "$pid" >"$STATE_DIR/dockerd.pid"
-    until docker_ok; do
+    printf '%s\n' "$pid" >"$STATE_DIR/$name.pid"
+    until "$check"; do
         if ! pid_is "$pid" dockerd; then
-            tail -n 20 "$STATE_DIR/dockerd.log" >&2 || true
-            rm -f "$STATE_DIR/dockerd.pid"
-            die "dockerd exited"
+            tail -n 20 "$STATE_DIR/$name.log" >&2 || true
+            rm -f "$STATE_DIR/$name.pid"
+            die "$name exited"
         fi
-        ((--tries > 0)) || die "dockerd does not answer after 30 s (see $STATE_DIR/dockerd.log)"
+        ((--tries > 0)) || die "$name does not answer after 30 s (see $STATE_DIR/$name.log)"
         sleep 0.1
     done
 }
@@ -193,22 +202,8 @@ start_stock_dockerd() {
     drop_stale_pidfile "$STOCK_PIDFILE" dockerd
     drop_stale_pidfile "$STOCK_DIR/exec/containerd/containerd.pid" containerd
     log "starting the stock dockerd (log: $STATE_DIR/stock-dockerd.log)"
-    (
-        close_fds
-        exec setsid dockerd -H "unix://$STOCK_SOCK" --data-root "$STOCK_DATA" --exec-root "$STOCK_DIR/exec" \
-            --pidfile "$STOCK_PIDFILE" --storage-driver=vfs --shutdown-timeout=2
-    ) </dev/null >"$STATE_DIR/stock-dockerd.log" 2>&1 &
-    local pid=$! tries=300
-    printf '%s\n' "$pid" >"$STATE_DIR/stock-dockerd.pid"
-    until stock_ok; do
-        if ! pid_is "$pid" dockerd; then
-            tail -n 20 "$STATE_DIR/stock-dockerd.log" >&2 || true
-            rm -f "$STATE_DIR/stock-dockerd.pid"
-            die "the stock dockerd exited"
-        fi
-        ((--tries > 0)) || die "the stock dockerd does not answer after 30 s"
-        sleep 0.1
-    done
+    launch_dockerd stock-dockerd stock_ok -H "unix://$STOCK_SOCK" --data-root "$STOCK_DATA" \
+        --exec-root "$STOCK_DIR/exec" --pidfile "$STOCK_PIDFILE" --storage-driver=vfs --shutdown-timeout=2
 }
 
 up_stock_dockerd() {

@@ -310,6 +310,19 @@ mod tests {
         s
     }
 
+    /// The rows of a fresh (not re-created) port for `c`.
+    fn fresh_row<'a>(s: &'a PortSpec, c: &'a Container) -> NewRow<'a> {
+        NewRow {
+            spec: s,
+            reference: "web1",
+            container: c,
+            port_name: "0123456789abc_l",
+            carry: None,
+            mac: None,
+            ovn_ids: vec![],
+        }
+    }
+
     fn ids(p: &NewPort) -> std::collections::BTreeMap<String, String> {
         p.external_ids.iter().map(|(k, v)| (k.to_string(), v.clone())).chain(p.extra_ids.iter().cloned()).collect()
     }
@@ -317,15 +330,7 @@ mod tests {
     #[test]
     fn a_new_port_carries_upstreams_keys_ours_and_its_record() {
         let (s, c) = (spec(), container());
-        let row = NewRow {
-            spec: &s,
-            reference: "web1",
-            container: &c,
-            port_name: "0123456789abc_l",
-            carry: None,
-            mac: None,
-            ovn_ids: vec![],
-        };
+        let row = fresh_row(&s, &c);
         let p = row.port();
         let ids = ids(&p);
         assert_eq!(ids["container_id"], "web1");
@@ -349,15 +354,7 @@ mod tests {
         let (mut s, c) = (spec(), container());
         s.trunks = vec![20, 30];
         s.extra_ids = vec![("cni_network".into(), "net1".into())];
-        let row = NewRow {
-            spec: &s,
-            reference: "web1",
-            container: &c,
-            port_name: "0123456789abc_l",
-            carry: None,
-            mac: None,
-            ovn_ids: vec![],
-        };
+        let row = fresh_row(&s, &c);
         let p = row.port();
         assert_eq!(ids(&p)["cni_network"], "net1");
         assert_eq!(p.port_columns["trunks"], json!(["set", [20, 30]]));

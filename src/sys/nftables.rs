@@ -233,16 +233,7 @@ fn inbound_rule(fam: u8, name: &[u8; 16], note: &[u8]) -> Msg {
         cmp(exprs, NFT_CMP_EQ, name);
         meta(exprs, NFT_META_IIFNAME);
         cmp(exprs, NFT_CMP_NEQ, name);
-        exprs.nest(NFTA_LIST_ELEM, |e| {
-            e.str(NFTA_EXPR_NAME, "ct");
-            e.nest(NFTA_EXPR_DATA, |d| {
-                d.u32(NFTA_CT_DREG, NFT_REG_1);
-                d.u32(NFTA_CT_KEY, NFT_CT_STATE);
-            });
-        });
-        // ct state is a host-order bitmask.
-        bitwise(exprs, &CT_ESTABLISHED_RELATED.to_ne_bytes());
-        cmp(exprs, NFT_CMP_EQ, &[0; 4]);
+        ct_bits(exprs, NFT_CT_STATE, CT_ESTABLISHED_RELATED, NFT_CMP_EQ);
         drop_verdict(exprs);
     });
     rule.bytes(NFTA_RULE_USERDATA, note);
@@ -406,6 +397,20 @@ fn payload(exprs: &mut Msg, offset: u32, len: u32) {
             d.u32(NFTA_PAYLOAD_LEN, len);
         });
     });
+}
+
+/// `ct KEY & MASK OP 0`, for the conntrack bitmasks (state, status), which
+/// the kernel keeps in host order.
+fn ct_bits(exprs: &mut Msg, key: u32, mask: u32, op: u32) {
+    exprs.nest(NFTA_LIST_ELEM, |e| {
+        e.str(NFTA_EXPR_NAME, "ct");
+        e.nest(NFTA_EXPR_DATA, |d| {
+            d.u32(NFTA_CT_DREG, NFT_REG_1);
+            d.u32(NFTA_CT_KEY, key);
+        });
+    });
+    bitwise(exprs, &mask.to_ne_bytes());
+    cmp(exprs, op, &[0; 4]);
 }
 
 fn bitwise(exprs: &mut Msg, mask: &[u8]) {

@@ -172,17 +172,9 @@ pub fn endpoints_with_bindings() -> io::Result<std::collections::BTreeSet<String
         .collect())
 }
 
+/// `ct status dnat`: a connection whose destination was translated.
 fn ct_dnat(e: &mut Msg) {
-    e.nest(NFTA_LIST_ELEM, |x| {
-        x.str(NFTA_EXPR_NAME, "ct");
-        x.nest(NFTA_EXPR_DATA, |d| {
-            d.u32(NFTA_CT_DREG, NFT_REG_1);
-            d.u32(NFTA_CT_KEY, NFT_CT_STATUS);
-        });
-    });
-    // ct status is a host-order bitmask.
-    bitwise(e, &IPS_DST_NAT.to_ne_bytes());
-    cmp(e, NFT_CMP_NEQ, &[0; 4]);
+    ct_bits(e, NFT_CT_STATUS, IPS_DST_NAT, NFT_CMP_NEQ);
 }
 
 fn dnat_exprs(e: &mut Msg, b: &Binding, container: Ipv4Addr) {
