@@ -18,6 +18,7 @@ use crate::docker::DockerClient;
 use crate::error::{Context, Error, Result};
 use crate::ovsdb::vswitch::AttachedPort;
 use crate::ovsdb::{data, keys, Cond};
+use crate::port::find::short;
 use crate::port::record::Record;
 use crate::port::target::Target;
 use crate::port::{reclaim, remove_port, Carry, PortSpec, Veths};
@@ -93,10 +94,6 @@ pub async fn run(ctx: &Ctx, once: bool) -> Result<()> {
 /// One line of what the watcher does (`ovs-docker: watch: ...`).
 fn say(what: std::fmt::Arguments<'_>) {
     log::info!("{what}");
-}
-
-fn short(id: &str) -> String {
-    id.chars().take(12).collect()
 }
 
 /// Our ports with a record: the ones the watcher looks after.
@@ -206,7 +203,7 @@ async fn forget(ctx: &Ctx, id: &str, ports: Vec<AttachedPort>) -> Result<()> {
             Ok(()) => say(format_args!(
                 "removed port {} of removed container {} (interface {}, bridge {})",
                 p.name,
-                p.external_ids.get(keys::iface::NAME).cloned().unwrap_or_else(|| short(id)),
+                p.external_ids.get(keys::iface::NAME).map_or(short(id), String::as_str),
                 p.container_iface(),
                 p.bridge.as_deref().unwrap_or("-")
             )),
