@@ -596,6 +596,9 @@ pub struct PluginArgs {
     /// Log level on standard error (debug: one line per request)
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
+    /// OVN northbound database (unix:PATH or tcp:IP:PORT) of mode=ovn networks and of the IPAM driver (--ipam-driver NAME)
+    #[arg(long, value_name = "DB")]
+    pub ovn_nb: Option<String>,
 }
 
 #[cfg(test)]

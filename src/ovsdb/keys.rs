@@ -86,6 +86,14 @@ pub mod bridge {
     pub const ICC: &str = "ovs_docker_icc";
     /// "true" for a `docker network create --internal` network.
     pub const INTERNAL: &str = "ovs_docker_internal";
+    /// A mode=ovn network on a bridge that ovn-controller manages (br-int),
+    /// which carries many networks: one key per network (this prefix and
+    /// the network ID), whose value is the network's settings (JSON of the
+    /// other keys of this module).
+    pub const OVN_NETWORK_PREFIX: &str = "ovs_docker_ovn_network:";
+    /// A mode=ovn network's logical switch and router (`-o ovn_switch`, `-o ovn_router`).
+    pub const OVN_SWITCH: &str = "ovs_docker_ovn_switch";
+    pub const OVN_ROUTER: &str = "ovs_docker_ovn_router";
     /// Every network setting, for removing them all.
     pub const NETWORK_SETTINGS: [&str; 9] = [MODE, MTU, VLAN, BIND_INTERFACE, GATEWAYS, SUBNETS, DRIVER, ICC, INTERNAL];
 }
@@ -98,6 +106,27 @@ pub mod lsp {
     /// for, so that only its own del-port (or undo) deletes it, also after
     /// `watch` re-created the OVS port under a new name.
     pub const FOR_PORT: &str = "ovs_docker_port";
+}
+
+/// Keys of the network plugin's rows in the OVN northbound database
+/// (mode=ovn, see `ovsdb::ovn_networks`).
+pub mod ovn {
+    /// On a logical switch: its subnet and gateway (with the prefix length),
+    /// as the first host made it; the others must ask for the same.
+    pub const SUBNET: &str = "ovs_docker_subnet";
+    pub const GATEWAY: &str = "ovs_docker_gateway";
+    /// On a logical switch: the logical router its gateway is a port of.
+    pub const ROUTER: &str = "ovs_docker_router";
+    /// On a logical switch: one key per host that uses it (this prefix and
+    /// the host's OVS system-id), whose value is the host's Docker network
+    /// ID. The switch goes with the last one.
+    pub const HOST_PREFIX: &str = "ovs_docker_host:";
+    /// On a logical switch port (an address of the switch, named
+    /// `SWITCH:IP`): the switch it belongs to and the host (system-id)
+    /// that reserved it. Its `ovs_docker_port` ([`super::lsp::FOR_PORT`])
+    /// is the Docker endpoint once claimed, `reserved/TOKEN` before.
+    pub const SWITCH: &str = "ovs_docker_switch";
+    pub const HOST: &str = "ovs_docker_reserved_by";
 }
 
 /// `created_by` of what the CLI made.

@@ -8,6 +8,7 @@ pub mod mirrors;
 pub mod networks;
 pub mod northbound;
 mod ops;
+pub mod ovn_networks;
 pub mod tunnels;
 pub mod unixctl;
 pub mod vswitch;

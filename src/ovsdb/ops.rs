@@ -125,6 +125,16 @@ pub enum Precondition {
     SwitchExists(String),
     /// No logical switch port has this name (OVN northbound).
     LspNameFree(String),
+    /// No logical switch has this name yet (OVN northbound).
+    SwitchAbsent(String),
+    /// No logical router has this name yet (OVN northbound).
+    RouterAbsent(String),
+    /// The logical switch's use records are as they were read.
+    SwitchUnchanged(String),
+    /// The logical router's ports are as they were read.
+    RouterUnchanged(String),
+    /// The logical switch port is as it was read.
+    LspUnchanged(String),
 }
 
 impl std::fmt::Display for Precondition {
@@ -146,6 +156,11 @@ impl std::fmt::Display for Precondition {
             PortExists(u) => write!(f, "port {u} still exists"),
             SwitchExists(s) => write!(f, "logical switch {s} exists"),
             LspNameFree(n) => write!(f, "no logical switch port is named {n}"),
+            SwitchAbsent(s) => write!(f, "no logical switch is named {s} yet"),
+            RouterAbsent(r) => write!(f, "no logical router is named {r} yet"),
+            SwitchUnchanged(s) => write!(f, "logical switch {s} is unchanged"),
+            RouterUnchanged(r) => write!(f, "logical router {r} is unchanged"),
+            LspUnchanged(n) => write!(f, "logical switch port {n} is unchanged"),
         }
     }
 }

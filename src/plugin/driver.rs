@@ -89,22 +89,24 @@ impl Driver {
             Err(e) => return Some(Err(Error::invalid(e))),
         };
         let r = match call {
-            Call::Activate => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver"] })),
+            Call::Activate => Ok(json!(ActivateResponse { implements: vec!["NetworkDriver", "IpamDriver"] })),
             Call::Capabilities => Ok(json!(CapabilitiesResponse { scope: "local", connectivity_scope: "local" })),
             Call::CreateNetwork(r) => self.create_network(r).await,
             Call::DeleteNetwork(r) => self.delete_network(&r.network_id).await,
             Call::CreateEndpoint(r) => self.create_endpoint(r).await,
-            Call::DeleteEndpoint(r) => match unpublish(&r.endpoint_id) {
-                Ok(()) => endpoint::delete(&self.ctx, &r.endpoint_id).await.map(|()| json!({})),
-                Err(e) => Err(e),
-            },
+            Call::DeleteEndpoint(r) => self.delete_endpoint(&r.endpoint_id).await,
             Call::OperInfo(r) => self.oper_info(r).await,
             Call::Join(r) => self.join(r).await,
             Call::ProgramExternalConnectivity(r) => self.publish(r).await,
             Call::RevokeExternalConnectivity(r) => unpublish(&r.endpoint_id).map(|()| json!({})),
             // Nothing to undo: Docker moves the interface out, and
             // DeleteEndpoint removes it.
-            Call::Leave(_) | Call::Nothing => Ok(json!({})),
+            Call::Leave(_) | Call::Nothing | Call::ReleasePool => Ok(json!({})),
+            Call::IpamCapabilities => Ok(super::ipam::capabilities()),
+            Call::AddressSpaces => Ok(super::ipam::address_spaces()),
+            Call::RequestPool(r) => self.request_pool(r).await,
+            Call::RequestAddress(r) => self.request_address(r).await,
+            Call::ReleaseAddress(r) => self.release_address(r).await,
         };
         Some(r)
     }
@@ -144,6 +146,17 @@ impl Driver {
             let mac = p.external_ids.get(keys::iface::ENDPOINT_MAC).cloned().unwrap_or_default();
             return Ok(json!(endpoint_answer(given_mac.is_none(), mac)));
         }
+        let mac = given_mac.unwrap_or_else(|| endpoint::mac_for(&iface.address));
+        let extra_ids = match net.cfg.mode {
+            Mode::Ovn => {
+                let ip =
+                    addresses.first().and_then(|a| IpNetwork::from_str(a).ok()).map(|n| n.ip()).ok_or_else(|| {
+                        Error::invalid(format!("endpoint {eid}: mode ovn needs an IPv4 address from Docker's IPAM"))
+                    })?;
+                self.ovn_endpoint(&net, eid, ip, mac).await?
+            }
+            _ => Vec::new(),
+        };
         let spec = EndpointSpec {
             endpoint_id: eid.to_string(),
             network_id: net.cfg.id.clone(),
@@ -151,11 +164,19 @@ impl Driver {
             mtu: net.cfg.mtu,
             vlan: net.cfg.vlan,
             protected: !net.cfg.icc,
-            mac: given_mac.unwrap_or_else(|| endpoint::mac_for(&iface.address)),
+            mac,
             addresses,
             created_by: keys::CREATED_BY_PLUGIN,
+            extra_ids,
         };
-        endpoint::create(&mut ovs, &spec).await?;
+        if let Err(e) = endpoint::create(&mut ovs, &spec).await {
+            if net.cfg.mode == Mode::Ovn {
+                if let Err(undo) = self.release_ovn_endpoint(eid).await {
+                    return Err(Error::Many(vec![e, undo]));
+                }
+            }
+            return Err(e);
+        }
         Ok(json!(endpoint_answer(given_mac.is_none(), spec.mac.to_string())))
     }
 
@@ -179,6 +200,9 @@ impl Driver {
             let t = set_iface_id_txn(&p.iface_uuid, keys::iface::SANDBOX, &req.sandbox_key);
             ovs.commit(t, false).await.step(|| format!("record the sandbox of endpoint {eid}"))?;
         }
+        if let (Mode::Ovn, Some(lsp)) = (net.cfg.mode, p.external_ids.get(keys::iface::IFACE_ID)) {
+            self.wait_ovn_installed(&ovs, &p.name, lsp).await?;
+        }
         // An internal network gives no gateway: Docker would make it the
         // containers' default route, a way out.
         let internal = net.cfg.internal;
@@ -190,6 +214,21 @@ impl Driver {
             gateway: gw(&net.cfg.v4),
             gateway_ipv6: gw(&net.cfg.v6),
         }))
+    }
+
+    /// DeleteEndpoint: its published ports, its logical switch port (if
+    /// bound to OVN, or if its port is gone already and OVN is configured),
+    /// then its port.
+    async fn delete_endpoint(&self, eid: &str) -> Result<Value> {
+        unpublish(eid)?;
+        if self.ovn_nb.is_some() {
+            let ovs = self.ctx.vswitch().await?;
+            let port = endpoint::find(&ovs, eid).await?;
+            if port.as_ref().is_none_or(|p| p.external_ids.contains_key(keys::iface::IFACE_ID)) {
+                self.release_ovn_endpoint(eid).await?;
+            }
+        }
+        endpoint::delete(&self.ctx, eid).await.map(|()| json!({}))
     }
 
     async fn oper_info(&self, req: EndpointRequest) -> Result<Value> {

@@ -11,8 +11,10 @@
 //!   from OVSDB, the kernel and nf_tables), both on [`Driver`].
 
 pub mod driver;
+pub mod ipam;
 pub mod network;
 pub mod networks;
+pub mod ovn;
 pub mod protocol;
 pub mod server;
 
@@ -32,4 +34,7 @@ pub struct Driver {
     /// Datapath type of the bridges the plugin creates (the user's, or
     /// [`crate::sys::default_datapath_type`]).
     pub datapath_type: String,
+    /// The OVN northbound database of mode=ovn networks and of the IPAM
+    /// driver (`--ovn-nb`); None: both are refused.
+    pub ovn_nb: Option<crate::ovsdb::Endpoint>,
 }

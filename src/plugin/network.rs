@@ -12,7 +12,12 @@ use super::protocol::{CreateNetworkRequest, IpamData, ENABLE_IPV6, GENERIC_OPTIO
 use crate::config::{self, IfName};
 use crate::ovsdb::keys;
 
-pub const OPTIONS: [&str; 8] = ["bridge", "mode", "mtu", "vlan", "bind_interface", "icc", DOCKER_MTU, DOCKER_ICC];
+pub const OPTIONS: [&str; 10] =
+    ["bridge", "mode", "mtu", "vlan", "bind_interface", "icc", "ovn_switch", "ovn_router", DOCKER_MTU, DOCKER_ICC];
+
+/// The bridge of a mode=ovn network unless `-o bridge=` names another: the
+/// one ovn-controller manages.
+pub const OVN_BRIDGE: &str = "br-int";
 
 /// Docker's own keys for the MTU and inter-container connectivity (its
 /// bridge driver's), taken like `mtu` and `icc`.
@@ -23,6 +28,9 @@ pub const DOCKER_ICC: &str = "com.docker.network.bridge.enable_icc";
 pub enum Mode {
     Nat,
     Flat,
+    /// The network is an OVN logical switch shared by every host that
+    /// creates it (see [`crate::plugin::ovn`]).
+    Ovn,
 }
 
 impl Mode {
@@ -30,6 +38,7 @@ impl Mode {
         match self {
             Mode::Nat => "nat",
             Mode::Flat => "flat",
+            Mode::Ovn => "ovn",
         }
     }
 }
@@ -50,6 +59,10 @@ pub struct NetworkConfig {
     /// (subnet, gateway with the subnet's prefix length).
     pub v4: Option<(IpNetwork, Option<IpNetwork>)>,
     pub v6: Option<(IpNetwork, Option<IpNetwork>)>,
+    /// mode=ovn: the logical switch, and the logical router of its gateway
+    /// (None: a router of the network's own).
+    pub ovn_switch: Option<String>,
+    pub ovn_router: Option<String>,
 }
 
 /// The bridge of a network that `-o bridge=` did not name: `ovs-` and the
@@ -85,6 +98,19 @@ fn ipam(data: &Option<Vec<IpamData>>, family: &str) -> Result<Option<(IpNetwork,
     }
 }
 
+/// A logical switch or router name given as an option: 1 to 64 letters,
+/// digits, `-`, `_` or `.` (it becomes part of port names).
+pub fn parse_ovn_name(key: &str, text: &str) -> Result<String, String> {
+    let ok = |b: u8| b.is_ascii_alphanumeric() || b"-_.".contains(&b);
+    if text.is_empty() || text.len() > 64 || !text.bytes().all(ok) {
+        return Err(format!(
+            "option {key}: \"{}\" is not 1 to 64 letters, digits, '-', '_' or '.'",
+            text.escape_default()
+        ));
+    }
+    Ok(text.to_string())
+}
+
 /// Set in CreateNetwork's Options by `docker network create --internal`.
 const INTERNAL: &str = "com.docker.network.internal";
 
@@ -103,22 +129,31 @@ impl NetworkConfig {
         };
         let internal = opts.and_then(|o| o.get(INTERNAL)).is_some_and(|v| v == true || v == "true");
         let mut icc = true;
-        let mut bridge = default_bridge(&r.network_id);
+        let mut bridge = None;
         let mut mode = Mode::Nat;
         let (mut mtu, mut vlan, mut bind_interface) = (None, None, None);
+        let (mut ovn_switch, mut ovn_router) = (None, None);
         for (k, v) in &generic {
             let text = option_text(k, v)?;
             match k.as_str() {
-                "bridge" => bridge = config::parse_bridge(&text).map_err(|e| format!("driver option bridge: {e}"))?,
+                "bridge" => {
+                    bridge = Some(config::parse_bridge(&text).map_err(|e| format!("driver option bridge: {e}"))?)
+                }
                 "mode" => {
                     mode = match text.as_str() {
                         "nat" => Mode::Nat,
                         "flat" => Mode::Flat,
+                        "ovn" => Mode::Ovn,
                         _ => {
-                            return Err(format!("driver option mode: \"{}\" is not nat or flat", text.escape_default()))
+                            return Err(format!(
+                                "driver option mode: \"{}\" is not nat, flat or ovn",
+                                text.escape_default()
+                            ))
                         }
                     }
                 }
+                "ovn_switch" => ovn_switch = Some(parse_ovn_name(k, &text)?),
+                "ovn_router" => ovn_router = Some(parse_ovn_name(k, &text)?),
                 "mtu" | DOCKER_MTU => {
                     mtu = Some(config::parse_mtu(&text).map_err(|e| format!("driver option {k}: {e}"))?)
                 }
@@ -148,6 +183,10 @@ impl NetworkConfig {
                 }
             }
         }
+        let bridge = bridge.unwrap_or_else(|| match mode {
+            Mode::Ovn => OVN_BRIDGE.to_string(),
+            _ => default_bridge(&r.network_id),
+        });
         if bind_interface.is_some() && mode != Mode::Flat {
             return Err("driver option bind_interface needs mode=flat (a nat network routes through the host)".into());
         }
@@ -168,7 +207,48 @@ impl NetworkConfig {
         if bind_interface.as_deref() == Some(bridge.as_str()) {
             return Err("driver option bind_interface: the bridge itself cannot be its uplink".into());
         }
-        Ok(NetworkConfig { id: r.network_id.clone(), bridge, mode, mtu, vlan, bind_interface, icc, internal, v4, v6 })
+        let cfg = NetworkConfig {
+            id: r.network_id.clone(),
+            bridge,
+            mode,
+            mtu,
+            vlan,
+            bind_interface,
+            icc,
+            internal,
+            v4,
+            v6,
+            ovn_switch,
+            ovn_router,
+        };
+        cfg.check_ovn()?;
+        Ok(cfg)
+    }
+
+    /// What mode=ovn needs and refuses, and the OVN options without it.
+    fn check_ovn(&self) -> Result<(), String> {
+        if self.mode != Mode::Ovn {
+            if self.ovn_switch.is_some() || self.ovn_router.is_some() {
+                return Err("driver options ovn_switch and ovn_router need mode=ovn".into());
+            }
+            return Ok(());
+        }
+        if self.ovn_switch.is_none() {
+            return Err("mode ovn needs driver option ovn_switch (the logical switch, the same on every host)".into());
+        }
+        if !matches!(self.v4, Some((IpNetwork::V4(_), Some(_)))) || self.v6.is_some() {
+            return Err("mode ovn needs an IPv4 subnet with a gateway (and no IPv6)".into());
+        }
+        let unsupported = [
+            (self.vlan.is_some(), "vlan"),
+            (self.bind_interface.is_some(), "bind_interface"),
+            (!self.icc, "icc=false"),
+            (self.internal, "--internal"),
+        ];
+        match unsupported.iter().find(|(set, _)| *set) {
+            Some((_, what)) => Err(format!("mode ovn: {what} is not supported")),
+            None => Ok(()),
+        }
     }
 
     /// The Bridge row's external_ids (without `created_by`).
@@ -193,6 +273,12 @@ impl NetworkConfig {
         if self.internal {
             ids.push((keys::bridge::INTERNAL, "true".to_string()));
         }
+        if let Some(s) = &self.ovn_switch {
+            ids.push((keys::bridge::OVN_SWITCH, s.clone()));
+        }
+        if let Some(r) = &self.ovn_router {
+            ids.push((keys::bridge::OVN_ROUTER, r.clone()));
+        }
         let fams = [&self.v4, &self.v6];
         let subnets: Vec<String> = fams.iter().filter_map(|f| f.as_ref().map(|(s, _)| s.to_string())).collect();
         let gws: Vec<String> =
@@ -212,6 +298,7 @@ impl NetworkConfig {
         let id = get(keys::iface::NETWORK_ID).ok_or("no network ID")?.to_string();
         let mode = match get(keys::bridge::MODE) {
             Some("flat") => Mode::Flat,
+            Some("ovn") => Mode::Ovn,
             _ => Mode::Nat,
         };
         let bad = |k: &str, e: String| format!("bridge {bridge}: external_ids:{k}: {e}");
@@ -242,6 +329,8 @@ impl NetworkConfig {
             internal: get(keys::bridge::INTERNAL) == Some("true"),
             v4: fam(true),
             v6: fam(false),
+            ovn_switch: get(keys::bridge::OVN_SWITCH).map(str::to_string),
+            ovn_router: get(keys::bridge::OVN_ROUTER).map(str::to_string),
         })
     }
 

@@ -26,7 +26,7 @@ pub struct Net {
 impl Driver {
     pub(super) async fn find_network(&self, ovs: &Vswitch, id: &str) -> Result<Option<Net>> {
         let Some(row) = ovs.network_bridge(id).await.step(|| format!("look up the bridge of network {id}"))? else {
-            return Ok(None);
+            return self.find_ovn_network(ovs, id).await;
         };
         let cfg = NetworkConfig::from_ids(&row.name, &row.external_ids).map_err(Error::refused)?;
         Ok(Some(Net { row, cfg }))
@@ -54,6 +54,10 @@ impl Driver {
             .await
             .step(|| format!("lock network {}", cfg.id))?
             .ok_or_else(|| Error::refused(format!("network {} is being created by another call", cfg.id)))?;
+        if cfg.mode == Mode::Ovn {
+            // Idempotent: a retried call finds its work done.
+            return self.create_ovn_network(&cfg).await;
+        }
         let mut ovs = self.ctx.vswitch().await?;
         if let Some(net) = self.find_network(&ovs, &cfg.id).await? {
             // A retried call: the first one went through.
@@ -259,6 +263,17 @@ impl Driver {
             }
         }
         let Some(net) = self.find_network(&ovs, id).await? else { return Error::all(errors) };
+        if net.cfg.mode == Mode::Ovn {
+            for eid in ports.iter().filter_map(|p| p.external_ids.get(keys::iface::ENDPOINT_ID)) {
+                if let Err(e) = self.release_ovn_endpoint(eid).await {
+                    errors.push(e);
+                }
+            }
+            if let Err(e) = self.ovn_teardown(ovs, &net).await {
+                errors.push(e);
+            }
+            return Error::all(errors);
+        }
         let bridge = net.cfg.bridge.as_str();
         let created_by_us =
             net.row.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN);

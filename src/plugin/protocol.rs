@@ -33,6 +33,13 @@ pub enum Call {
     ProgramExternalConnectivity(ConnectivityRequest),
     RevokeExternalConnectivity(EndpointRequest),
     Leave(EndpointRequest),
+    /// The IPAM driver's calls (`--ipam-driver NAME`, see [`crate::plugin::ipam`]).
+    IpamCapabilities,
+    AddressSpaces,
+    RequestPool(RequestPoolRequest),
+    ReleasePool,
+    RequestAddress(AddressRequest),
+    ReleaseAddress(AddressRequest),
     /// A call that needs no work from this driver.
     Nothing,
 }
@@ -52,6 +59,12 @@ pub fn decode(method: &str, body: &[u8]) -> Option<Result<Call, String>> {
         "NetworkDriver.ProgramExternalConnectivity" => parse(body).map(Call::ProgramExternalConnectivity),
         "NetworkDriver.RevokeExternalConnectivity" => parse(body).map(Call::RevokeExternalConnectivity),
         "NetworkDriver.Leave" => parse(body).map(Call::Leave),
+        "IpamDriver.GetCapabilities" => Ok(Call::IpamCapabilities),
+        "IpamDriver.GetDefaultAddressSpaces" => Ok(Call::AddressSpaces),
+        "IpamDriver.RequestPool" => parse(body).map(Call::RequestPool),
+        "IpamDriver.ReleasePool" => Ok(Call::ReleasePool),
+        "IpamDriver.RequestAddress" => parse(body).map(Call::RequestAddress),
+        "IpamDriver.ReleaseAddress" => parse(body).map(Call::ReleaseAddress),
         "NetworkDriver.DiscoverNew"
         | "NetworkDriver.DiscoverDelete"
         | "NetworkDriver.AllocateNetwork"
@@ -99,6 +112,33 @@ pub struct ActivateResponse {
 pub struct CapabilitiesResponse {
     pub scope: &'static str,
     pub connectivity_scope: &'static str,
+}
+
+/// IpamDriver.RequestPool (libnetwork docs/ipam.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RequestPoolRequest {
+    #[serde(default)]
+    pub pool: String,
+    #[serde(default)]
+    pub sub_pool: String,
+    #[serde(default)]
+    pub options: Option<BTreeMap<String, Value>>,
+    #[serde(default, rename = "V6")]
+    pub v6: bool,
+}
+
+/// IpamDriver.RequestAddress and ReleaseAddress.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct AddressRequest {
+    #[serde(default, rename = "PoolID")]
+    pub pool_id: String,
+    /// The address asked for (`--ip`), or empty for any.
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub options: Option<BTreeMap<String, Value>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -275,8 +315,14 @@ mod decode_properties {
     use super::*;
     use serde_json::json;
 
-    pub const METHODS: [&str; 16] = [
+    pub const METHODS: [&str; 22] = [
         "Plugin.Activate",
+        "IpamDriver.GetCapabilities",
+        "IpamDriver.GetDefaultAddressSpaces",
+        "IpamDriver.RequestPool",
+        "IpamDriver.ReleasePool",
+        "IpamDriver.RequestAddress",
+        "IpamDriver.ReleaseAddress",
         "NetworkDriver.GetCapabilities",
         "NetworkDriver.CreateNetwork",
         "NetworkDriver.DeleteNetwork",
@@ -401,10 +447,10 @@ mod decode_properties {
     #[test]
     fn what_docker_sends_decodes_and_bad_ids_do_not() {
         let body = serde_json::to_vec(&valid_body()).unwrap();
-        for m in &METHODS[..15] {
+        for m in &METHODS[..21] {
             assert!(matches!(decode(m, &body), Some(Ok(_))), "{m}");
         }
-        assert!(decode(METHODS[15], &body).is_none());
+        assert!(decode(METHODS[21], &body).is_none());
         for bad in ["é", "", "a/b", "ab\u{0}", &"a".repeat(MAX_ID_LEN + 1), "日本語"] {
             let body = serde_json::to_vec(&json!({"NetworkID": bad, "EndpointID": "e1"})).unwrap();
             let e = decode("NetworkDriver.Join", &body).unwrap().unwrap_err();

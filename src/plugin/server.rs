@@ -47,6 +47,8 @@ pub struct Options {
     pub socket: Option<PathBuf>,
     /// Datapath type of the bridges the plugin creates.
     pub datapath_type: Option<String>,
+    /// The OVN northbound database (mode=ovn and the IPAM driver).
+    pub ovn_nb: Option<crate::ovsdb::Endpoint>,
 }
 
 /// Serve the driver until SIGTERM or SIGINT.
@@ -64,7 +66,7 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
         a.name,
         path.display(),
     );
-    let driver = Rc::new(Driver { ctx: ctx.clone(), name: a.name.clone(), datapath_type });
+    let driver = Rc::new(Driver { ctx: ctx.clone(), name: a.name.clone(), datapath_type, ovn_nb: a.ovn_nb.clone() });
     match driver.restore_host_state().await {
         Ok(0) => {}
         Ok(n) => log::info!("host side (gateways, forwarding, NAT) of {n} networks checked"),

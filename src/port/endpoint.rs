@@ -46,6 +46,8 @@ pub struct EndpointSpec {
     pub addresses: Vec<String>,
     /// `created_by` of the rows.
     pub created_by: &'static str,
+    /// More external_ids of the Interface (an OVN binding's `iface-id`).
+    pub extra_ids: Vec<(&'static str, String)>,
 }
 
 /// Take the endpoint's lock (held while its port is made or removed).
@@ -126,7 +128,7 @@ async fn configure_and_commit(
             (keys::iface::ENDPOINT_MAC, spec.mac.to_string()),
             (keys::iface::ENDPOINT_ADDRESSES, spec.addresses.join(",")),
         ],
-        extra_ids: Vec::new(),
+        extra_ids: spec.extra_ids.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         tag: spec.vlan,
         port_columns: if spec.protected {
             [("protected".to_string(), serde_json::Value::Bool(true))].into_iter().collect()

@@ -1,0 +1,198 @@
+//! The IPAM driver (`docker network create --ipam-driver NAME --ipam-opt
+//! ovn_switch=SWITCH --subnet ...`), for mode=ovn networks: addresses come
+//! from the logical switch in the OVN northbound database, so that hosts
+//! sharing the switch never hand out the same one.
+//!
+//! An address is a logical switch port named `SWITCH:IP` (see
+//! [`crate::ovsdb::ovn_networks`]): RequestAddress inserts it, without
+//! addresses, in a transaction that requires the name free, which makes the
+//! address this host's alone; CreateEndpoint then claims it with the
+//! endpoint's MAC. The gateway is the switch's router port, shared by every
+//! host: it is handed out, never reserved. Pool IDs are `SWITCH/SUBNET`, so
+//! the driver keeps no state of its own.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::str::FromStr;
+
+use ipnetwork::Ipv4Network;
+use serde_json::{json, Value};
+
+use super::network::parse_ovn_name;
+use super::protocol::{AddressRequest, RequestPoolRequest};
+use super::Driver;
+use crate::error::{Context, Error, Result};
+use crate::ovsdb::northbound::{del_lsp_txn, Northbound};
+use crate::ovsdb::ovn_networks::{add_address_lsp_txn, address_lsp, SwitchRow};
+use crate::ovsdb::{keys, OvsdbError, Precondition};
+
+/// Where Docker says which address it asks for (RequestAddress options).
+const REQUEST_TYPE: &str = "RequestAddressType";
+const GATEWAY_TYPE: &str = "com.docker.network.gateway";
+/// How often an allocation is tried again after another host took the
+/// address it picked.
+const ATTEMPTS: usize = 64;
+/// The owner of an address port between RequestAddress and CreateEndpoint.
+pub const RESERVED_PREFIX: &str = "reserved/";
+
+pub fn capabilities() -> Value {
+    json!({"RequiresMACAddress": false, "RequiresRequestReplay": false})
+}
+
+pub fn address_spaces() -> Value {
+    json!({"LocalDefaultAddressSpace": "ovn-local", "GlobalDefaultAddressSpace": "ovn-global"})
+}
+
+fn option<'a>(options: &'a Option<BTreeMap<String, Value>>, key: &str) -> Option<&'a str> {
+    options.as_ref().and_then(|o| o.get(key)).and_then(Value::as_str)
+}
+
+/// `SWITCH/SUBNET` back into its parts.
+fn parse_pool_id(id: &str) -> Result<(String, Ipv4Network)> {
+    let bad = || Error::invalid(format!("pool ID \"{}\" is not SWITCH/SUBNET", id.escape_default()));
+    let (switch, pool) = id.split_once('/').ok_or_else(bad)?;
+    let switch = parse_ovn_name("ovn_switch", switch).map_err(Error::invalid)?;
+    Ok((switch, Ipv4Network::from_str(pool).map_err(|_| bad())?))
+}
+
+/// The one switch named `name`, or a refusal.
+pub async fn one_switch(nb: &Northbound, name: &str) -> Result<Option<SwitchRow>> {
+    let mut rows = nb.switches(name).await.step(|| format!("look up logical switch {name}"))?;
+    match rows.len() {
+        0 | 1 => Ok(rows.pop()),
+        n => Err(Error::refused(format!("{n} logical switches are named {name}: expected one"))),
+    }
+}
+
+impl Driver {
+    /// A connection to the northbound database, or a refusal if the plugin
+    /// was started without one.
+    pub(super) async fn nb(&self) -> Result<Northbound> {
+        let Some(db) = &self.ovn_nb else {
+            return Err(Error::refused("mode ovn and the IPAM driver need the plugin started with --ovn-nb"));
+        };
+        Northbound::connect(db, self.ctx.timeout).await.step(|| format!("connect to the OVN northbound database {db}"))
+    }
+
+    /// This host's OVS system-id, which names its records in the northbound database.
+    pub(super) async fn system_id(&self) -> Result<String> {
+        let ovs = self.ctx.vswitch().await?;
+        ovs.system_id().await.step(|| "read this host's system-id".into())?.ok_or_else(|| {
+            Error::refused("this host's Open_vSwitch row has no external_ids:system-id (ovn-controller needs one too)")
+        })
+    }
+
+    pub(super) async fn request_pool(&self, r: RequestPoolRequest) -> Result<Value> {
+        if r.v6 {
+            return Err(Error::invalid("IPAM driver: IPv6 pools are not supported"));
+        }
+        let switch = option(&r.options, "ovn_switch")
+            .ok_or_else(|| Error::invalid("IPAM driver: --ipam-opt ovn_switch=SWITCH is required"))?;
+        let switch = parse_ovn_name("ovn_switch", switch).map_err(Error::invalid)?;
+        if r.pool.is_empty() || !r.sub_pool.is_empty() {
+            return Err(Error::invalid("IPAM driver: give the subnet (--subnet) and no --ip-range"));
+        }
+        let pool = Ipv4Network::from_str(&r.pool)
+            .map_err(|e| Error::invalid(format!("IPAM driver: subnet \"{}\": {e}", r.pool.escape_default())))?;
+        let nb = self.nb().await?;
+        if let Some(sw) = one_switch(&nb, &switch).await? {
+            let theirs = sw.external_ids.get(keys::ovn::SUBNET).map(String::as_str).unwrap_or("none");
+            if theirs != pool.to_string() {
+                return Err(Error::refused(format!("logical switch {switch} exists with subnet {theirs}, not {pool}")));
+            }
+        }
+        Ok(json!({"PoolID": format!("{switch}/{pool}"), "Pool": pool.to_string(), "Data": {}}))
+    }
+
+    pub(super) async fn request_address(&self, r: AddressRequest) -> Result<Value> {
+        let (switch, pool) = parse_pool_id(&r.pool_id)?;
+        let asked = match r.address.as_str() {
+            "" => None,
+            a => Some(Ipv4Addr::from_str(a).map_err(|e| Error::invalid(format!("address \"{a}\": {e}")))?),
+        };
+        if asked.is_some_and(|a| !pool.contains(a)) {
+            return Err(Error::invalid(format!("address {} is not in subnet {pool}", r.address)));
+        }
+        let answer = |ip: Ipv4Addr| Ok(json!({"Address": format!("{ip}/{}", pool.prefix()), "Data": {}}));
+        if option(&r.options, REQUEST_TYPE) == Some(GATEWAY_TYPE) {
+            // Shared by every host: the router port's address.
+            return answer(asked.unwrap_or_else(|| pool.nth(1).unwrap_or(pool.network())));
+        }
+        let host = self.system_id().await?;
+        let nb = self.nb().await?;
+        let sw = one_switch(&nb, &switch).await?.ok_or_else(|| {
+            Error::refused(format!("logical switch {switch} does not exist (create the network first)"))
+        })?;
+        let token = format!("{RESERVED_PREFIX}{}", uuid::Uuid::new_v4());
+        let reserve = |ip: Ipv4Addr| reserve(&nb, &sw, &switch, ip, &host, &token);
+        if let Some(ip) = asked {
+            return match reserve(ip).await? {
+                true => answer(ip),
+                false => Err(Error::refused(format!("address {ip} is already in use on logical switch {switch}"))),
+            };
+        }
+        let gateway = sw.external_ids.get(keys::ovn::GATEWAY).and_then(|g| g.split('/').next()?.parse().ok());
+        for _ in 0..ATTEMPTS {
+            let taken = nb.address_lsps(&switch).await.step(|| format!("list the addresses of switch {switch}"))?;
+            let taken: std::collections::BTreeSet<&str> = taken.iter().map(|l| l.name.as_str()).collect();
+            let free = pool.iter().skip(1).filter(|ip| *ip != pool.broadcast() && Some(*ip) != gateway).find(|ip| {
+                let name = address_lsp(&switch, IpAddr::V4(*ip));
+                !taken.contains(name.as_str())
+            });
+            let Some(ip) = free else {
+                return Err(Error::refused(format!("no free address left in {pool} on logical switch {switch}")));
+            };
+            if reserve(ip).await? {
+                return answer(ip);
+            }
+        }
+        Err(Error::refused(format!("could not reserve an address on logical switch {switch}: too much contention")))
+    }
+
+    /// ReleaseAddress: delete this host's port of the address (claimed or
+    /// not); already gone (or the gateway) is success.
+    pub(super) async fn release_address(&self, r: AddressRequest) -> Result<Value> {
+        let (switch, _) = parse_pool_id(&r.pool_id)?;
+        let ip = IpAddr::from_str(&r.address).map_err(|e| Error::invalid(format!("address \"{}\": {e}", r.address)))?;
+        let host = self.system_id().await?;
+        let nb = self.nb().await?;
+        let name = address_lsp(&switch, ip);
+        let lsp = nb.lsp(&name).await.step(|| format!("look up logical switch port {name}"))?;
+        if let Some(l) = lsp.filter(|l| l.external_ids.get(keys::ovn::HOST) == Some(&host)) {
+            nb.transact(del_lsp_txn(&l.uuid)).await.step(|| format!("delete logical switch port {name}"))?;
+        }
+        Ok(json!({}))
+    }
+}
+
+/// Reserve `ip` on the switch for this host: true if done (also when a
+/// replayed transaction had done it), false if it is taken.
+async fn reserve(nb: &Northbound, sw: &SwitchRow, switch: &str, ip: Ipv4Addr, host: &str, token: &str) -> Result<bool> {
+    let name = address_lsp(switch, IpAddr::V4(ip));
+    let ids = [(keys::ovn::HOST, host), (keys::lsp::FOR_PORT, token)];
+    match nb.transact(add_address_lsp_txn(&sw.uuid, switch, &name, None, &ids)).await {
+        Ok(_) => Ok(true),
+        Err(OvsdbError::Precondition(Precondition::LspNameFree(_))) => {
+            let l = nb.lsp(&name).await.step(|| format!("look up logical switch port {name}"))?;
+            Ok(l.is_some_and(|l| l.owner() == Some(token)))
+        }
+        Err(OvsdbError::Precondition(Precondition::SwitchExists(_))) => {
+            Err(Error::refused(format!("logical switch {switch} was removed meanwhile")))
+        }
+        Err(e) => Err(e).step(|| format!("reserve address {ip} on logical switch {switch}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_ids_round_trip_and_bad_ones_are_refused() {
+        let (s, p) = parse_pool_id("web/10.30.0.0/24").unwrap();
+        assert_eq!((s.as_str(), p.to_string().as_str()), ("web", "10.30.0.0/24"));
+        for bad in ["web", "/10.0.0.0/24", "web/x", "a b/10.0.0.0/24"] {
+            assert!(parse_pool_id(bad).is_err(), "{bad}");
+        }
+    }
+}
