@@ -173,30 +173,6 @@ fn mtu_warning_for_tunnels() {
     assert!(out.ok().stderr.is_empty(), "{out}");
 }
 
-/// OVN central and one ovn-controller on each of `hosts`, with their
-/// Geneve tunnels up and primed.
-fn ovn_hosts(central: &OvnCentral, hosts: &[&Host]) {
-    for h in hosts {
-        h.start_ovn_controller(central);
-    }
-    for h in hosts {
-        let want = hosts.len() - 1;
-        let mut n = 0;
-        let waited = (0..600).any(|_| {
-            n = h.interfaces_of_type("geneve").len();
-            n == want || {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-                false
-            }
-        });
-        assert!(waited, "host {}: {n} geneve tunnels, expected {want}\n{}\n{}", h.n, h.logs(), central.logs());
-    }
-    for h in hosts {
-        let others: Vec<&Host> = hosts.iter().filter(|o| o.n != h.n).copied().collect();
-        h.prime_tunnels(&others);
-    }
-}
-
 /// The iface-id of the Interface `port` on `host` ("" if none).
 fn iface_id_of(host: &Host, port: &str) -> String {
     let out = host.vsctl(&["--if-exists", "get", "Interface", port, "external_ids:iface-id"]);
@@ -224,7 +200,7 @@ fn ovn_three_hosts_two_switches() {
     let h1 = bed.host(1);
     let h2 = bed.host(2);
     let h3 = bed.host(3);
-    ovn_hosts(&central, &[&h1, &h2, &h3]);
+    connect_ovn(&central, &[&h1, &h2, &h3]);
     central.nbctl(&["ls-add", "ls-a", "--", "ls-add", "ls-b"]);
     let nb = format!("--ovn-nb={}", central.nb());
 
@@ -351,7 +327,7 @@ fn ovn_controller_restart_while_traffic_flows() {
     let central = bed.ovn_central();
     let h1 = bed.host(1);
     let h2 = bed.host(2);
-    ovn_hosts(&central, &[&h1, &h2]);
+    connect_ovn(&central, &[&h1, &h2]);
     central.nbctl(&["ls-add", "ls"]);
     let nb = format!("--ovn-nb={}", central.nb());
     let c1 = TestContainer::new();

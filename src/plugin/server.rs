@@ -196,6 +196,11 @@ async fn handle(driver: &Driver, req: Request<Incoming>) -> Response<Full<Bytes>
             // which call failed on what.
             let text = format!("ovs-docker plugin: {method}: {e}");
             log::error!("{method}{ids}: failed in {ms:.1} ms: {e}");
+            // The IPAM protocol names the field `Error` (libnetwork
+            // ipams/remote/api), the network driver's `Err`.
+            if method.starts_with("IpamDriver.") {
+                return reply(StatusCode::OK, &serde_json::json!({ "Error": text }));
+            }
             reply(StatusCode::OK, &ErrorResponse { err: text })
         }
     }

@@ -85,9 +85,11 @@ impl Daemon {
         matches!(self.child.try_wait(), Ok(None))
     }
 
-    /// The tail of its log, for failure messages.
+    /// The tail of its log (else of its output), for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = std::fs::read_to_string(&self.log)
+            .or_else(|_| std::fs::read_to_string(self.log.with_extension("out")))
+            .unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         format!(
             "--- {} (last lines of {}) ---\n{}",
@@ -191,6 +193,10 @@ pub struct Host {
     pub ns: String,
     pub dir: PathBuf,
     pub underlay_ip: String,
+    /// Stopped first on drop: dockerd (its containers' endpoints leave
+    /// through the plugin), then the plugin.
+    dockerd: RefCell<Option<Daemon>>,
+    plugin: RefCell<Option<Daemon>>,
     /// Ordered so that drop stops ovn-controller, then ovs-vswitchd, then
     /// ovsdb-server.
     controller: RefCell<Option<Daemon>>,
@@ -210,6 +216,8 @@ impl Host {
             ns,
             dir,
             underlay_ip: format!("192.168.77.{n}"),
+            dockerd: RefCell::new(None),
+            plugin: RefCell::new(None),
             controller: RefCell::new(None),
             vswitchd: None,
             ovsdb: None,
@@ -492,6 +500,8 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
+        self.stop_dockerd();
+        self.kill_plugin();
         self.stop_ovn_controller();
         if let Some(mut d) = self.vswitchd.take() {
             d.stop();
@@ -612,4 +622,138 @@ fn ctl(program: &str, db: &str, args: &[&str]) -> CmdOutput {
     let out = run(program, &all);
     out.ok();
     out
+}
+
+// ---------------------------------------------------------------------------
+// A dockerd and a network plugin per host (see shared/TESTBED.md, "A
+// dockerd per simulated host")
+// ---------------------------------------------------------------------------
+
+impl Host {
+    /// This host's dockerd socket, as `-H` takes it.
+    pub fn docker_host(&self) -> String {
+        format!("unix://{}/docker.sock", self.dir.display())
+    }
+
+    /// Start this host's own dockerd in its network namespace (own socket,
+    /// data and exec roots, pidfile under the host's folder), and load the
+    /// test image into it.
+    #[track_caller]
+    pub fn start_dockerd(&self) {
+        let d = self.dir.to_string_lossy().into_owned();
+        let netns = format!("--net=/var/run/netns/{}", self.ns);
+        let host = self.docker_host();
+        // Not `ip netns exec`: its private mount namespace hides the cgroup mounts.
+        let daemon = Daemon::spawn(
+            "dockerd",
+            &self.dir,
+            &[],
+            &[
+                "nsenter",
+                &netns,
+                "dockerd",
+                "-H",
+                &host,
+                "--data-root",
+                &format!("{d}/docker-data"),
+                "--exec-root",
+                &format!("{d}/docker-exec"),
+                "--pidfile",
+                &format!("{d}/docker.pid"),
+                "--storage-driver=vfs",
+                "--iptables=false",
+                "--ip6tables=false",
+                "--bridge=none",
+                "--shutdown-timeout=2",
+            ],
+        );
+        *self.dockerd.borrow_mut() = Some(daemon);
+        let up = || run("docker", &["-H", &host, "version", "--format", "{{.Server.Version}}"]).success();
+        if poll(60, up).is_err() {
+            panic!("the dockerd of host {} does not answer\n{}", self.n, self.dockerd_log());
+        }
+        let load = format!("docker save {IMAGE} | docker -H {host} load");
+        run("sh", &["-c", &load]).ok();
+    }
+
+    /// Stop this host's dockerd (SIGTERM by PID: it stops its containers).
+    pub fn stop_dockerd(&self) {
+        if let Some(mut d) = self.dockerd.borrow_mut().take() {
+            d.stop();
+        }
+    }
+
+    pub fn dockerd_log(&self) -> String {
+        self.dockerd.borrow().as_ref().map(Daemon::log_tail).unwrap_or_default()
+    }
+
+    /// `docker -H THIS_HOST ARGS` (not required to succeed).
+    pub fn docker(&self, args: &[&str]) -> CmdOutput {
+        let host = self.docker_host();
+        let mut all = vec!["-H", host.as_str()];
+        all.extend_from_slice(args);
+        let mut out = run("docker", &all);
+        out.cmdline = format!("[host {}] docker {}", self.n, args.join(" "));
+        out
+    }
+
+    /// The driver name of this host's plugin.
+    pub fn plugin_name(&self, bed: &Testbed) -> String {
+        format!("{PREFIX}{}p{}", bed.id, self.n)
+    }
+
+    /// Start (or start again) this host's network plugin, as a user would
+    /// on that host: in its namespace, with its OVS_RUNDIR and DOCKER_HOST,
+    /// serving `/run/docker/plugins/NAME.sock`, with `extra` arguments
+    /// (`--ovn-nb=...`).
+    #[track_caller]
+    pub fn start_plugin(&self, name: &str, extra: &[&str]) {
+        let d = self.dir.to_string_lossy().into_owned();
+        let (rundir, docker) = (format!("OVS_RUNDIR={d}"), format!("DOCKER_HOST={}", self.docker_host()));
+        let mut args = vec!["ip", "netns", "exec", &self.ns, "sh", "-c", FORGET_NSFS, "sh", "env", &rundir, &docker];
+        args.extend_from_slice(&[bin(), "plugin", "--name", name, "--datapath-type=netdev", "--log-level=debug"]);
+        args.extend_from_slice(extra);
+        let socket = format!("/run/docker/plugins/{name}.sock");
+        let _ = std::fs::remove_file(&socket);
+        let daemon = Daemon::spawn("plugin", &self.dir, &[], &args);
+        *self.plugin.borrow_mut() = Some(daemon);
+        if poll(20, || std::os::unix::net::UnixStream::connect(&socket).is_ok()).is_err() {
+            panic!("the plugin of host {} does not serve {socket}\n{}", self.n, self.plugin_log());
+        }
+    }
+
+    /// SIGKILL the plugin (by PID), as a crash would.
+    pub fn kill_plugin(&self) {
+        if let Some(mut d) = self.plugin.borrow_mut().take() {
+            // SAFETY: our own unreaped child; kill has no memory-safety preconditions.
+            unsafe { libc::kill(d.pid() as libc::pid_t, libc::SIGKILL) };
+            d.stop();
+        }
+    }
+
+    pub fn plugin_log(&self) -> String {
+        self.plugin.borrow().as_ref().map(Daemon::log_tail).unwrap_or_default()
+    }
+}
+
+/// Start an ovn-controller on every host, wait until each has its geneve
+/// tunnels to the others, and prime them (see [`Host::prime_tunnels`]).
+#[track_caller]
+pub fn connect_ovn(central: &OvnCentral, hosts: &[&Host]) {
+    for h in hosts {
+        h.start_ovn_controller(central);
+    }
+    for h in hosts {
+        let want = hosts.len() - 1;
+        let mut n = 0;
+        let waited = poll(30, || {
+            n = h.interfaces_of_type("geneve").len();
+            n == want
+        });
+        assert!(waited.is_ok(), "host {}: {n} geneve tunnels, expected {want}\n{}\n{}", h.n, h.logs(), central.logs());
+    }
+    for h in hosts {
+        let others: Vec<&Host> = hosts.iter().filter(|o| o.n != h.n).copied().collect();
+        h.prime_tunnels(&others);
+    }
 }

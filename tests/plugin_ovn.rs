@@ -1,0 +1,344 @@
+//! The network plugin's mode=ovn across (simulated) hosts: every host a
+//! network namespace with its own OVS, ovn-controller, dockerd and plugin
+//! (see tests/common/multihost.rs), OVN central shared. The same `docker
+//! network create` on each host makes one network: containers on different
+//! hosts reach each other, addresses come from the northbound database
+//! (`--ipam-driver`), the gateway answers everywhere, and the last host's
+//! `docker network rm` leaves nothing.
+//!
+//! The tests run one at a time (a mutex): each starts many daemons, and
+//! the machine has two cores.
+
+mod common;
+
+use std::sync::Mutex;
+
+use common::multihost::*;
+use common::*;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// OVN central and `n` hosts, each with ovn-controller, dockerd and its
+/// plugin (driver `ovsdt<bed>p<N>`, also the IPAM driver) on the central's
+/// northbound database.
+struct Cluster {
+    // Dropped in this order: hosts (dockerd, plugin, OVS), central, bed.
+    hosts: Vec<Host>,
+    central: OvnCentral,
+    bed: Testbed,
+}
+
+impl Cluster {
+    #[track_caller]
+    fn new(n: u8) -> Cluster {
+        let bed = Testbed::new();
+        let central = bed.ovn_central();
+        let hosts: Vec<Host> = (1..=n).map(|i| bed.host(i)).collect();
+        connect_ovn(&central, &hosts.iter().collect::<Vec<_>>());
+        for h in &hosts {
+            h.start_dockerd();
+            h.start_plugin(&h.plugin_name(&bed), &[&format!("--ovn-nb={}", central.nb())]);
+        }
+        Cluster { hosts, central, bed }
+    }
+
+    fn h(&self, n: usize) -> &Host {
+        &self.hosts[n - 1]
+    }
+
+    /// `docker network create` of a mode=ovn network `name` on host `h`,
+    /// on switch `switch` (10.30.N.0/24 with N given), with `extra` options.
+    #[track_caller]
+    fn create_network(&self, h: &Host, name: &str, switch: &str, subnet: u8, extra: &[&str]) -> CmdOutput {
+        let driver = h.plugin_name(&self.bed);
+        let (sub, gw) = (format!("--subnet=10.30.{subnet}.0/24"), format!("--gateway=10.30.{subnet}.1"));
+        let (ipam_opt, sw) = (format!("--ipam-opt=ovn_switch={switch}"), format!("ovn_switch={switch}"));
+        let mut args =
+            vec!["network", "create", "-d", &driver, "--ipam-driver", &driver, &ipam_opt, "-o", "mode=ovn", "-o", &sw];
+        args.extend_from_slice(&[&sub, &gw]);
+        args.extend_from_slice(extra);
+        args.push(name);
+        h.docker(&args)
+    }
+
+    /// Everything of the network plugin is gone: nothing in the northbound
+    /// database, no port or network record of ours on any host's OVS, no
+    /// veth of ours in any host's kernel.
+    #[track_caller]
+    fn assert_nothing_left(&self) {
+        for table in ["Logical_Switch", "Logical_Switch_Port", "Logical_Router", "Logical_Router_Port"] {
+            let rows = self.central.nbctl(&["--bare", "--columns=name", "list", table]);
+            assert!(rows.stdout.trim().is_empty(), "{table} still holds: {}", rows.stdout);
+        }
+        for h in &self.hosts {
+            assert!(h.container_port_names().is_empty(), "host {}: ports {:?}", h.n, h.container_port_names());
+            let ids = h.vsctl(&["get", "Bridge", "br-int", "external_ids"]);
+            assert!(!ids.stdout.contains("ovs_docker"), "host {}: br-int external_ids {}", h.n, ids.stdout);
+            assert!(h.host_end_links().is_empty(), "host {}: veths {:?}", h.n, h.host_end_links());
+        }
+    }
+
+    fn logs(&self) -> String {
+        let mut s: Vec<String> =
+            self.hosts.iter().map(|h| format!("{}\n{}", h.plugin_log(), h.dockerd_log())).collect();
+        s.push(self.central.logs());
+        s.join("\n")
+    }
+}
+
+/// A container on one host, removed (`docker rm -f`) on drop.
+struct Ctr<'a> {
+    host: &'a Host,
+    name: String,
+}
+
+impl<'a> Ctr<'a> {
+    /// `docker run -d --network NET [extra] busybox sleep`; None if refused
+    /// (the output then says why).
+    fn try_run(host: &'a Host, net: &str, extra: &[&str]) -> Result<Ctr<'a>, CmdOutput> {
+        let name = format!("{PREFIX}{}", rand_hex(8));
+        let mut args = vec!["run", "-d", "--network", net, "--name", name.as_str()];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&[IMAGE, "sleep", "3600"]);
+        let out = host.docker(&args);
+        let c = Ctr { host, name };
+        if out.success() {
+            Ok(c)
+        } else {
+            Err(out)
+        }
+    }
+
+    #[track_caller]
+    fn run(host: &'a Host, net: &str, extra: &[&str]) -> Ctr<'a> {
+        Ctr::try_run(host, net, extra).unwrap_or_else(|out| panic!("{out}\n{}", host.plugin_log()))
+    }
+
+    fn exec(&self, cmd: &str) -> CmdOutput {
+        self.host.docker(&["exec", &self.name, "sh", "-c", cmd])
+    }
+
+    /// The container's address on its network.
+    #[track_caller]
+    fn ip(&self) -> String {
+        let out = self.host.docker(&[
+            "inspect",
+            "-f",
+            "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}",
+            &self.name,
+        ]);
+        out.ok();
+        out.stdout.trim().to_string()
+    }
+
+    /// Whether one of 5 pings (1 s each) to `addr` is answered.
+    fn pings(&self, addr: &str) -> bool {
+        (0..5).any(|_| self.exec(&format!("ping -c 1 -W 1 {addr}")).success())
+    }
+
+    fn remove(&self) {
+        let _ = self.host.docker(&["rm", "-f", &self.name]);
+    }
+}
+
+impl Drop for Ctr<'_> {
+    fn drop(&mut self) {
+        self.remove();
+    }
+}
+
+/// A TCP transfer of 200 kB from `client` to `server` at `addr`, checked
+/// by checksum. The listener's stdin stays open (sleep), so that it stops
+/// only at the sender's end of stream.
+#[track_caller]
+fn assert_tcp(client: &Ctr, server: &Ctr, addr: &str) {
+    let listen = "rm -f /tmp/rx; sleep 60 | nc -l -p 5001 > /tmp/rx";
+    server.host.docker(&["exec", "-d", &server.name, "sh", "-c", listen]).ok();
+    let sum = client.exec("head -c 200000 /dev/urandom > /tmp/tx && md5sum < /tmp/tx").ok().stdout.clone();
+    let send =
+        format!("for i in 1 2 3 4 5 6 7 8 9 10; do nc -w 3 {addr} 5001 < /tmp/tx && exit 0; sleep 0.3; done; exit 1");
+    client.exec(&send).ok();
+    let mut got = String::new();
+    let done = (0..200).any(|_| {
+        got = server.exec("md5sum < /tmp/rx").stdout;
+        got == sum || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            false
+        }
+    });
+    let size = server.exec("wc -c < /tmp/rx").stdout;
+    assert!(done, "TCP {} -> {addr}: sent md5 {sum}, received {} bytes, md5 {got}", client.name, size.trim());
+}
+
+/// The names of the logical switch ports in the northbound database.
+fn lsp_names(central: &OvnCentral) -> Vec<String> {
+    let out = central.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch_Port"]);
+    out.stdout.split_whitespace().map(str::to_string).collect()
+}
+
+/// One network created the same way on three hosts: containers on
+/// different hosts ping and talk TCP to each other and ping the gateway;
+/// a static --ip taken on one host is refused on another; each host's
+/// `docker network rm` removes only its use, the last one everything.
+#[test]
+fn one_network_on_three_hosts() {
+    let _serial = serial();
+    let cl = Cluster::new(3);
+    let sw = format!("{PREFIX}{}web", cl.bed.id);
+    for h in &cl.hosts {
+        cl.create_network(h, "ovsdtweb", &sw, 1, &[]).ok();
+    }
+    // A switch of that name with another subnet is refused.
+    let other = cl.create_network(cl.h(1), "ovsdtother", &sw, 2, &[]);
+    assert!(!other.success() && other.stderr.contains("exists with subnet"), "{other}");
+
+    let c1 = Ctr::run(cl.h(1), "ovsdtweb", &[]);
+    let c2 = Ctr::run(cl.h(2), "ovsdtweb", &[]);
+    let c3 = Ctr::run(cl.h(3), "ovsdtweb", &["--ip", "10.30.1.50"]);
+    let (ip1, ip2, ip3) = (c1.ip(), c2.ip(), c3.ip());
+    assert_eq!(ip3, "10.30.1.50");
+    assert!(ip1 != ip2 && ip1 != ip3 && ip2 != ip3, "{ip1} {ip2} {ip3}");
+    for (a, b) in [(&c1, &ip2), (&c2, &ip1), (&c3, &ip1), (&c1, &ip3)] {
+        assert!(a.pings(b), "{} cannot ping {b}\n{}", a.name, cl.logs());
+    }
+    for c in [&c1, &c2, &c3] {
+        assert!(c.pings("10.30.1.1"), "{} cannot ping its gateway\n{}", c.name, cl.logs());
+    }
+    assert_tcp(&c1, &c2, &ip2);
+    assert_tcp(&c3, &c1, &ip1);
+
+    // The same static address on another host: refused, nothing made.
+    let lsps = lsp_names(&cl.central);
+    let taken = Ctr::try_run(cl.h(1), "ovsdtweb", &["--ip", "10.30.1.50"]);
+    let out = taken.err().expect("a second container got 10.30.1.50");
+    assert!(out.stderr.contains("already in use"), "{out}");
+    assert_eq!(lsp_names(&cl.central), lsps);
+
+    drop((c1, c2, c3));
+    for (i, h) in cl.hosts.iter().enumerate() {
+        h.docker(&["network", "rm", "ovsdtweb"]).ok();
+        let left = cl.central.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch"]);
+        let last = i + 1 == cl.hosts.len();
+        assert_eq!(left.stdout.trim().is_empty(), last, "after host {}: switches {}", h.n, left.stdout);
+    }
+    cl.assert_nothing_left();
+}
+
+/// Networks without `ovn_router` reach only themselves; networks with the
+/// same `ovn_router` are routed to each other, across hosts.
+#[test]
+fn networks_isolated_unless_they_share_a_router() {
+    let _serial = serial();
+    let cl = Cluster::new(2);
+    let id = &cl.bed.id;
+    let (a, b, c, d) =
+        (format!("{PREFIX}{id}a"), format!("{PREFIX}{id}b"), format!("{PREFIX}{id}c"), format!("{PREFIX}{id}d"));
+    let router = format!("-o=ovn_router={PREFIX}{id}r");
+    for h in &cl.hosts {
+        cl.create_network(h, "ovsdta", &a, 1, &[]).ok();
+        cl.create_network(h, "ovsdtb", &b, 2, &[]).ok();
+        cl.create_network(h, "ovsdtc", &c, 3, &[&router]).ok();
+        cl.create_network(h, "ovsdtd", &d, 4, &[&router]).ok();
+    }
+    let ca = Ctr::run(cl.h(1), "ovsdta", &[]);
+    let cb = Ctr::run(cl.h(2), "ovsdtb", &[]);
+    let cc = Ctr::run(cl.h(1), "ovsdtc", &[]);
+    let cd = Ctr::run(cl.h(2), "ovsdtd", &[]);
+    // Each reaches its own gateway...
+    for (x, gw) in [(&ca, "10.30.1.1"), (&cb, "10.30.2.1"), (&cc, "10.30.3.1"), (&cd, "10.30.4.1")] {
+        assert!(x.pings(gw), "{} cannot ping its gateway {gw}\n{}", x.name, cl.logs());
+    }
+    // ...routed networks each other, across hosts...
+    assert!(cc.pings(&cd.ip()), "c cannot reach d through the shared router\n{}", cl.logs());
+    assert!(cd.pings(&cc.ip()), "d cannot reach c through the shared router");
+    // ...and nothing else.
+    for (x, y) in [(&ca, &cb), (&cb, &ca), (&ca, &cc), (&cd, &cb)] {
+        assert!(!x.pings(&y.ip()), "{} reaches {} on another network", x.name, y.name);
+    }
+    drop((ca, cb, cc, cd));
+    for h in &cl.hosts {
+        for n in ["ovsdta", "ovsdtb", "ovsdtc", "ovsdtd"] {
+            h.docker(&["network", "rm", n]).ok();
+        }
+    }
+    cl.assert_nothing_left();
+}
+
+/// Ten `docker run` at once, spread over three hosts: ten distinct
+/// addresses, each one port in the northbound database.
+#[test]
+fn concurrent_runs_get_distinct_addresses() {
+    let _serial = serial();
+    let cl = Cluster::new(3);
+    let sw = format!("{PREFIX}{}many", cl.bed.id);
+    for h in &cl.hosts {
+        cl.create_network(h, "ovsdtmany", &sw, 5, &[]).ok();
+    }
+    // Threads run the docker CLI (a Host is not Sync); the containers are
+    // ours to remove whatever the outcome.
+    let ctrs: Vec<Ctr> =
+        (0..10).map(|i| Ctr { host: &cl.hosts[i % 3], name: format!("{PREFIX}{}", rand_hex(8)) }).collect();
+    let outs: Vec<CmdOutput> = std::thread::scope(|s| {
+        let runs: Vec<_> = ctrs
+            .iter()
+            .map(|c| {
+                let (dh, name) = (c.host.docker_host(), c.name.clone());
+                s.spawn(move || {
+                    run(
+                        "docker",
+                        &["-H", &dh, "run", "-d", "--network", "ovsdtmany", "--name", &name, IMAGE, "sleep", "3600"],
+                    )
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().expect("a docker run thread panicked")).collect()
+    });
+    for out in &outs {
+        assert!(out.success(), "{out}\n{}", cl.logs());
+    }
+    let ips: std::collections::BTreeSet<String> = ctrs.iter().map(Ctr::ip).collect();
+    assert_eq!(ips.len(), 10, "addresses {ips:?}");
+    let ports: Vec<String> =
+        lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
+    assert_eq!(ports.len(), 10, "logical ports {ports:?}");
+    // Two far apart reach each other.
+    assert!(ctrs[0].pings(&ctrs[1].ip()), "{}", cl.logs());
+    drop(ctrs);
+    for h in &cl.hosts {
+        h.docker(&["network", "rm", "ovsdtmany"]).ok();
+    }
+    cl.assert_nothing_left();
+}
+
+/// The plugin killed (SIGKILL) and started again: running containers stay
+/// connected, new ones work, and removal still leaves nothing.
+#[test]
+fn plugin_killed_and_restarted_loses_nothing() {
+    let _serial = serial();
+    let cl = Cluster::new(2);
+    let sw = format!("{PREFIX}{}kill", cl.bed.id);
+    for h in &cl.hosts {
+        cl.create_network(h, "ovsdtkill", &sw, 6, &[]).ok();
+    }
+    let c1 = Ctr::run(cl.h(1), "ovsdtkill", &[]);
+    let c2 = Ctr::run(cl.h(2), "ovsdtkill", &[]);
+    let nb = format!("--ovn-nb={}", cl.central.nb());
+    let h1 = cl.h(1);
+    h1.kill_plugin();
+    assert!(c1.pings(&c2.ip()), "the containers lost each other with the plugin dead");
+    h1.start_plugin(&h1.plugin_name(&cl.bed), &[&nb]);
+    assert!(c2.pings(&c1.ip()), "the containers lost each other after the restart");
+    let c3 = Ctr::run(h1, "ovsdtkill", &[]);
+    assert!(c3.pings(&c2.ip()), "a new container cannot reach the other host\n{}", cl.logs());
+    let ips = [c1.ip(), c2.ip(), c3.ip()];
+    assert!(ips[0] != ips[2] && ips[1] != ips[2], "{ips:?}");
+    drop((c1, c2, c3));
+    for h in &cl.hosts {
+        h.docker(&["network", "rm", "ovsdtkill"]).ok();
+    }
+    cl.assert_nothing_left();
+}
