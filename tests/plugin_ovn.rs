@@ -75,7 +75,7 @@ impl Cluster {
             assert!(rows.stdout.trim().is_empty(), "{table} still holds: {}", rows.stdout);
         }
         for h in &self.hosts {
-            assert!(h.container_port_names().is_empty(), "host {}: ports {:?}", h.n, h.container_port_names());
+            assert!(h.endpoint_port_names().is_empty(), "host {}: ports {:?}", h.n, h.endpoint_port_names());
             let ids = h.vsctl(&["get", "Bridge", "br-int", "external_ids"]);
             assert!(!ids.stdout.contains("ovs_docker"), "host {}: br-int external_ids {}", h.n, ids.stdout);
             assert!(h.host_end_links().is_empty(), "host {}: veths {:?}", h.n, h.host_end_links());
@@ -174,6 +174,15 @@ fn assert_tcp(client: &Ctr, server: &Ctr, addr: &str) {
     assert!(done, "TCP {} -> {addr}: sent md5 {sum}, received {} bytes, md5 {got}", client.name, size.trim());
 }
 
+/// POST `body` to `method` of the plugin `name`; its JSON answer.
+#[track_caller]
+fn plugin_call(name: &str, method: &str, body: &serde_json::Value) -> serde_json::Value {
+    let sock = format!("/run/docker/plugins/{name}.sock");
+    let url = format!("http://plugin/{method}");
+    let out = run("curl", &["-sS", "--unix-socket", &sock, "-X", "POST", "-d", &body.to_string(), &url]);
+    out.ok().json()
+}
+
 /// The names of the logical switch ports in the northbound database.
 fn lsp_names(central: &OvnCentral) -> Vec<String> {
     let out = central.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch_Port"]);
@@ -182,7 +191,7 @@ fn lsp_names(central: &OvnCentral) -> Vec<String> {
 
 /// One network created the same way on three hosts: containers on
 /// different hosts ping and talk TCP to each other and ping the gateway;
-/// a static --ip taken on one host is refused on another; each host's
+/// a static --ip or a MAC taken on one host is refused on another; each host's
 /// `docker network rm` removes only its use, the last one everything.
 #[test]
 fn one_network_on_three_hosts() {
@@ -217,6 +226,18 @@ fn one_network_on_three_hosts() {
     let out = taken.err().expect("a second container got 10.30.1.50");
     assert!(out.stderr.contains("already in use"), "{out}");
     assert_eq!(lsp_names(&cl.central), lsps);
+    // c1's MAC asked for by an endpoint on another host (a direct driver
+    // call: this docker CLI cannot send a MAC to a 1.41 daemon): refused,
+    // nothing made.
+    let mac = cl.h(1).docker(&["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.MacAddress}}{{end}}", &c1.name]);
+    let mac = mac.ok().stdout.trim().to_string();
+    let net = cl.h(2).docker(&["network", "inspect", "-f", "{{.Id}}", "ovsdtweb"]).ok().stdout.trim().to_string();
+    let body = serde_json::json!({"NetworkID": net, "EndpointID": rand_hex(32),
+        "Interface": {"Address": "10.30.1.77/24", "MacAddress": mac}});
+    let out = plugin_call(&cl.h(2).plugin_name(&cl.bed), "NetworkDriver.CreateEndpoint", &body);
+    assert!(out["Err"].as_str().is_some_and(|e| e.contains(&format!("MAC {mac} is in use"))), "{out}");
+    assert_eq!(lsp_names(&cl.central), lsps);
+    assert_eq!(cl.h(2).endpoint_port_names().len(), 1, "{:?}", cl.h(2).endpoint_port_names());
 
     drop((c1, c2, c3));
     for (i, h) in cl.hosts.iter().enumerate() {

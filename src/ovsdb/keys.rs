@@ -127,6 +127,9 @@ pub mod ovn {
     /// is the Docker endpoint once claimed, `reserved/TOKEN` before.
     pub const SWITCH: &str = "ovs_docker_switch";
     pub const HOST: &str = "ovs_docker_reserved_by";
+    /// On a claimed address port: its MAC, which the claiming transaction
+    /// requires no other port of the switch to have.
+    pub const MAC: &str = "ovs_docker_mac";
 }
 
 /// `created_by` of what the CLI made.

@@ -135,6 +135,8 @@ pub enum Precondition {
     RouterUnchanged(String),
     /// The logical switch port is as it was read.
     LspUnchanged(String),
+    /// No other port of the logical switch has this MAC.
+    MacFree { mac: String, switch: String },
 }
 
 impl std::fmt::Display for Precondition {
@@ -161,6 +163,7 @@ impl std::fmt::Display for Precondition {
             SwitchUnchanged(s) => write!(f, "logical switch {s} is unchanged"),
             RouterUnchanged(r) => write!(f, "logical router {r} is unchanged"),
             LspUnchanged(n) => write!(f, "logical switch port {n} is unchanged"),
+            MacFree { mac, switch } => write!(f, "no other port of logical switch {switch} has MAC {mac}"),
         }
     }
 }

@@ -327,15 +327,40 @@ pub fn remove_switch_txn(sw: &SwitchRow, name: &str, router: Option<(&RouterRow,
     t
 }
 
+/// An endpoint's MAC and address on an address port.
+#[derive(Debug, Clone, Copy)]
+pub struct Binding<'a> {
+    pub mac: &'a str,
+    pub ip: std::net::IpAddr,
+}
+
+impl Binding<'_> {
+    fn addresses(&self) -> Value {
+        data::set(vec![json!(format!("{} {}", self.mac, self.ip))])
+    }
+}
+
+/// Requires that no port of `switch` has `mac` (MACs are unique per
+/// switch, as the address ports make addresses).
+fn wait_mac_free(switch: &str, mac: &str) -> Op {
+    Op::Wait {
+        table: "Logical_Switch_Port",
+        conds: vec![Cond::includes("external_ids", data::map([(keys::ovn::SWITCH, switch), (keys::ovn::MAC, mac)]))],
+        columns: vec!["name"],
+        rows: vec![],
+        what: Precondition::MacFree { mac: mac.to_string(), switch: switch.to_string() },
+    }
+}
+
 /// A new address port `name` on switch `switch` (row `switch_uuid`): with
-/// `addresses` ("MAC IP") for an endpoint, none for a reservation. The name
-/// is the address, so that the `wait` on it makes the address the caller's
+/// the endpoint's MAC and address, or none for a reservation. The name is
+/// the address, so that the `wait` on it makes the address the caller's
 /// alone.
 pub fn add_address_lsp_txn(
     switch_uuid: &str,
     switch: &str,
     name: &str,
-    addresses: Option<&str>,
+    binding: Option<Binding<'_>>,
     ids: &[(&str, &str)],
 ) -> Txn {
     let mut t = Txn::new();
@@ -343,9 +368,13 @@ pub fn add_address_lsp_txn(
     t.push(wait_absent("Logical_Switch_Port", name, Precondition::LspNameFree(name.to_string())));
     let mut all = vec![created_by(), (keys::ovn::SWITCH, switch)];
     all.extend_from_slice(ids);
+    if let Some(b) = &binding {
+        t.push(wait_mac_free(switch, b.mac));
+        all.push((keys::ovn::MAC, b.mac));
+    }
     t.push(Op::Insert {
         table: "Logical_Switch_Port",
-        row: json!({"name": name, "addresses": data::set(addresses.into_iter().map(|a| json!(a)).collect()),
+        row: json!({"name": name, "addresses": binding.map_or_else(|| data::set(vec![]), |b| b.addresses()),
                     "external_ids": data::map(all)}),
         uuid_name: Some("lsp".into()),
     });
@@ -357,10 +386,12 @@ pub fn add_address_lsp_txn(
     t
 }
 
-/// An endpoint takes a reserved address port: its MAC and address, and its
-/// ID as owner. Requires the port as read (still the reservation).
-pub fn claim_lsp_txn(lsp: &LspRow, addresses: &str, eid: &str) -> Txn {
+/// An endpoint takes a reserved address port of `switch`: its MAC and
+/// address, and its ID as owner. Requires the port as read (still the
+/// reservation) and the MAC free on the switch.
+pub fn claim_lsp_txn(lsp: &LspRow, switch: &str, binding: Binding<'_>, eid: &str) -> Txn {
     let mut t = Txn::new();
+    t.push(wait_mac_free(switch, binding.mac));
     t.push(Op::Wait {
         table: "Logical_Switch_Port",
         conds: vec![Cond::eq("_uuid", data::uuid(&lsp.uuid))],
@@ -370,10 +401,11 @@ pub fn claim_lsp_txn(lsp: &LspRow, addresses: &str, eid: &str) -> Txn {
     });
     let mut ids = lsp.external_ids.clone();
     ids.insert(keys::lsp::FOR_PORT.to_string(), eid.to_string());
+    ids.insert(keys::ovn::MAC.to_string(), binding.mac.to_string());
     t.push(Op::Update {
         table: "Logical_Switch_Port",
         conds: vec![Cond::eq("_uuid", data::uuid(&lsp.uuid))],
-        row: json!({"addresses": data::set(vec![json!(addresses)]), "external_ids": ids_value(&ids)}),
+        row: json!({"addresses": binding.addresses(), "external_ids": ids_value(&ids)}),
     });
     t
 }
@@ -432,8 +464,14 @@ mod tests {
         assert_eq!(p[2]["where"], json!([["name", "==", "web:10.30.0.2"]]));
         assert_eq!(p[3]["row"]["addresses"], json!(["set", []]));
         let l = LspRow { uuid: "l1".into(), name: "web:10.30.0.2".into(), external_ids: BTreeMap::new() };
-        let p = claim_lsp_txn(&l, "02:42:0a:1e:00:02 10.30.0.2", "e1").params("x");
-        assert_eq!(p[1]["rows"], json!([{"external_ids": ["map", []]}]));
-        assert_eq!(p[2]["row"]["external_ids"], json!(["map", [["ovs_docker_port", "e1"]]]));
+        let b = Binding { mac: "02:42:0a:1e:00:02", ip: "10.30.0.2".parse().unwrap() };
+        let p = claim_lsp_txn(&l, "web", b, "e1").params("x");
+        assert_eq!(
+            p[1]["where"],
+            json!([["external_ids", "includes", ["map", [["ovs_docker_switch", "web"], ["ovs_docker_mac", b.mac]]]]])
+        );
+        assert_eq!(p[2]["rows"], json!([{"external_ids": ["map", []]}]));
+        assert_eq!(p[3]["row"]["addresses"], json!(["set", ["02:42:0a:1e:00:02 10.30.0.2"]]));
+        assert_eq!(p[3]["row"]["external_ids"], json!(["map", [["ovs_docker_mac", b.mac], ["ovs_docker_port", "e1"]]]));
     }
 }

@@ -224,8 +224,16 @@ impl Driver {
         if self.ovn_nb.is_some() {
             let ovs = self.ctx.vswitch().await?;
             let port = endpoint::find(&ovs, eid).await?;
-            if port.as_ref().is_none_or(|p| p.external_ids.contains_key(keys::iface::IFACE_ID)) {
-                self.release_ovn_endpoint(eid).await?;
+            match &port {
+                Some(p) if p.external_ids.contains_key(keys::iface::IFACE_ID) => self.release_ovn_endpoint(eid).await?,
+                Some(_) => {}
+                // A retried call, whose network may not be one of OVN's:
+                // the northbound database unreachable must not fail it.
+                None => {
+                    if let Err(e) = self.release_ovn_endpoint(eid).await {
+                        log::warn!("endpoint {eid}: {e}");
+                    }
+                }
             }
         }
         endpoint::delete(&self.ctx, eid).await.map(|()| json!({}))

@@ -223,7 +223,8 @@ impl Driver {
         let host = self.system_id().await?;
         let nb = self.nb().await?;
         let name = address_lsp(switch, ip);
-        let addresses = format!("{mac} {ip}");
+        let mac_text = mac.to_string();
+        let binding = Binding { mac: &mac_text, ip };
         let ids = vec![(keys::iface::IFACE_ID, name.clone()), (keys::iface::ATTACHED_MAC, mac.to_string())];
         for _ in 0..ATTEMPTS {
             let lsp = nb.lsp(&name).await.step(|| format!("look up logical switch port {name}"))?;
@@ -233,7 +234,7 @@ impl Driver {
                     if l.owner().is_some_and(|o| o.starts_with(RESERVED_PREFIX))
                         && l.external_ids.get(keys::ovn::HOST) == Some(&host) =>
                 {
-                    claim_lsp_txn(l, &addresses, eid)
+                    claim_lsp_txn(l, switch, binding, eid)
                 }
                 Some(_) => {
                     return Err(Error::refused(format!("address {ip} is in use on logical switch {switch}")));
@@ -243,12 +244,20 @@ impl Driver {
                         .await?
                         .ok_or_else(|| Error::refused(format!("logical switch {switch} does not exist")))?;
                     let owner = [(keys::ovn::HOST, host.as_str()), (keys::lsp::FOR_PORT, eid)];
-                    add_address_lsp_txn(&sw.uuid, switch, &name, Some(&addresses), &owner)
+                    add_address_lsp_txn(&sw.uuid, switch, &name, Some(binding), &owner)
                 }
             };
             match nb.transact(txn).await {
                 Err(OvsdbError::Precondition(Precondition::SwitchExists(_))) => {
                     return Err(Error::refused(format!("logical switch {switch} was removed meanwhile")));
+                }
+                Err(OvsdbError::Precondition(Precondition::MacFree { .. })) => {
+                    // Unless a replay of our own transaction took it.
+                    let l = nb.lsp(&name).await.step(|| format!("look up logical switch port {name}"))?;
+                    if l.is_some_and(|l| l.owner() == Some(eid)) {
+                        return Ok(ids);
+                    }
+                    return Err(Error::refused(format!("MAC {mac} is in use on logical switch {switch}")));
                 }
                 Err(OvsdbError::Precondition(_)) => continue,
                 r => {

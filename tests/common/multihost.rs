@@ -470,6 +470,13 @@ impl Host {
         out.stdout.split_whitespace().filter(|n| is_host_end_name(n)).map(str::to_string).collect()
     }
 
+    /// Interface rows of the network plugin's endpoints on this host's OVS.
+    pub fn endpoint_port_names(&self) -> Vec<String> {
+        let out =
+            self.vsctl(&["--bare", "--columns=name", "find", "Interface", "external_ids:created_by=ovs-docker-plugin"]);
+        out.stdout.split_whitespace().map(str::to_string).collect()
+    }
+
     /// Host ends of veths made by ovs-docker, in the host's namespace.
     pub fn host_end_links(&self) -> Vec<String> {
         let out = self.ip(&["-o", "link", "show"]);
