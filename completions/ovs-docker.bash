@@ -173,13 +173,25 @@ _ovs__docker() {
 
     case "${cmd}" in
         ovs__docker)
-            opts="-v -h -V --db --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help"
+            opts="-v -h -V --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help --version add-port del-port del-ports set-vlan set-qos list gc watch batch tunnel mirror generate plugin help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -195,7 +207,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__add__subcmd__port)
-            opts="-v -h --netns --pid --ipaddress --gateway --route --macaddress --mtu --datapath-type --vlan --ingress-rate --ingress-burst --no-persist --force --iface-id --wait-ovn --ovn-nb --ovn-switch --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --ipaddress --gateway --route --macaddress --mtu --datapath-type --vlan --ingress-rate --ingress-burst --no-persist --force --iface-id --wait-ovn --ovn-nb --ovn-switch --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -261,6 +273,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -273,13 +297,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__batch)
-            opts="-v -h --db --timeout --no-wait --verbose --help"
+            opts="-v -h --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -295,7 +331,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__del__subcmd__port)
-            opts="-v -h --netns --pid --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -310,6 +346,18 @@ _ovs__docker() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -325,7 +373,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__del__subcmd__ports)
-            opts="-v -h --netns --pid --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +391,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -355,13 +415,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__gc)
-            opts="-v -h --dry-run --db --timeout --no-wait --verbose --help"
+            opts="-v -h --dry-run --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -377,13 +449,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__generate)
-            opts="-v -h --db --timeout --no-wait --verbose --help"
+            opts="-v -h --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -693,7 +777,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__list)
-            opts="-v -h --container --netns --pid --format --db --timeout --no-wait --verbose --help"
+            opts="-v -h --container --netns --pid --format --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +803,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -731,13 +827,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__mirror)
-            opts="-v -h --db --timeout --no-wait --verbose --help add del list help"
+            opts="-v -h --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help add del list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -753,7 +861,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__mirror__subcmd__add)
-            opts="-v -h --to --from --direction --vlan --db --timeout --no-wait --verbose --help"
+            opts="-v -h --to --from --direction --vlan --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -779,6 +887,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -791,13 +911,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__mirror__subcmd__del)
-            opts="-v -h --db --timeout --no-wait --verbose --help"
+            opts="-v -h --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -883,7 +1015,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__mirror__subcmd__list)
-            opts="-v -h --format --db --timeout --no-wait --verbose --help"
+            opts="-v -h --format --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -894,6 +1026,18 @@ _ovs__docker() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -909,7 +1053,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__plugin)
-            opts="-v -h --name --socket --datapath-type --log-level --db --timeout --no-wait --verbose --help"
+            opts="-v -h --name --socket --datapath-type --log-level --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,6 +1079,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -947,7 +1103,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__set__subcmd__qos)
-            opts="-v -h --netns --pid --ingress-rate --ingress-burst --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --ingress-rate --ingress-burst --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -973,6 +1129,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -985,7 +1153,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__set__subcmd__vlan)
-            opts="-v -h --netns --pid --trunk --clear --db --timeout --no-wait --verbose --help"
+            opts="-v -h --netns --pid --trunk --clear --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1007,6 +1175,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1019,13 +1199,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__tunnel)
-            opts="-v -h --db --timeout --no-wait --verbose --help add del list help"
+            opts="-v -h --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help add del list help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1041,7 +1233,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__tunnel__subcmd__add)
-            opts="-v -h --type --key --name --db --timeout --no-wait --verbose --help"
+            opts="-v -h --type --key --name --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1063,6 +1255,18 @@ _ovs__docker() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1075,7 +1279,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__tunnel__subcmd__del)
-            opts="-v -h --type --if-exists --db --timeout --no-wait --verbose --help"
+            opts="-v -h --type --if-exists --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1086,6 +1290,18 @@ _ovs__docker() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1171,7 +1387,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__tunnel__subcmd__list)
-            opts="-v -h --format --db --timeout --no-wait --verbose --help"
+            opts="-v -h --format --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1182,6 +1398,18 @@ _ovs__docker() {
                     return 0
                     ;;
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1197,13 +1425,25 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__watch)
-            opts="-v -h --once --db --timeout --no-wait --verbose --help"
+            opts="-v -h --once --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --private-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --certificate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ca-cert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_ovs_docker_global_optspecs
-    string join \n db= timeout= no-wait v/verbose h/help V/version
+    string join \n db= private-key= certificate= ca-cert= timeout= no-wait v/verbose h/help V/version
 end
 
 function __fish_ovs_docker_needs_command
@@ -24,7 +24,10 @@ function __fish_ovs_docker_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_needs_command" -s v -l verbose -d 'Print each step to standard error'
@@ -56,9 +59,12 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l vlan 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s (OVS ingress policing)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ingress-burst -d 'Burst allowed above --ingress-rate, in kbit [default: 80% of the rate]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l iface-id -d 'Bind the port to this OVN logical switch port (external_ids:iface-id, and attached-mac)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-nb -d 'Also create the logical switch port in this OVN northbound database (unix:PATH or tcp:IP:PORT) with the interface\'s MAC and address; del-port deletes it' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-nb -d 'Also create the logical switch port in this OVN northbound database (unix:PATH, tcp:IP:PORT or ssl:IP:PORT; several, comma-separated, for a cluster) with the interface\'s MAC and address; del-port deletes it' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ovn-switch -d 'The logical switch on which --ovn-nb creates the port' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l no-persist -d 'Do not re-create this port when the container restarts (see `watch`)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -l force -d 'Add the port even if another port on BRIDGE already uses one of its addresses'
@@ -68,14 +74,20 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s v -l 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand add-port" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-port" -s h -l help -d 'Print help'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -s v -l verbose -d 'Print each step to standard error'
@@ -83,7 +95,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand del-ports" -s h -l
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l netns -d 'Instead of CONTAINER: a network namespace file, such as /var/run/netns/NAME (other runtimes)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l trunk -d 'Make the port a trunk of these VLANs, e.g. 10,20-30 (VLAN then is the native, untagged VLAN)' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l clear -d 'Remove all VLAN settings (tag, trunks, mode) from the port'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-vlan" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
@@ -93,7 +108,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l netns 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l pid -d 'Instead of CONTAINER: the network namespace of process PID (Podman, containerd, LXC...)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-rate -d 'Limit what the container sends into the bridge to KBPS kbit/s; 0 removes the limit' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ingress-burst -d 'Burst allowed above the rate, in kbit [default: 80% of the rate]' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand set-qos" -s v -l verbose -d 'Print each step to standard error'
@@ -103,29 +121,44 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l netns -d 
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l pid -d 'Only ports in the network namespace of process PID' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand list" -s h -l help -d 'Print help'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l dry-run -d 'Say what would be removed, remove nothing'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand gc" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l once -d 'Reconcile once (re-create the ports of running containers, remove those of removed ones) and exit'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand watch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and not __fish_seen_subcommand_from add del list help" -s v -l verbose -d 'Print each step to standard error'
@@ -139,7 +172,10 @@ gre\t''
 geneve\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l key -d 'Tunnel key: the VNI for vxlan and geneve (0 to 16777215), the GRE key (0 to 4294967295)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l name -d 'Port name [default: TYPE-HEX, e.g. vxlan-c0a80102 for 192.168.1.2]' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print each step to standard error'
@@ -147,7 +183,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l type -d 'Only tunnels of this type (with a remote IP); with a port name, refused unless it is the port\'s type' -r -f -a "vxlan\t''
 gre\t''
 geneve\t''"
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l if-exists -d 'Succeed if there is no such tunnel'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
@@ -155,7 +194,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print each step to standard error'
@@ -164,7 +206,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "del" -d 'Delete the tunnel port NAME, or the tunnels to REMOTE_IP, from BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the tunnel ports (on BRIDGE, or on every bridge)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand tunnel; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -s v -l verbose -d 'Print each step to standard error'
@@ -179,19 +224,28 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish
 out\t'What the container sends'
 both\t''"
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l vlan -d 'Copy only the traffic of this VLAN' -r
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -s v -l verbose -d 'Print each step to standard error'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from del" -s h -l help -d 'Print help'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l format -d 'Output format: a table for people, or JSON for scripts' -r -f -a "table\t''
 json\t''"
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from list" -s v -l verbose -d 'Print each step to standard error'
@@ -200,7 +254,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "del" -d 'Delete the mirror NAME from BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the mirrors (on BRIDGE, or on every bridge)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand generate" -s v -l verbose -d 'Print each step to standard error'
@@ -212,7 +269,10 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l log-lev
 warn\t''
 info\t''
 debug\t''"
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l db -d 'OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l ca-cert -d 'For ssl: remotes: the CA certificate (PEM) a server\'s certificate must be signed by' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l timeout -d 'Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l no-wait -d 'Do not wait for ovs-vswitchd to apply the change (as ovs-vsctl --no-wait)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -s v -l verbose -d 'Print each step to standard error'

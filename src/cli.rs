@@ -2,6 +2,7 @@
 //! and the shell completions are generated from these definitions.
 
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -9,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::config::{self, IfAddr, IfName, Mac, Route, Trunks, TunnelType};
 
 use crate::context::DEFAULT_TIMEOUT_SECS;
+use crate::ovsdb::TlsFiles;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,9 +36,21 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// OVSDB server: unix:PATH or tcp:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]
+    /// OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]
     #[arg(long, global = true, value_name = "SERVER")]
     pub db: Option<String>,
+
+    /// For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it
+    #[arg(long, global = true, value_name = "FILE", requires_all = ["certificate", "ca_cert"])]
+    pub private_key: Option<PathBuf>,
+
+    /// For ssl: remotes: our certificate (PEM), shown to the server
+    #[arg(long, global = true, value_name = "FILE", requires_all = ["private_key", "ca_cert"])]
+    pub certificate: Option<PathBuf>,
+
+    /// For ssl: remotes: the CA certificate (PEM) a server's certificate must be signed by
+    #[arg(long, global = true, value_name = "FILE", requires_all = ["private_key", "certificate"])]
+    pub ca_cert: Option<PathBuf>,
 
     /// Give up on any daemon (OVSDB, ovs-vswitchd, Docker) after SECS seconds
     #[arg(long, global = true, value_name = "SECS", default_value_t = DEFAULT_TIMEOUT_SECS, value_parser = parse_timeout)]
@@ -54,6 +68,15 @@ pub struct GlobalArgs {
 impl GlobalArgs {
     pub fn timeout(&self) -> Duration {
         Duration::from_secs(self.timeout)
+    }
+
+    /// The TLS files, when given (clap checks that all three are).
+    pub fn tls(&self) -> Option<TlsFiles> {
+        Some(TlsFiles {
+            private_key: self.private_key.clone()?,
+            certificate: self.certificate.clone()?,
+            ca_cert: self.ca_cert.clone()?,
+        })
     }
 }
 
@@ -389,7 +412,7 @@ pub struct OvnArgs {
     /// Wait until ovn-controller reports the port installed (ovn-installed), within --timeout
     #[arg(long, requires = "iface_id")]
     pub wait_ovn: bool,
-    /// Also create the logical switch port in this OVN northbound database (unix:PATH or tcp:IP:PORT) with the interface's MAC and address; del-port deletes it
+    /// Also create the logical switch port in this OVN northbound database (unix:PATH, tcp:IP:PORT or ssl:IP:PORT; several, comma-separated, for a cluster) with the interface's MAC and address; del-port deletes it
     #[arg(long, value_name = "DB", requires_all = ["iface_id", "ovn_switch"], value_parser = parse_db)]
     pub ovn_nb: Option<String>,
     /// The logical switch on which --ovn-nb creates the port
@@ -552,8 +575,13 @@ pub fn parse_key(s: &str) -> Result<u32, String> {
     }
 }
 
-fn parse_db(s: &str) -> Result<String, String> {
-    crate::ovsdb::Endpoint::parse(s).map(|_| s.to_string()).map_err(|e| e.replacen("--db", "--ovn-nb", 1))
+/// An OVN database: one remote, or a cluster's, comma-separated (the
+/// TLS files of ssl: ones are checked with the other global options).
+pub fn parse_db(s: &str) -> Result<String, String> {
+    s.split(',')
+        .try_for_each(|r| crate::ovsdb::Endpoint::parse(r.trim()).map(drop))
+        .map(|_| s.to_string())
+        .map_err(|e| e.replacen("--db", "--ovn-nb", 1))
 }
 
 /// A clap error as one line: its first paragraph (clap lists missing
@@ -596,7 +624,7 @@ pub struct PluginArgs {
     /// Log level on standard error (debug: one line per request)
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     pub log_level: LogLevel,
-    /// OVN northbound database (unix:PATH or tcp:IP:PORT) of mode=ovn networks and of the IPAM driver (--ipam-driver NAME)
+    /// OVN northbound database of mode=ovn networks and of the IPAM driver (--ipam-driver NAME): unix:PATH, tcp:IP:PORT, ssl:IP:PORT, or a cluster's members comma-separated (TLS files: --private-key, --certificate, --ca-cert)
     #[arg(long, value_name = "DB")]
     pub ovn_nb: Option<String>,
 }

@@ -14,6 +14,7 @@ mod common;
 use std::sync::Mutex;
 
 use common::multihost::*;
+use common::ovn_cluster::{Db, OvnCluster};
 use common::*;
 
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -22,13 +23,14 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// OVN central and `n` hosts, each with ovn-controller, dockerd and its
-/// plugin (driver `ovsdt<bed>p<N>`, also the IPAM driver) on the central's
-/// northbound database.
+/// OVN central as production runs it (NB and SB each a 3-member raft
+/// cluster over ssl:) and `n` hosts, each with ovn-controller, dockerd and
+/// its plugin (driver `ovsdt<bed>p<N>`, also the IPAM driver) on the
+/// northbound cluster, with the client certificate.
 struct Cluster {
     // Dropped in this order: hosts (dockerd, plugin, OVS), central, bed.
     hosts: Vec<Host>,
-    central: OvnCentral,
+    central: OvnCluster,
     bed: Testbed,
 }
 
@@ -36,14 +38,23 @@ impl Cluster {
     #[track_caller]
     fn new(n: u8) -> Cluster {
         let bed = Testbed::new();
-        let central = bed.ovn_central();
+        let central = OvnCluster::new(&bed);
         let hosts: Vec<Host> = (1..=n).map(|i| bed.host(i)).collect();
         connect_ovn(&central, &hosts.iter().collect::<Vec<_>>());
-        for h in &hosts {
+        let cl = Cluster { hosts, central, bed };
+        for h in &cl.hosts {
             h.start_dockerd();
-            h.start_plugin(&h.plugin_name(&bed), &[&format!("--ovn-nb={}", central.nb())]);
+            cl.start_plugin(h);
         }
-        Cluster { hosts, central, bed }
+        cl
+    }
+
+    /// Start (again) the plugin of host `h` on the northbound cluster.
+    #[track_caller]
+    fn start_plugin(&self, h: &Host) {
+        let mut args = vec![format!("--ovn-nb={}", self.central.nb())];
+        args.extend(self.central.pki.client_args());
+        h.start_plugin(&h.plugin_name(&self.bed), &args.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
     fn h(&self, n: usize) -> &Host {
@@ -184,7 +195,7 @@ fn plugin_call(name: &str, method: &str, body: &serde_json::Value) -> serde_json
 }
 
 /// The names of the logical switch ports in the northbound database.
-fn lsp_names(central: &OvnCentral) -> Vec<String> {
+fn lsp_names(central: &OvnCluster) -> Vec<String> {
     let out = central.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch_Port"]);
     out.stdout.split_whitespace().map(str::to_string).collect()
 }
@@ -303,21 +314,8 @@ fn concurrent_runs_get_distinct_addresses() {
     // ours to remove whatever the outcome.
     let ctrs: Vec<Ctr> =
         (0..10).map(|i| Ctr { host: &cl.hosts[i % 3], name: format!("{PREFIX}{}", rand_hex(8)) }).collect();
-    let outs: Vec<CmdOutput> = std::thread::scope(|s| {
-        let runs: Vec<_> = ctrs
-            .iter()
-            .map(|c| {
-                let (dh, name) = (c.host.docker_host(), c.name.clone());
-                s.spawn(move || {
-                    run(
-                        "docker",
-                        &["-H", &dh, "run", "-d", "--network", "ovsdtmany", "--name", &name, IMAGE, "sleep", "3600"],
-                    )
-                })
-            })
-            .collect();
-        runs.into_iter().map(|r| r.join().expect("a docker run thread panicked")).collect()
-    });
+    let runs: Vec<(String, String)> = ctrs.iter().map(|c| (c.host.docker_host(), c.name.clone())).collect();
+    let outs = run_all(&runs, "ovsdtmany", || {});
     for out in &outs {
         assert!(out.success(), "{out}\n{}", cl.logs());
     }
@@ -347,11 +345,10 @@ fn plugin_killed_and_restarted_loses_nothing() {
     }
     let c1 = Ctr::run(cl.h(1), "ovsdtkill", &[]);
     let c2 = Ctr::run(cl.h(2), "ovsdtkill", &[]);
-    let nb = format!("--ovn-nb={}", cl.central.nb());
     let h1 = cl.h(1);
     h1.kill_plugin();
     assert!(c1.pings(&c2.ip()), "the containers lost each other with the plugin dead");
-    h1.start_plugin(&h1.plugin_name(&cl.bed), &[&nb]);
+    cl.start_plugin(h1);
     assert!(c2.pings(&c1.ip()), "the containers lost each other after the restart");
     let c3 = Ctr::run(h1, "ovsdtkill", &[]);
     assert!(c3.pings(&c2.ip()), "a new container cannot reach the other host\n{}", cl.logs());
@@ -360,6 +357,82 @@ fn plugin_killed_and_restarted_loses_nothing() {
     drop((c1, c2, c3));
     for h in &cl.hosts {
         h.docker(&["network", "rm", "ovsdtkill"]).ok();
+    }
+    cl.assert_nothing_left();
+}
+
+/// `docker run -d --network NET` of each (dockerd socket, name) of `runs`,
+/// all at once (threads: a Host is not Sync), calling `during` meanwhile;
+/// their outputs.
+fn run_all(runs: &[(String, String)], net: &str, during: impl FnOnce()) -> Vec<CmdOutput> {
+    std::thread::scope(|s| {
+        let handles: Vec<_> = runs
+            .iter()
+            .map(|(dh, name)| {
+                s.spawn(move || {
+                    run("docker", &["-H", dh, "run", "-d", "--network", net, "--name", name, IMAGE, "sleep", "3600"])
+                })
+            })
+            .collect();
+        during();
+        handles.into_iter().map(|h| h.join().expect("a docker run thread panicked")).collect()
+    })
+}
+
+/// The northbound leader killed while nine containers start on three
+/// hosts: every run completes or fails cleanly, and afterwards the
+/// northbound database holds exactly one port per running container, with
+/// its address; new containers work once a new leader is elected.
+#[test]
+fn nb_leader_killed_while_containers_start() {
+    let _serial = serial();
+    let mut cl = Cluster::new(3);
+    let sw = format!("{PREFIX}{}lead", cl.bed.id);
+    for h in &cl.hosts {
+        cl.create_network(h, "ovsdtlead", &sw, 7, &[]).ok();
+    }
+    let ctrs: Vec<Ctr> =
+        (0..9).map(|i| Ctr { host: &cl.hosts[i % 3], name: format!("{PREFIX}{}", rand_hex(8)) }).collect();
+    let runs: Vec<(String, String)> = ctrs.iter().map(|c| (c.host.docker_host(), c.name.clone())).collect();
+    let leader = cl.central.leader(Db::Nb);
+    let central = &mut cl.central;
+    let outs = run_all(&runs, "ovsdtlead", || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        central.kill(Db::Nb, leader);
+    });
+    let running: Vec<&Ctr> = ctrs
+        .iter()
+        .zip(&outs)
+        .filter(|(c, out)| {
+            let state = c.host.docker(&["inspect", "-f", "{{.State.Running}}", &c.name]).stdout;
+            // A failed run must say why, and leave its container stopped.
+            assert!(out.success() || !out.stderr.trim().is_empty(), "{out}");
+            assert_eq!(out.success(), state.trim() == "true", "{out}\nrunning: {state}");
+            out.success()
+        })
+        .map(|(c, _)| c)
+        .collect();
+    eprintln!("{} of 9 runs completed with the leader killed", running.len());
+    let mut want: Vec<String> = running.iter().map(|c| format!("{sw}:{}", c.ip())).collect();
+    want.sort();
+    let mut ports: Vec<String> =
+        lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
+    ports.sort();
+    assert_eq!(ports, want, "northbound ports against running containers\n{}", cl.logs());
+    for h in &cl.hosts {
+        let on_host = running.iter().filter(|c| c.host.n == h.n).count();
+        assert_eq!(h.endpoint_port_names().len(), on_host, "host {}: {:?}", h.n, h.endpoint_port_names());
+    }
+    // With a new leader, a new container reaches the running ones.
+    let late = Ctr::run(cl.h(1), "ovsdtlead", &[]);
+    for c in &running {
+        assert!(late.pings(&c.ip()), "{} cannot reach {}\n{}", late.name, c.name, cl.logs());
+    }
+    drop((late, running));
+    drop(ctrs);
+    cl.central.restart(Db::Nb, leader);
+    for h in &cl.hosts {
+        h.docker(&["network", "rm", "ovsdtlead"]).ok();
     }
     cl.assert_nothing_left();
 }

@@ -70,7 +70,7 @@ fn run(verb: &str, stdin: &[u8], version: &str) -> CniResult<Option<Value>> {
         Verb::Add | Verb::Del | Verb::Check => Some(Env::read(verb, &|k| std::env::var(k).ok())?),
         _ => None,
     };
-    let ctx = Ctx::new(conf.ovsdb.as_deref(), Duration::from_secs(DEFAULT_TIMEOUT_SECS), true)
+    let ctx = Ctx::new(conf.ovsdb.as_deref(), None, Duration::from_secs(DEFAULT_TIMEOUT_SECS), true)
         .map_err(|e| CniError::new(code::INVALID_CONFIG, format!("\"ovsdb\": {e}")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

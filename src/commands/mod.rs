@@ -25,7 +25,7 @@ pub use generate::{generate, generated_files};
 /// Run a parsed command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let g = &cli.global;
-    let ctx = Ctx::new(g.db.as_deref(), g.timeout(), !g.no_wait)?;
+    let ctx = Ctx::new(g.db.as_deref(), g.tls().as_ref(), g.timeout(), !g.no_wait)?;
     let result = match cli.command {
         Command::AddPort(a) => add_port::exec(&ctx, a).await,
         Command::DelPort(a) => del_port::exec_one(&ctx, a, &Default::default()).await,

@@ -14,6 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
 use super::framing::Framer;
+use super::tls::Tls;
 use super::OvsdbError;
 
 type Reply = Result<Value, OvsdbError>;
@@ -25,6 +26,8 @@ type Writer = Arc<tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
 pub enum Endpoint {
     Unix(String),
     Tcp(String),
+    /// TCP with TLS (the `Tls` files given with the connection).
+    Ssl(String),
 }
 
 impl Endpoint {
@@ -34,14 +37,14 @@ impl Endpoint {
                 return Err(format!("invalid --db \"{spec}\": empty socket path"));
             }
             Ok(Endpoint::Unix(path.to_string()))
-        } else if let Some(addr) = spec.strip_prefix("tcp:") {
+        } else if let Some((kind, addr)) = spec.split_once(':').filter(|(k, _)| ["tcp", "ssl"].contains(k)) {
             // ovs-vsctl writes tcp:IP:PORT, and tcp:[IPv6]:PORT.
             if addr.rsplit_once(':').is_none_or(|(h, p)| h.is_empty() || p.parse::<u16>().is_err()) {
-                return Err(format!("invalid --db \"{spec}\": expected tcp:IP:PORT"));
+                return Err(format!("invalid --db \"{spec}\": expected {kind}:IP:PORT"));
             }
-            Ok(Endpoint::Tcp(addr.to_string()))
+            Ok(if kind == "tcp" { Endpoint::Tcp(addr.to_string()) } else { Endpoint::Ssl(addr.to_string()) })
         } else {
-            Err(format!("invalid --db \"{spec}\": expected unix:PATH or tcp:IP:PORT"))
+            Err(format!("invalid --db \"{spec}\": expected unix:PATH, tcp:IP:PORT or ssl:IP:PORT"))
         }
     }
 
@@ -57,6 +60,7 @@ impl std::fmt::Display for Endpoint {
         match self {
             Endpoint::Unix(p) => write!(f, "unix:{p}"),
             Endpoint::Tcp(a) => write!(f, "tcp:{a}"),
+            Endpoint::Ssl(a) => write!(f, "ssl:{a}"),
         }
     }
 }
@@ -79,32 +83,10 @@ impl Drop for Client {
 
 impl Client {
     /// Connect within `timeout`. Every later request is bounded by the same
-    /// timeout.
-    pub async fn connect(endpoint: &Endpoint, timeout: Duration) -> Result<Self, OvsdbError> {
+    /// timeout. An `ssl:` endpoint needs `tls`.
+    pub async fn connect(endpoint: &Endpoint, tls: Option<&Tls>, timeout: Duration) -> Result<Self, OvsdbError> {
         let name = endpoint.to_string();
-        let connect = async {
-            match endpoint {
-                Endpoint::Unix(path) => tokio::net::UnixStream::connect(path).await.map(|s| {
-                    let (r, w) = s.into_split();
-                    (
-                        Box::new(r) as Box<dyn AsyncRead + Send + Unpin>,
-                        Box::new(w) as Box<dyn AsyncWrite + Send + Unpin>,
-                    )
-                }),
-                Endpoint::Tcp(addr) => {
-                    let addr = addr.replace(['[', ']'], "");
-                    let (host, port) = addr.rsplit_once(':').unwrap_or((&addr, "6640"));
-                    tokio::net::TcpStream::connect((host, port.parse().unwrap_or(6640))).await.map(|s| {
-                        let (r, w) = s.into_split();
-                        (
-                            Box::new(r) as Box<dyn AsyncRead + Send + Unpin>,
-                            Box::new(w) as Box<dyn AsyncWrite + Send + Unpin>,
-                        )
-                    })
-                }
-            }
-        };
-        let (reader, writer) = match tokio::time::timeout(timeout, connect).await {
+        let (reader, writer) = match tokio::time::timeout(timeout, open(endpoint, tls)).await {
             Ok(Ok(pair)) => pair,
             Ok(Err(e)) => return Err(OvsdbError::Connect { endpoint: name, source: e }),
             Err(_) => return Err(OvsdbError::Timeout { endpoint: name, what: "connect".into() }),
@@ -132,6 +114,11 @@ impl Client {
             endpoint,
             reader,
         }
+    }
+
+    /// Whether the connection still stands (the server has not closed it).
+    pub fn is_alive(&self) -> bool {
+        !self.reader.is_finished()
     }
 
     pub fn endpoint(&self) -> &str {
@@ -193,6 +180,35 @@ impl Client {
     fn timed_out(&self, method: &str) -> OvsdbError {
         OvsdbError::Timeout { endpoint: self.endpoint.clone(), what: format!("{method} request") }
     }
+}
+
+type Halves = (Box<dyn AsyncRead + Send + Unpin>, Box<dyn AsyncWrite + Send + Unpin>);
+
+fn halves<S: AsyncRead + AsyncWrite + Send + Unpin + 'static>(s: S) -> Halves {
+    let (r, w) = tokio::io::split(s);
+    (Box::new(r), Box::new(w))
+}
+
+async fn open(endpoint: &Endpoint, tls: Option<&Tls>) -> std::io::Result<Halves> {
+    match endpoint {
+        Endpoint::Unix(path) => Ok(halves(tokio::net::UnixStream::connect(path).await?)),
+        Endpoint::Tcp(addr) => Ok(halves(tcp(addr).await?.0)),
+        Endpoint::Ssl(addr) => {
+            let tls =
+                tls.ok_or_else(|| std::io::Error::other("ssl: needs --private-key, --certificate and --ca-cert"))?;
+            let (stream, host) = tcp(addr).await?;
+            Ok(halves(tls.connect(stream, &host).await?))
+        }
+    }
+}
+
+/// Connect to `IP:PORT` or `[IPv6]:PORT` (checked by `Endpoint::parse`).
+async fn tcp(addr: &str) -> std::io::Result<(tokio::net::TcpStream, String)> {
+    let addr = addr.replace(['[', ']'], "");
+    let (host, port) = addr.rsplit_once(':').unwrap_or((&addr, "6640"));
+    let stream = tokio::net::TcpStream::connect((host, port.parse().unwrap_or(6640))).await?;
+    stream.set_nodelay(true)?;
+    Ok((stream, host.to_string()))
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -364,6 +380,8 @@ mod tests {
         assert!(Endpoint::parse("tcp:127.0.0.1").is_err());
         assert!(Endpoint::parse("unix:").is_err());
         assert!(Endpoint::parse("/run/x.sock").is_err());
-        assert!(Endpoint::parse("ssl:1.2.3.4:6640").is_err());
+        assert_eq!(Endpoint::parse("ssl:1.2.3.4:6640").unwrap(), Endpoint::Ssl("1.2.3.4:6640".into()));
+        assert!(Endpoint::parse("ssl:1.2.3.4").is_err());
+        assert!(Endpoint::parse("pssl:6640").is_err());
     }
 }

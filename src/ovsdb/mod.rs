@@ -9,6 +9,8 @@ pub mod networks;
 pub mod northbound;
 mod ops;
 pub mod ovn_networks;
+mod session;
+mod tls;
 pub mod tunnels;
 pub mod unixctl;
 pub mod vswitch;
@@ -16,6 +18,8 @@ pub mod vswitch;
 pub use client::{Client, Endpoint};
 pub use framing::{FrameError, Framer};
 pub use ops::{data, Cond, Op, Precondition, Txn};
+pub use session::{Remote, Session};
+pub use tls::{Tls, TlsFiles};
 
 use serde_json::Value;
 
@@ -39,6 +43,12 @@ pub enum OvsdbError {
     },
     #[error("protocol error from ovsdb-server at {endpoint}: {message}")]
     Protocol { endpoint: String, message: String },
+    #[error("ovsdb-server at {endpoint} does not lead its cluster")]
+    NotLeader { endpoint: String },
+    #[error("ovsdb-server at {endpoint} does not serve the database {db}")]
+    NotServed { endpoint: String, db: String },
+    #[error("no leader of {remote} answered within --timeout (last: {last})")]
+    NoLeader { remote: String, last: String },
     #[error("ovsdb-server at {endpoint} refused the request: {message}")]
     Rpc { endpoint: String, message: String },
     /// A `wait` operation of ours failed: the state changed under us.
@@ -56,6 +66,15 @@ pub enum OvsdbError {
 }
 
 impl OvsdbError {
+    /// Whether TLS refused a certificate, ours or the server's: trying
+    /// again will not help.
+    pub fn is_tls_refusal(&self) -> bool {
+        match self {
+            OvsdbError::Connect { source, .. } | OvsdbError::Io { source, .. } => tls::is_refusal(source),
+            _ => false,
+        }
+    }
+
     /// A copy for each waiter when one connection failure ends many requests.
     pub(crate) fn duplicate(&self) -> Self {
         use OvsdbError::*;
@@ -70,6 +89,9 @@ impl OvsdbError {
             Closed { endpoint } => Closed { endpoint: endpoint.clone() },
             Protocol { endpoint, message } => Protocol { endpoint: endpoint.clone(), message: message.clone() },
             Rpc { endpoint, message } => Rpc { endpoint: endpoint.clone(), message: message.clone() },
+            NotLeader { endpoint } => NotLeader { endpoint: endpoint.clone() },
+            NotServed { endpoint, db } => NotServed { endpoint: endpoint.clone(), db: db.clone() },
+            NoLeader { remote, last } => NoLeader { remote: remote.clone(), last: last.clone() },
             Precondition(m) => Precondition(m.clone()),
             Transaction(m) => Transaction(m.clone()),
             VswitchdTimeout => VswitchdTimeout,

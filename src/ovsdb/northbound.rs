@@ -7,21 +7,30 @@ use serde_json::{json, Value};
 
 use super::keys;
 use super::ops::data;
-use super::{Client, Cond, Endpoint, Op, OvsdbError, Precondition, Txn};
+use super::{Cond, Op, OvsdbError, Precondition, Remote, Session, Txn};
 
 pub const DB: &str = "OVN_Northbound";
 
+/// The northbound database, on its only server or its cluster's leader.
 pub struct Northbound {
-    client: Client,
+    session: Session,
 }
 
 impl Northbound {
-    pub async fn connect(db: &Endpoint, timeout: std::time::Duration) -> Result<Self, OvsdbError> {
-        Ok(Northbound { client: Client::connect(db, timeout).await? })
+    pub async fn connect(db: &Remote, timeout: std::time::Duration) -> Result<Self, OvsdbError> {
+        Ok(Northbound { session: Session::open(db, DB, timeout).await? })
+    }
+
+    pub fn remote(&self) -> &Remote {
+        self.session.remote()
+    }
+
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, OvsdbError> {
+        self.session.request(method, params).await
     }
 
     pub async fn transact(&self, txn: Txn) -> Result<Vec<Value>, OvsdbError> {
-        let res = self.client.request("transact", txn.params(DB)).await?;
+        let res = self.session.request("transact", txn.params(DB)).await?;
         txn.check(res)
     }
 
@@ -35,6 +44,18 @@ impl Northbound {
 
     /// The uuid of the logical switch port `name` if we made it for `owner`.
     pub async fn our_lsp(&self, name: &str, owner: &str) -> Result<Option<String>, OvsdbError> {
+        Ok(self.our_lsp_row(name, owner).await?.and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)))
+    }
+
+    /// Whether the logical switch port `name` exists, made for `owner`,
+    /// with exactly `addresses`: what a create sent again after a lost
+    /// reply finds when the first copy was committed.
+    pub async fn has_our_lsp(&self, name: &str, owner: &str, addresses: &str) -> Result<bool, OvsdbError> {
+        let row = self.our_lsp_row(name, owner).await?;
+        Ok(row.is_some_and(|r| data::set_items(&r["addresses"]).iter().map(|v| v.as_str()).eq([Some(addresses)])))
+    }
+
+    async fn our_lsp_row(&self, name: &str, owner: &str) -> Result<Option<Value>, OvsdbError> {
         let mut t = Txn::new();
         t.push(Op::Select {
             table: "Logical_Switch_Port",
@@ -42,10 +63,10 @@ impl Northbound {
                 Cond::eq("name", name),
                 Cond::includes("external_ids", data::map([(keys::lsp::FOR_PORT, owner)])),
             ],
-            columns: vec!["_uuid"],
+            columns: vec!["_uuid", "addresses"],
         });
         let res = self.transact(t).await?;
-        Ok(data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)))
+        Ok(data::rows(&res[0]).into_iter().next())
     }
 
     /// Delete the logical switch port `name` if we made it for `owner`;

@@ -23,6 +23,6 @@ pub fn vswitchd_socket() -> std::io::Result<String> {
 pub async fn vswitchd(method: &str, timeout: Duration) -> Result<Value, OvsdbError> {
     let path = vswitchd_socket()
         .map_err(|e| OvsdbError::Connect { endpoint: format!("{}/ovs-vswitchd.pid", rundir()), source: e })?;
-    let client = Client::connect(&Endpoint::Unix(path), timeout).await?;
+    let client = Client::connect(&Endpoint::Unix(path), None, timeout).await?;
     client.request(method, json!([])).await
 }

@@ -36,5 +36,5 @@ pub struct Driver {
     pub datapath_type: String,
     /// The OVN northbound database of mode=ovn networks and of the IPAM
     /// driver (`--ovn-nb`); None: both are refused.
-    pub ovn_nb: Option<crate::ovsdb::Endpoint>,
+    pub ovn_nb: Option<crate::ovsdb::Remote>,
 }

@@ -48,7 +48,7 @@ pub struct Options {
     /// Datapath type of the bridges the plugin creates.
     pub datapath_type: Option<String>,
     /// The OVN northbound database (mode=ovn and the IPAM driver).
-    pub ovn_nb: Option<crate::ovsdb::Endpoint>,
+    pub ovn_nb: Option<crate::ovsdb::Remote>,
 }
 
 /// Serve the driver until SIGTERM or SIGINT.

@@ -46,7 +46,7 @@ pub struct Attached {
 
 /// Attach `spec` on its own: undone on failure or on SIGINT, SIGTERM or SIGHUP.
 pub async fn add(ctx: &Ctx, spec: &PortSpec) -> Result<Attached> {
-    spec.validate()?;
+    validate(ctx, spec)?;
     let journal = Journal::default();
     let mut signals = Signals::install();
     guarded(ctx, &journal, &mut signals, attach(ctx, spec, &journal, None)).await
@@ -55,8 +55,15 @@ pub async fn add(ctx: &Ctx, spec: &PortSpec) -> Result<Attached> {
 /// As [`add`], within a batch: the batch's signals, and a journal the
 /// batch keeps so that it can still undo the line after its final check.
 pub async fn add_in_batch(ctx: &Ctx, spec: &PortSpec, journal: &Journal, signals: &mut Signals) -> Result<Attached> {
-    spec.validate()?;
+    validate(ctx, spec)?;
     guarded(ctx, journal, signals, attach(ctx, spec, journal, None)).await
+}
+
+/// Everything that can be checked before anything is changed: the spec,
+/// and that the northbound remotes can be reached with our TLS files.
+fn validate(ctx: &Ctx, spec: &PortSpec) -> Result<()> {
+    spec.validate()?;
+    spec.ovn.nb.as_deref().map(|nb| ctx.remote(nb)).transpose().map(drop)
 }
 
 /// Re-create the port `carry.old` describes, as `spec` (see

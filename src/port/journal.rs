@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use crate::context::Ctx;
 use crate::error::{Context, Error, Result};
 use crate::ovsdb::northbound::Northbound;
-use crate::ovsdb::{data, vswitch, Cond, Endpoint, Op, OvsdbError};
+use crate::ovsdb::{data, vswitch, Cond, Op, OvsdbError};
 use crate::sys::lock::PortLock;
 use crate::sys::netlink::Netlink;
 use crate::sys::signals::Signals;
@@ -83,7 +83,7 @@ impl Journal {
 /// Delete the logical switch port `lsp` of `db` if we made it for `owner`
 /// (see `super::ovn::owner_mark`); already gone is success.
 pub async fn delete_lsp(ctx: &Ctx, db: &str, lsp: &str, owner: &str) -> Result<()> {
-    let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
+    let endpoint = ctx.remote(db)?;
     ctx.step(format_args!("deleting logical switch port {lsp} from {endpoint}"));
     let step = || format!("delete logical switch port {lsp} from {endpoint}");
     let nb = Northbound::connect(&endpoint, ctx.timeout).await.step(step)?;

@@ -19,7 +19,7 @@ use crate::error::{Context, Error, Result};
 use crate::ovsdb::keys;
 use crate::ovsdb::northbound::{self, Northbound};
 use crate::ovsdb::vswitch::{AttachedPort, Vswitch};
-use crate::ovsdb::{data, Cond, Endpoint, Op, OvsdbError, Precondition};
+use crate::ovsdb::{data, Cond, Op, OvsdbError, Precondition};
 
 /// Keys ovn-controller writes about the port as it installed it: a new
 /// port that replaces an old row (see `watch`) must not inherit them, or
@@ -63,7 +63,7 @@ pub async fn bind(
     let Some(mac) = mac else {
         return Err(Error::refused(format!("the interface of port {port} has no MAC: cannot create OVN port {lsp}")));
     };
-    let endpoint = Endpoint::parse(db).map_err(Error::invalid)?;
+    let endpoint = ctx.remote(db)?;
     ctx.step(format_args!("creating logical switch port {lsp} on {switch} in {endpoint}"));
     let nb = Northbound::connect(&endpoint, ctx.timeout)
         .await
@@ -83,7 +83,13 @@ pub async fn bind(
             return Err(Error::refused(format!("logical switch {switch} was removed meanwhile from {endpoint}")));
         }
         Err(OvsdbError::Precondition(_)) => {
-            return Err(Error::refused(format!("logical switch port {lsp} already exists in {endpoint}")));
+            // Sent again to a new cluster leader after the first copy was
+            // committed? Then the port is there, ours, as asked.
+            let done =
+                nb.has_our_lsp(lsp, owner, &addrs).await.step(|| format!("look up logical switch port {lsp}"))?;
+            if !done {
+                return Err(Error::refused(format!("logical switch port {lsp} already exists in {endpoint}")));
+            }
         }
         Err(e) => {
             return Err(Error::Ovsdb { step: format!("create logical switch port {lsp} on {switch}"), source: e })

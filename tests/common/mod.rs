@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod multihost;
+pub mod ovn_cluster;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -1,0 +1,242 @@
+//! A database served by one ovsdb-server or by a raft cluster of them,
+//! named as the OVS and OVN tools take it: `ssl:A:6641,ssl:B:6641,...`.
+//!
+//! A [`Session`] talks to the cluster's leader: each member's `_Server`
+//! database says whether it leads (column `leader` of its `Database` row).
+//! When the connection to a clustered database fails (the leader was
+//! killed, or lost its place), the session finds the new leader and sends
+//! the request again, all within `--timeout`. A transaction sent again may
+//! have been committed before the connection failed: every transaction of
+//! ours carries preconditions, so the second copy then fails them instead
+//! of doing the work twice, and its caller looks at what is there.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+use super::tls::Tls;
+use super::{Client, Endpoint, OvsdbError};
+
+/// One or more endpoints of the same database (the members of a cluster),
+/// and the TLS files for the `ssl:` ones.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    endpoints: Vec<Endpoint>,
+    tls: Option<Tls>,
+}
+
+impl Remote {
+    /// `spec`: comma-separated endpoints, as `ovn-nbctl --db` takes them.
+    pub fn parse(spec: &str, tls: Option<&Tls>) -> Result<Remote, String> {
+        let endpoints = spec.split(',').map(|s| Endpoint::parse(s.trim())).collect::<Result<Vec<_>, _>>()?;
+        if tls.is_none() {
+            if let Some(e) = endpoints.iter().find(|e| matches!(e, Endpoint::Ssl(_))) {
+                return Err(format!("{e} needs --private-key, --certificate and --ca-cert"));
+            }
+        }
+        Ok(Remote { endpoints, tls: tls.cloned() })
+    }
+
+    pub fn endpoints(&self) -> &[Endpoint] {
+        &self.endpoints
+    }
+}
+
+impl std::fmt::Display for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.endpoints.iter().enumerate() {
+            write!(f, "{}{e}", if i > 0 { "," } else { "" })?;
+        }
+        Ok(())
+    }
+}
+
+/// Pause between two rounds over the members while a cluster elects a
+/// leader (about a second with OVSDB's default election timer).
+const ROUND_PAUSE: Duration = Duration::from_millis(100);
+
+/// A connection to the leader of `db`'s cluster (or to its only server).
+pub struct Session {
+    remote: Remote,
+    db: &'static str,
+    timeout: Duration,
+    current: tokio::sync::Mutex<Option<Arc<Client>>>,
+    /// The member to try first: the last one that led.
+    first: AtomicUsize,
+    /// Whether the database is clustered: only then is a request sent
+    /// again on another connection.
+    clustered: AtomicBool,
+}
+
+impl Session {
+    /// Connect to the leader within `timeout`; every request is later
+    /// bounded by the same timeout, failover included.
+    pub async fn open(remote: &Remote, db: &'static str, timeout: Duration) -> Result<Session, OvsdbError> {
+        let s = Session {
+            remote: remote.clone(),
+            db,
+            timeout,
+            current: tokio::sync::Mutex::new(None),
+            first: AtomicUsize::new(0),
+            clustered: AtomicBool::new(false),
+        };
+        s.client(Instant::now() + timeout).await?;
+        Ok(s)
+    }
+
+    pub fn remote(&self) -> &Remote {
+        &self.remote
+    }
+
+    /// Send one request to the leader and wait for its reply (the `result`).
+    pub async fn request(&self, method: &str, params: Value) -> Result<Value, OvsdbError> {
+        let deadline = Instant::now() + self.timeout;
+        loop {
+            let client = self.client(deadline).await?;
+            let reply = match tokio::time::timeout_at(deadline, client.request(method, params.clone())).await {
+                Ok(reply) => reply,
+                Err(_) => {
+                    Err(OvsdbError::Timeout { endpoint: client.endpoint().into(), what: format!("{method} request") })
+                }
+            };
+            match reply {
+                Err(e) if self.clustered.load(Ordering::Relaxed) && lost_leader(&e) && Instant::now() < deadline => {
+                    log::debug!("{e}: looking for the leader of {} again", self.remote);
+                    self.forget(&client).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The connection to the leader, made if there is none.
+    async fn client(&self, deadline: Instant) -> Result<Arc<Client>, OvsdbError> {
+        let mut current = self.current.lock().await;
+        if let Some(c) = current.as_ref().filter(|c| c.is_alive()) {
+            return Ok(c.clone());
+        }
+        *current = None;
+        let c = Arc::new(self.find_leader(deadline).await?);
+        *current = Some(c.clone());
+        Ok(c)
+    }
+
+    async fn forget(&self, client: &Arc<Client>) {
+        let mut current = self.current.lock().await;
+        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
+            *current = None;
+        }
+    }
+
+    /// Try each member in turn, round after round, until one leads.
+    async fn find_leader(&self, deadline: Instant) -> Result<Client, OvsdbError> {
+        let n = self.remote.endpoints.len();
+        let mut last = None;
+        loop {
+            let first = self.first.load(Ordering::Relaxed);
+            for i in (first..first + n).map(|i| i % n) {
+                match self.leader_at(&self.remote.endpoints[i], deadline).await {
+                    Ok(c) => {
+                        self.first.store(i, Ordering::Relaxed);
+                        return Ok(c);
+                    }
+                    // A certificate refused, by us or by the server, will
+                    // be refused again: say so now.
+                    Err(e) if e.is_tls_refusal() => return Err(e),
+                    Err(e) => {
+                        log::debug!("{e}");
+                        // A timeout at the deadline says less than what came before.
+                        if last.is_none() || !matches!(e, OvsdbError::Timeout { .. }) {
+                            last = Some(e);
+                        }
+                    }
+                }
+                // Members after this one would be moved on from at once.
+                self.first.store((i + 1) % n, Ordering::Relaxed);
+                if Instant::now() >= deadline {
+                    break;
+                }
+            }
+            match last.take() {
+                // One server, not clustered: its own error says it best.
+                Some(e) if n == 1 && !self.clustered.load(Ordering::Relaxed) => return Err(e),
+                Some(e) if Instant::now() + ROUND_PAUSE >= deadline => {
+                    return Err(OvsdbError::NoLeader { remote: self.remote.to_string(), last: e.to_string() });
+                }
+                _ => tokio::time::sleep(ROUND_PAUSE).await,
+            }
+        }
+    }
+
+    /// A connection to `endpoint` if it serves `db` and leads its cluster.
+    async fn leader_at(&self, endpoint: &Endpoint, deadline: Instant) -> Result<Client, OvsdbError> {
+        let timed_out = |what: &str| OvsdbError::Timeout { endpoint: endpoint.to_string(), what: what.into() };
+        let connect = Client::connect(endpoint, self.remote.tls.as_ref(), self.timeout);
+        let client = tokio::time::timeout_at(deadline, connect).await.map_err(|_| timed_out("connect"))??;
+        let select = json!(["_Server", {
+            "op": "select",
+            "table": "Database",
+            "where": [["name", "==", self.db]],
+            "columns": ["model", "leader", "connected"],
+        }]);
+        let reply = tokio::time::timeout_at(deadline, client.request("transact", select))
+            .await
+            .map_err(|_| timed_out("_Server request"))?;
+        let reply = match reply {
+            Ok(v) => v,
+            // A server older than clustering (OVS 2.9) has no _Server.
+            Err(OvsdbError::Rpc { message, .. }) if message.contains("unknown database") => return Ok(client),
+            Err(e) => return Err(e),
+        };
+        let Some(row) = reply.pointer("/0/rows/0") else {
+            return Err(OvsdbError::NotServed { endpoint: endpoint.to_string(), db: self.db.to_string() });
+        };
+        if row["model"] != "clustered" {
+            return Ok(client);
+        }
+        self.clustered.store(true, Ordering::Relaxed);
+        if row["leader"] == true && row["connected"] == true {
+            Ok(client)
+        } else {
+            Err(OvsdbError::NotLeader { endpoint: endpoint.to_string() })
+        }
+    }
+}
+
+/// Whether `e` says the connection to the leader is gone or no longer
+/// leads, so that the request may go to the new leader.
+fn lost_leader(e: &OvsdbError) -> bool {
+    match e {
+        OvsdbError::Closed { .. } | OvsdbError::Io { .. } | OvsdbError::Connect { .. } => true,
+        OvsdbError::Rpc { message, .. } => message.contains("not leader") || message.contains("not connected"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remotes_parse_like_ovn_nbctl() {
+        let r = Remote::parse("tcp:10.0.0.1:6641,tcp:10.0.0.2:6641, unix:/run/nb.sock", None).unwrap();
+        assert_eq!(r.endpoints().len(), 3);
+        assert_eq!(r.to_string(), "tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,unix:/run/nb.sock");
+        let e = Remote::parse("tcp:10.0.0.1:6641,ssl:10.0.0.2:6641", None).unwrap_err();
+        assert_eq!(e, "ssl:10.0.0.2:6641 needs --private-key, --certificate and --ca-cert");
+        assert!(Remote::parse("tcp:10.0.0.1:6641,", None).is_err());
+        assert!(Remote::parse("", None).is_err());
+    }
+
+    #[test]
+    fn only_a_lost_connection_or_leadership_moves_on() {
+        let e = |m: &str| OvsdbError::Rpc { endpoint: "x".into(), message: m.into() };
+        assert!(lost_leader(&OvsdbError::Closed { endpoint: "x".into() }));
+        assert!(lost_leader(&e("not leader")));
+        assert!(!lost_leader(&e("unknown database")));
+        assert!(!lost_leader(&OvsdbError::Transaction("constraint violation".into())));
+    }
+}
