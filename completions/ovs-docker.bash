@@ -1053,7 +1053,7 @@ _ovs__docker() {
             return 0
             ;;
         ovs__subcmd__docker__subcmd__plugin)
-            opts="-v -h --name --socket --datapath-type --log-level --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
+            opts="-v -h --name --socket --datapath-type --log-level --ovn-nb --db --private-key --certificate --ca-cert --timeout --no-wait --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1073,6 +1073,10 @@ _ovs__docker() {
                     ;;
                 --log-level)
                     COMPREPLY=($(compgen -W "error warn info debug" -- "${cur}"))
+                    return 0
+                    ;;
+                --ovn-nb)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --db)

@@ -269,6 +269,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l log-lev
 warn\t''
 info\t''
 debug\t''"
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l ovn-nb -d 'OVN northbound database of mode=ovn networks and of the IPAM driver (--ipam-driver NAME): unix:PATH, tcp:IP:PORT, ssl:IP:PORT, or a cluster\'s members comma-separated (TLS files: --private-key, --certificate, --ca-cert)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l db -d 'OVSDB server: unix:PATH, tcp:IP:PORT or ssl:IP:PORT [default: unix:$OVS_RUNDIR/db.sock, OVS_RUNDIR defaulting to /var/run/openvswitch]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l private-key -d 'For ssl: remotes (--db, --ovn-nb): our private key (PEM), as the OVS tools take it' -r -F
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand plugin" -l certificate -d 'For ssl: remotes: our certificate (PEM), shown to the server' -r -F
