@@ -501,19 +501,7 @@ fn vlan_in_nat_mode_on_an_existing_bridge_is_refused() {
 
 /// One HTTP/1.1 POST on the plugin's socket; the status and the JSON body.
 fn post(plugin: &Plugin, method: &str, body: &str) -> (u16, serde_json::Value) {
-    use std::io::{Read, Write};
-    let mut s = std::os::unix::net::UnixStream::connect(&plugin.socket).expect("connect to the plugin");
-    let req = format!(
-        "POST /{method} HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("send");
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).expect("read");
-    let status = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let json = answer.split("\r\n\r\n").nth(1).unwrap_or("");
-    (status, serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}")))
+    post_json(&plugin.socket, method, body)
 }
 
 #[test]
@@ -521,7 +509,7 @@ fn the_driver_protocol_on_the_wire() {
     testbed();
     let plugin = Plugin::start();
     let (code, v) = post(&plugin, "Plugin.Activate", "{}");
-    assert_eq!((code, v), (200, serde_json::json!({"Implements": ["NetworkDriver"]})));
+    assert_eq!((code, v), (200, serde_json::json!({"Implements": ["NetworkDriver", "IpamDriver"]})));
     let (code, v) = post(&plugin, "NetworkDriver.GetCapabilities", "{}");
     assert_eq!((code, v["Scope"].as_str()), (200, Some("local")));
     // Unknown calls: 404, which Docker takes as "not supported".

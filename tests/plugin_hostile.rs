@@ -42,7 +42,7 @@ fn post(plugin: &Plugin, method: &str, body: &[u8]) -> (u16, String) {
 #[track_caller]
 fn assert_serving(plugin: &Plugin, pid: u32, after: &str) {
     let (code, body) = post(plugin, "Plugin.Activate", b"{}");
-    assert_eq!((code, body.as_str()), (200, r#"{"Implements":["NetworkDriver"]}"#), "after {after}");
+    assert_eq!((code, body.as_str()), (200, r#"{"Implements":["NetworkDriver","IpamDriver"]}"#), "after {after}");
     assert_eq!(plugin.pid(), pid);
     assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the plugin died after {after}");
 }

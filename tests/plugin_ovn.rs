@@ -185,15 +185,6 @@ fn assert_tcp(client: &Ctr, server: &Ctr, addr: &str) {
     assert!(done, "TCP {} -> {addr}: sent md5 {sum}, received {} bytes, md5 {got}", client.name, size.trim());
 }
 
-/// POST `body` to `method` of the plugin `name`; its JSON answer.
-#[track_caller]
-fn plugin_call(name: &str, method: &str, body: &serde_json::Value) -> serde_json::Value {
-    let sock = format!("/run/docker/plugins/{name}.sock");
-    let url = format!("http://plugin/{method}");
-    let out = run("curl", &["-sS", "--unix-socket", &sock, "-X", "POST", "-d", &body.to_string(), &url]);
-    out.ok().json()
-}
-
 /// The names of the logical switch ports in the northbound database.
 fn lsp_names(central: &OvnCluster) -> Vec<String> {
     let out = central.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch_Port"]);
@@ -245,7 +236,8 @@ fn one_network_on_three_hosts() {
     let net = cl.h(2).docker(&["network", "inspect", "-f", "{{.Id}}", "ovsdtweb"]).ok().stdout.trim().to_string();
     let body = serde_json::json!({"NetworkID": net, "EndpointID": rand_hex(32),
         "Interface": {"Address": "10.30.1.77/24", "MacAddress": mac}});
-    let out = plugin_call(&cl.h(2).plugin_name(&cl.bed), "NetworkDriver.CreateEndpoint", &body);
+    let sock = format!("/run/docker/plugins/{}.sock", cl.h(2).plugin_name(&cl.bed));
+    let (_, out) = common::plugin::post_json(&sock, "NetworkDriver.CreateEndpoint", &body.to_string());
     assert!(out["Err"].as_str().is_some_and(|e| e.contains(&format!("MAC {mac} is in use"))), "{out}");
     assert_eq!(lsp_names(&cl.central), lsps);
     assert_eq!(cl.h(2).endpoint_port_names().len(), 1, "{:?}", cl.h(2).endpoint_port_names());

@@ -335,3 +335,20 @@ pub fn remove_all_and_check(net: &TestNetwork, containers: Vec<TestContainer>, g
     net.remove();
     assert_network_gone(net, &veths, gateway);
 }
+
+/// One HTTP/1.1 POST on a plugin's socket; the status and the JSON body.
+pub fn post_json(socket: &str, method: &str, body: &str) -> (u16, Value) {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect to the plugin");
+    let req = format!(
+        "POST /{method} HTTP/1.1\r\nHost: plugin\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).expect("send");
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).expect("read");
+    let status = answer.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+    let json = answer.split("\r\n\r\n").nth(1).unwrap_or("");
+    (status, serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}")))
+}
