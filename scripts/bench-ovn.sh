@@ -115,17 +115,8 @@ docker network create -d "$driver" --ipam-driver "$driver" --ipam-opt ovn_switch
     -o ovn_switch=ovsdt-bench --subnet 10.254.3.0/24 --gateway 10.254.3.1 ovsdt-bench-ovn >/dev/null
 docker network create -d "$driver" --subnet 10.254.4.0/24 -o bridge=ovsdtbenchn ovsdt-bench-nat >/dev/null
 
-# Median wall time in ms of RUNS `docker run --rm ARGS busybox:local true`.
-median_ms() {
-    local times=() i t0 t1
-    for ((i = 0; i < runs; i++)); do
-        t0=$(date +%s%N)
-        docker run --rm "$@" busybox:local true >/dev/null
-        t1=$(date +%s%N)
-        times+=($(((t1 - t0) / 1000000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
 
 # One warm-up each, then interleaved rounds so that machine load hits both
 # modes alike.

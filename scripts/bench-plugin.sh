@@ -32,17 +32,8 @@ for _ in $(seq 50); do [[ -S /run/docker/plugins/$driver.sock ]] && break; sleep
 docker network create -d "$driver" --subnet 10.254.1.0/24 -o bridge=ovsdtbenchp ovsdt-bench-ovs >/dev/null
 docker network create -d bridge --subnet 10.254.2.0/24 ovsdt-bench-br >/dev/null
 
-# Median wall time in ms of RUNS `docker run --rm ARGS busybox:local true`.
-median_ms() {
-    local times=() i t0 t1
-    for ((i = 0; i < runs; i++)); do
-        t0=$(date +%s%N)
-        docker run --rm "$@" busybox:local true >/dev/null
-        t1=$(date +%s%N)
-        times+=($(((t1 - t0) / 1000000)))
-    done
-    printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
-}
+# shellcheck source=scripts/bench-common.sh
+source scripts/bench-common.sh
 
 # Interleaved so that machine load hits both drivers alike.
 ovs_p=$(median_ms --network ovsdt-bench-ovs -p 18080:80)

@@ -76,6 +76,28 @@ impl Cluster {
         h.docker(&args)
     }
 
+    /// The same mode=ovn network `name` created on every host, on switch
+    /// `ovsdt<bed><name>`, which is returned.
+    #[track_caller]
+    fn network_everywhere(&self, name: &str, subnet: u8, extra: &[&str]) -> String {
+        let sw = format!("{PREFIX}{}{name}", self.bed.id);
+        for h in &self.hosts {
+            self.create_network(h, name, &sw, subnet, extra).ok();
+        }
+        sw
+    }
+
+    /// `docker network rm` of `names` on every host, then nothing may be left.
+    #[track_caller]
+    fn remove_everywhere(&self, names: &[&str]) {
+        for h in &self.hosts {
+            for n in names {
+                h.docker(&["network", "rm", n]).ok();
+            }
+        }
+        self.assert_nothing_left();
+    }
+
     /// Everything of the network plugin is gone: nothing in the northbound
     /// database, no port or network record of ours on any host's OVS, no
     /// veth of ours in any host's kernel.
@@ -99,6 +121,11 @@ impl Cluster {
         s.push(self.central.logs());
         s.join("\n")
     }
+}
+
+/// `n` containers to run, spread over `hosts` in turn (not started).
+fn spread(hosts: &[Host], n: usize) -> Vec<Ctr<'_>> {
+    (0..n).map(|i| Ctr { host: &hosts[i % hosts.len()], name: format!("{PREFIX}{}", rand_hex(8)) }).collect()
 }
 
 /// A container on one host, removed (`docker rm -f`) on drop.
@@ -199,10 +226,7 @@ fn lsp_names(central: &OvnCluster) -> Vec<String> {
 fn one_network_on_three_hosts() {
     let _serial = serial();
     let cl = Cluster::new(3);
-    let sw = format!("{PREFIX}{}web", cl.bed.id);
-    for h in &cl.hosts {
-        cl.create_network(h, "ovsdtweb", &sw, 1, &[]).ok();
-    }
+    let sw = cl.network_everywhere("ovsdtweb", 1, &[]);
     // A switch of that name with another subnet is refused.
     let other = cl.create_network(cl.h(1), "ovsdtother", &sw, 2, &[]);
     assert!(!other.success() && other.stderr.contains("exists with subnet"), "{other}");
@@ -258,16 +282,11 @@ fn one_network_on_three_hosts() {
 fn networks_isolated_unless_they_share_a_router() {
     let _serial = serial();
     let cl = Cluster::new(2);
-    let id = &cl.bed.id;
-    let (a, b, c, d) =
-        (format!("{PREFIX}{id}a"), format!("{PREFIX}{id}b"), format!("{PREFIX}{id}c"), format!("{PREFIX}{id}d"));
-    let router = format!("-o=ovn_router={PREFIX}{id}r");
-    for h in &cl.hosts {
-        cl.create_network(h, "ovsdta", &a, 1, &[]).ok();
-        cl.create_network(h, "ovsdtb", &b, 2, &[]).ok();
-        cl.create_network(h, "ovsdtc", &c, 3, &[&router]).ok();
-        cl.create_network(h, "ovsdtd", &d, 4, &[&router]).ok();
-    }
+    let router = format!("-o=ovn_router={PREFIX}{}r", cl.bed.id);
+    cl.network_everywhere("ovsdta", 1, &[]);
+    cl.network_everywhere("ovsdtb", 2, &[]);
+    cl.network_everywhere("ovsdtc", 3, &[&router]);
+    cl.network_everywhere("ovsdtd", 4, &[&router]);
     let ca = Ctr::run(cl.h(1), "ovsdta", &[]);
     let cb = Ctr::run(cl.h(2), "ovsdtb", &[]);
     let cc = Ctr::run(cl.h(1), "ovsdtc", &[]);
@@ -284,12 +303,7 @@ fn networks_isolated_unless_they_share_a_router() {
         assert!(!x.pings(&y.ip()), "{} reaches {} on another network", x.name, y.name);
     }
     drop((ca, cb, cc, cd));
-    for h in &cl.hosts {
-        for n in ["ovsdta", "ovsdtb", "ovsdtc", "ovsdtd"] {
-            h.docker(&["network", "rm", n]).ok();
-        }
-    }
-    cl.assert_nothing_left();
+    cl.remove_everywhere(&["ovsdta", "ovsdtb", "ovsdtc", "ovsdtd"]);
 }
 
 /// Ten `docker run` at once, spread over three hosts: ten distinct
@@ -298,14 +312,9 @@ fn networks_isolated_unless_they_share_a_router() {
 fn concurrent_runs_get_distinct_addresses() {
     let _serial = serial();
     let cl = Cluster::new(3);
-    let sw = format!("{PREFIX}{}many", cl.bed.id);
-    for h in &cl.hosts {
-        cl.create_network(h, "ovsdtmany", &sw, 5, &[]).ok();
-    }
-    // Threads run the docker CLI (a Host is not Sync); the containers are
-    // ours to remove whatever the outcome.
-    let ctrs: Vec<Ctr> =
-        (0..10).map(|i| Ctr { host: &cl.hosts[i % 3], name: format!("{PREFIX}{}", rand_hex(8)) }).collect();
+    let sw = cl.network_everywhere("ovsdtmany", 5, &[]);
+    // The containers are ours to remove whatever the outcome.
+    let ctrs = spread(&cl.hosts, 10);
     let runs: Vec<(String, String)> = ctrs.iter().map(|c| (c.host.docker_host(), c.name.clone())).collect();
     let outs = run_all(&runs, "ovsdtmany", || {});
     for out in &outs {
@@ -319,10 +328,7 @@ fn concurrent_runs_get_distinct_addresses() {
     // Two far apart reach each other.
     assert!(ctrs[0].pings(&ctrs[1].ip()), "{}", cl.logs());
     drop(ctrs);
-    for h in &cl.hosts {
-        h.docker(&["network", "rm", "ovsdtmany"]).ok();
-    }
-    cl.assert_nothing_left();
+    cl.remove_everywhere(&["ovsdtmany"]);
 }
 
 /// The plugin killed (SIGKILL) and started again: running containers stay
@@ -331,10 +337,7 @@ fn concurrent_runs_get_distinct_addresses() {
 fn plugin_killed_and_restarted_loses_nothing() {
     let _serial = serial();
     let cl = Cluster::new(2);
-    let sw = format!("{PREFIX}{}kill", cl.bed.id);
-    for h in &cl.hosts {
-        cl.create_network(h, "ovsdtkill", &sw, 6, &[]).ok();
-    }
+    cl.network_everywhere("ovsdtkill", 6, &[]);
     let c1 = Ctr::run(cl.h(1), "ovsdtkill", &[]);
     let c2 = Ctr::run(cl.h(2), "ovsdtkill", &[]);
     let h1 = cl.h(1);
@@ -347,10 +350,7 @@ fn plugin_killed_and_restarted_loses_nothing() {
     let ips = [c1.ip(), c2.ip(), c3.ip()];
     assert!(ips[0] != ips[2] && ips[1] != ips[2], "{ips:?}");
     drop((c1, c2, c3));
-    for h in &cl.hosts {
-        h.docker(&["network", "rm", "ovsdtkill"]).ok();
-    }
-    cl.assert_nothing_left();
+    cl.remove_everywhere(&["ovsdtkill"]);
 }
 
 /// `docker run -d --network NET` of each (dockerd socket, name) of `runs`,
@@ -379,12 +379,8 @@ fn run_all(runs: &[(String, String)], net: &str, during: impl FnOnce()) -> Vec<C
 fn nb_leader_killed_while_containers_start() {
     let _serial = serial();
     let mut cl = Cluster::new(3);
-    let sw = format!("{PREFIX}{}lead", cl.bed.id);
-    for h in &cl.hosts {
-        cl.create_network(h, "ovsdtlead", &sw, 7, &[]).ok();
-    }
-    let ctrs: Vec<Ctr> =
-        (0..9).map(|i| Ctr { host: &cl.hosts[i % 3], name: format!("{PREFIX}{}", rand_hex(8)) }).collect();
+    let sw = cl.network_everywhere("ovsdtlead", 7, &[]);
+    let ctrs = spread(&cl.hosts, 9);
     let runs: Vec<(String, String)> = ctrs.iter().map(|c| (c.host.docker_host(), c.name.clone())).collect();
     let leader = cl.central.leader(Db::Nb);
     let central = &mut cl.central;
@@ -423,8 +419,5 @@ fn nb_leader_killed_while_containers_start() {
     drop((late, running));
     drop(ctrs);
     cl.central.restart(Db::Nb, leader);
-    for h in &cl.hosts {
-        h.docker(&["network", "rm", "ovsdtlead"]).ok();
-    }
-    cl.assert_nothing_left();
+    cl.remove_everywhere(&["ovsdtlead"]);
 }
