@@ -52,9 +52,14 @@ impl Cluster {
     /// Start (again) the plugin of host `h` on the northbound cluster.
     #[track_caller]
     fn start_plugin(&self, h: &Host) {
+        self.start_plugin_env(h, &[]);
+    }
+
+    #[track_caller]
+    fn start_plugin_env(&self, h: &Host, env: &[(&str, &str)]) {
         let mut args = vec![format!("--ovn-nb={}", self.central.nb())];
         args.extend(self.central.pki.client_args());
-        h.start_plugin(&h.plugin_name(&self.bed), &args.iter().map(String::as_str).collect::<Vec<_>>());
+        h.start_plugin_env(&h.plugin_name(&self.bed), &args.iter().map(String::as_str).collect::<Vec<_>>(), env);
     }
 
     fn h(&self, n: usize) -> &Host {
@@ -65,15 +70,20 @@ impl Cluster {
     /// on switch `switch` (10.30.N.0/24 with N given), with `extra` options.
     #[track_caller]
     fn create_network(&self, h: &Host, name: &str, switch: &str, subnet: u8, extra: &[&str]) -> CmdOutput {
+        let args = self.network_args(h, name, switch, subnet, extra);
+        h.docker(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The arguments of that `docker network create`.
+    fn network_args(&self, h: &Host, name: &str, switch: &str, subnet: u8, extra: &[&str]) -> Vec<String> {
         let driver = h.plugin_name(&self.bed);
-        let (sub, gw) = (format!("--subnet=10.30.{subnet}.0/24"), format!("--gateway=10.30.{subnet}.1"));
-        let (ipam_opt, sw) = (format!("--ipam-opt=ovn_switch={switch}"), format!("ovn_switch={switch}"));
-        let mut args =
-            vec!["network", "create", "-d", &driver, "--ipam-driver", &driver, &ipam_opt, "-o", "mode=ovn", "-o", &sw];
-        args.extend_from_slice(&[&sub, &gw]);
-        args.extend_from_slice(extra);
-        args.push(name);
-        h.docker(&args)
+        let mut args: Vec<String> =
+            ["network", "create", "-d", &driver, "--ipam-driver", &driver].map(String::from).into();
+        args.push(format!("--ipam-opt=ovn_switch={switch}"));
+        args.extend(["-o".into(), "mode=ovn".into(), "-o".into(), format!("ovn_switch={switch}")]);
+        args.extend([format!("--subnet=10.30.{subnet}.0/24"), format!("--gateway=10.30.{subnet}.1")]);
+        args.extend(extra.iter().chain([&name]).map(|s| s.to_string()));
+        args
     }
 
     /// The same mode=ovn network `name` created on every host, on switch
@@ -420,4 +430,67 @@ fn nb_leader_killed_while_containers_start() {
     drop(ctrs);
     cl.central.restart(Db::Nb, leader);
     cl.remove_everywhere(&["ovsdtlead"]);
+}
+
+/// The plugin of host 1 SIGKILLed at each step of a mode=ovn call that
+/// leaves something in the northbound database (the use of a switch
+/// recorded, an address reserved, an address claimed), then started again
+/// while Docker retries the call: every `docker` command completes or fails
+/// cleanly, what the killed call left is removed, and NB ends with exactly
+/// one address port per running container; removal leaves nothing.
+#[test]
+fn plugin_killed_mid_call_leaves_nothing_behind() {
+    let _serial = serial();
+    let crash = |point: &str| [("OVS_DOCKER_CRASH_AT", point.to_string())];
+    require_fault_injection(&[("OVS_DOCKER_CRASH_AT", "plugin-ovn-switch-joined")]);
+    let cl = Cluster::new(2);
+    let sw = cl.network_everywhere("ovsdtcrash", 8, &[]);
+    let h1 = cl.h(1);
+    let c2 = Ctr::run(cl.h(2), "ovsdtcrash", &[]);
+    let mut kept = Vec::new();
+    for point in ["plugin-ovn-switch-joined", "plugin-ovn-address-reserved", "plugin-ovn-lsp-claimed"] {
+        let env = crash(point);
+        cl.start_plugin_env(h1, &[(env[0].0, env[0].1.as_str())]);
+        let c = Ctr { host: h1, name: format!("{PREFIX}{}", rand_hex(8)) };
+        let out = std::thread::scope(|s| {
+            // Threads run the docker CLI: a Host is not Sync.
+            let mut args = vec!["-H".to_string(), h1.docker_host()];
+            args.extend(match point {
+                "plugin-ovn-switch-joined" => cl.network_args(h1, "ovsdtcrash2", &format!("{sw}2"), 9, &[]),
+                _ => ["run", "-d", "--network", "ovsdtcrash", "--name", &c.name, IMAGE, "sleep", "3600"]
+                    .map(String::from)
+                    .into(),
+            });
+            let call = s.spawn(move || run("docker", &args));
+            wait_until(&format!("the plugin dies at {point}"), 60, || !h1.plugin_alive());
+            // Started again while Docker retries the call.
+            cl.start_plugin(h1);
+            call.join().expect("the docker thread panicked")
+        });
+        eprintln!("{point}: {}", if out.success() { "completed" } else { "failed" });
+        assert!(out.success() || !out.stderr.trim().is_empty(), "{out}");
+        if point != "plugin-ovn-switch-joined" && out.success() {
+            assert!(c.pings(&c2.ip()), "{} made after a crash cannot reach the other host\n{}", c.name, cl.logs());
+        }
+        kept.push(c);
+    }
+    let running: Vec<&Ctr> = kept
+        .iter()
+        .chain([&c2])
+        .filter(|c| c.host.docker(&["inspect", "-f", "{{.State.Running}}", &c.name]).stdout.trim() == "true")
+        .collect();
+    let mut want: Vec<String> = running.iter().map(|c| format!("{sw}:{}", c.ip())).collect();
+    want.sort();
+    let ports = || {
+        let mut p: Vec<String> =
+            lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
+        p.sort();
+        p
+    };
+    // The heal tick sweeps an unclaimed reservation once it is 30 s old.
+    wait_until("NB holds one address port per running container", 120, || ports() == want);
+    drop(running);
+    drop((kept, c2));
+    h1.docker(&["network", "rm", "ovsdtcrash2"]);
+    cl.remove_everywhere(&["ovsdtcrash"]);
 }

@@ -105,6 +105,29 @@ impl Northbound {
             .collect())
     }
 
+    /// The logical switches the plugin made (mode=ovn networks).
+    pub async fn plugin_switches(&self) -> Result<Vec<(String, SwitchRow)>, OvsdbError> {
+        let cond = Cond::includes("external_ids", data::map([created_by()]));
+        let res = self.transact(select("Logical_Switch", cond, vec!["_uuid", "name", "external_ids"])).await?;
+        Ok(data::rows(&res[0])
+            .iter()
+            .map(|r| {
+                let row = SwitchRow {
+                    uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
+                    external_ids: data::as_map(&r["external_ids"]),
+                };
+                (r["name"].as_str().unwrap_or_default().to_string(), row)
+            })
+            .collect())
+    }
+
+    /// The address ports that host `system_id` reserved or claimed.
+    pub async fn host_lsps(&self, system_id: &str) -> Result<Vec<LspRow>, OvsdbError> {
+        let cond = Cond::includes("external_ids", data::map([(keys::ovn::HOST, system_id)]));
+        let res = self.transact(select("Logical_Switch_Port", cond, vec!["_uuid", "name", "external_ids"])).await?;
+        Ok(data::rows(&res[0]).iter().map(LspRow::from_row).collect())
+    }
+
     /// The logical routers named `name`.
     pub async fn routers(&self, name: &str) -> Result<Vec<RouterRow>, OvsdbError> {
         let cols = vec!["_uuid", "external_ids", "ports"];

@@ -32,8 +32,24 @@ const GATEWAY_TYPE: &str = "com.docker.network.gateway";
 /// How often an allocation is tried again after another host took the
 /// address it picked.
 const ATTEMPTS: usize = 64;
-/// The owner of an address port between RequestAddress and CreateEndpoint.
+/// The owner of an address port between RequestAddress and CreateEndpoint:
+/// this prefix, the time it was reserved (seconds since the epoch) and a
+/// random token, `reserved/1764600000/UUID`.
 pub const RESERVED_PREFIX: &str = "reserved/";
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn reservation_token() -> String {
+    format!("{RESERVED_PREFIX}{}/{}", now_secs(), uuid::Uuid::new_v4())
+}
+
+/// How old the reservation `owner` is, if it is one.
+pub fn reservation_age(owner: &str) -> Option<u64> {
+    let secs: u64 = owner.strip_prefix(RESERVED_PREFIX)?.split('/').next()?.parse().ok()?;
+    Some(now_secs().saturating_sub(secs))
+}
 
 pub fn capabilities() -> Value {
     json!({"RequiresMACAddress": false, "RequiresRequestReplay": false})
@@ -123,11 +139,14 @@ impl Driver {
         let sw = one_switch(&nb, &switch).await?.ok_or_else(|| {
             Error::refused(format!("logical switch {switch} does not exist (create the network first)"))
         })?;
-        let token = format!("{RESERVED_PREFIX}{}", uuid::Uuid::new_v4());
+        let token = reservation_token();
         let reserve = |ip: Ipv4Addr| reserve(&nb, &sw, &switch, ip, &host, &token);
         if let Some(ip) = asked {
             return match reserve(ip).await? {
-                true => answer(ip),
+                true => {
+                    crate::fault::point("plugin-ovn-address-reserved").await;
+                    answer(ip)
+                }
                 false => Err(Error::refused(format!("address {ip} is already in use on logical switch {switch}"))),
             };
         }
@@ -143,6 +162,7 @@ impl Driver {
                 return Err(Error::refused(format!("no free address left in {pool} on logical switch {switch}")));
             };
             if reserve(ip).await? {
+                crate::fault::point("plugin-ovn-address-reserved").await;
                 return answer(ip);
             }
         }
@@ -186,6 +206,13 @@ async fn reserve(nb: &Northbound, sw: &SwitchRow, switch: &str, ip: Ipv4Addr, ho
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reservations_say_their_age() {
+        assert!(reservation_age(&reservation_token()).is_some_and(|a| a < 5));
+        assert_eq!(reservation_age("reserved/100/x"), Some(now_secs() - 100));
+        assert_eq!(reservation_age("0123abcd"), None);
+    }
 
     #[test]
     fn pool_ids_round_trip_and_bad_ones_are_refused() {

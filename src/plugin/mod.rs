@@ -15,6 +15,7 @@ pub mod ipam;
 pub mod network;
 pub mod networks;
 pub mod ovn;
+pub mod ovn_sweep;
 pub mod protocol;
 pub mod server;
 

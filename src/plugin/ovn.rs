@@ -50,7 +50,7 @@ fn router_mac(gw: IpNetwork) -> String {
     }
 }
 
-fn local_key(id: &str) -> String {
+pub(super) fn local_key(id: &str) -> String {
     format!("{}{id}", keys::bridge::OVN_NETWORK_PREFIX)
 }
 
@@ -75,6 +75,29 @@ fn check_same_switch(sw: &SwitchRow, switch: &str, subnet: &str, gateway: &str, 
         )));
     }
     Ok(())
+}
+
+/// Remove host `host`'s use of `switch`; the last host deletes the switch,
+/// its router port and (if the plugin made it and nothing else is on it)
+/// its router. Already done is success.
+pub(super) async fn leave_switch(nb: &Northbound, switch: &str, host: &str) -> Result<()> {
+    let key = host_key(host);
+    for _ in 0..ATTEMPTS {
+        let Some(sw) = one_switch(nb, switch).await? else { return Ok(()) };
+        let txn = if sw.hosts().any(|h| h != host) {
+            leave_switch_txn(&sw, switch, &key)
+        } else {
+            let router = sw.external_ids.get(keys::ovn::ROUTER).cloned().unwrap_or_default();
+            let routers = nb.routers(&router).await.step(|| format!("look up logical router {router}"))?;
+            let lrp = nb.router_port_uuid(&router_port(switch)).await.step(|| "look up the router port".into())?;
+            remove_switch_txn(&sw, switch, routers.first().map(|r| (r, router.as_str())), lrp.as_deref())
+        };
+        match nb.transact(txn).await {
+            Err(OvsdbError::Precondition(_)) => continue,
+            r => return r.map(|_| ()).step(|| format!("remove this host's use of logical switch {switch}")),
+        }
+    }
+    Err(Error::refused(format!("logical switch {switch} kept changing under us: try again")))
 }
 
 impl Driver {
@@ -117,6 +140,7 @@ impl Driver {
             network_id: &cfg.id,
         };
         self.join_or_create_switch(&nb, new).await?;
+        crate::fault::point("plugin-ovn-switch-joined").await;
         let settings: BTreeMap<String, String> =
             cfg.to_ids(&self.name).into_iter().map(|(k, v)| (k.into(), v)).collect();
         let text = serde_json::to_string(&settings).map_err(|e| Error::invalid(format!("network settings: {e}")))?;
@@ -168,33 +192,7 @@ impl Driver {
         let Some(switch) = &net.cfg.ovn_switch else { return Ok(()) };
         let host = self.system_id().await?;
         let nb = self.nb().await?;
-        let key = host_key(&host);
-        let router = router_of(&net.cfg, switch);
-        let mut done = false;
-        for _ in 0..ATTEMPTS {
-            let Some(sw) = one_switch(&nb, switch).await? else {
-                done = true;
-                break;
-            };
-            let txn = if sw.hosts().any(|h| h != host) {
-                leave_switch_txn(&sw, switch, &key)
-            } else {
-                let routers = nb.routers(&router).await.step(|| format!("look up logical router {router}"))?;
-                let lrp = nb.router_port_uuid(&router_port(switch)).await.step(|| "look up the router port".into())?;
-                remove_switch_txn(&sw, switch, routers.first().map(|r| (r, router.as_str())), lrp.as_deref())
-            };
-            match nb.transact(txn).await {
-                Err(OvsdbError::Precondition(_)) => continue,
-                r => {
-                    r.step(|| format!("remove this host's use of logical switch {switch}"))?;
-                    done = true;
-                    break;
-                }
-            }
-        }
-        if !done {
-            return Err(Error::refused(format!("logical switch {switch} kept changing under us: try again")));
-        }
+        leave_switch(&nb, switch, &host).await?;
         let mut t = Txn::new();
         t.push(Op::Mutate {
             table: "Bridge",
@@ -262,6 +260,7 @@ impl Driver {
                 Err(OvsdbError::Precondition(_)) => continue,
                 r => {
                     r.step(|| format!("set up logical switch port {name} for endpoint {eid}"))?;
+                    crate::fault::point("plugin-ovn-lsp-claimed").await;
                     return Ok(ids);
                 }
             }

@@ -81,6 +81,9 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
     if let Err(e) = crate::port::endpoint::sweep_orphans(ctx).await {
         log::warn!("cannot sweep veths left by a killed plugin: {e}");
     }
+    if let Err(e) = driver.sweep_ovn().await {
+        log::warn!("cannot sweep the northbound records left by a killed plugin: {e}");
+    }
     let local = tokio::task::LocalSet::new();
     let mut heal = tokio::time::interval(HEAL_EVERY);
     heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -93,6 +96,10 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
                         tokio::task::spawn_local(async move {
                             if let Err(e) = d.restore_host_state().await {
                                 log::warn!("check of the host side of the networks: {e}");
+                            }
+                            // Quietly: the northbound database may be away for a while.
+                            if let Err(e) = d.sweep_ovn().await {
+                                log::debug!("sweep of the northbound records: {e}");
                             }
                         });
                     }

@@ -745,6 +745,12 @@ impl Host {
     /// (`--ovn-nb=...`).
     #[track_caller]
     pub fn start_plugin(&self, name: &str, extra: &[&str]) {
+        self.start_plugin_env(name, extra, &[]);
+    }
+
+    /// [`Host::start_plugin`] with more environment (`OVS_DOCKER_CRASH_AT`).
+    #[track_caller]
+    pub fn start_plugin_env(&self, name: &str, extra: &[&str], env: &[(&str, &str)]) {
         let d = self.dir.to_string_lossy().into_owned();
         let (rundir, docker) = (format!("OVS_RUNDIR={d}"), format!("DOCKER_HOST={}", self.docker_host()));
         let mut args = vec!["ip", "netns", "exec", &self.ns, "sh", "-c", FORGET_NSFS, "sh", "env", &rundir, &docker];
@@ -752,11 +758,16 @@ impl Host {
         args.extend_from_slice(extra);
         let socket = format!("/run/docker/plugins/{name}.sock");
         let _ = std::fs::remove_file(&socket);
-        let daemon = Daemon::spawn("plugin", &self.dir, &[] as &[(&str, &str)], &args);
+        let daemon = Daemon::spawn("plugin", &self.dir, env, &args);
         *self.plugin.borrow_mut() = Some(daemon);
         if poll(20, || std::os::unix::net::UnixStream::connect(&socket).is_ok()).is_err() {
             panic!("the plugin of host {} does not serve {socket}\n{}", self.n, self.plugin_log());
         }
+    }
+
+    /// Whether the plugin runs (not killed by a crash point).
+    pub fn plugin_alive(&self) -> bool {
+        self.plugin.borrow_mut().as_mut().is_some_and(Daemon::alive)
     }
 
     /// SIGKILL the plugin (by PID), as a crash would.

@@ -1,0 +1,79 @@
+//! What a plugin killed in the middle of a mode=ovn call leaves in the
+//! northbound database, found and removed when it starts and every few
+//! seconds after (the "heal" tick): Docker was told the call failed, so it
+//! never undoes it itself.
+//!
+//! - a host's use of a switch for a network this host does not have (killed
+//!   between recording the use and recording the network on the bridge);
+//! - an address this host reserved that no endpoint claimed within
+//!   [`RESERVATION_TTL`] (killed between reserving it and answering
+//!   RequestAddress: Docker asked again and got another);
+//! - an address an endpoint claimed whose port this host never made
+//!   (killed between the claim and the port).
+//!
+//! A network or endpoint whose lock is held is being worked on: left alone.
+
+use std::collections::BTreeSet;
+
+use super::ipam::reservation_age;
+use super::ovn::{leave_switch, local_key};
+use super::{Driver, NETWORK_LOCK};
+use crate::error::{Context, Result};
+use crate::ovsdb::northbound::{del_lsp_txn, Northbound};
+use crate::ovsdb::ovn_networks::host_key;
+use crate::ovsdb::vswitch::Vswitch;
+use crate::port::endpoint::{self, ENDPOINT_LOCK_IFACE};
+use crate::sys::lock::PortLock;
+
+/// How long Docker may hold an address it got from RequestAddress before
+/// CreateEndpoint claims it (milliseconds, normally; a claim that finds
+/// its reservation gone makes the port anew).
+pub const RESERVATION_TTL: u64 = 30;
+
+impl Driver {
+    /// Remove what killed calls of this host left in the northbound
+    /// database; returns how many records went.
+    pub async fn sweep_ovn(&self) -> Result<usize> {
+        if self.ovn_nb.is_none() {
+            return Ok(0);
+        }
+        let host = self.system_id().await?;
+        let nb = self.nb().await?;
+        let ovs = self.ctx.vswitch().await?;
+        let bridges = ovs.bridges().await.step(|| "list bridges".into())?;
+        let local: BTreeSet<String> = bridges.iter().flat_map(|b| b.external_ids.keys().cloned()).collect();
+        let mut removed = 0;
+        let key = host_key(&host);
+        for (name, sw) in nb.plugin_switches().await.step(|| "list the plugin's logical switches".into())? {
+            let Some(net) = sw.external_ids.get(&key) else { continue };
+            if local.contains(&local_key(net)) {
+                continue;
+            }
+            let Ok(Some(_lock)) = PortLock::try_acquire(net, NETWORK_LOCK) else { continue };
+            log::info!("logical switch {name}: removing this host's use for network {net}, which it does not have");
+            leave_switch(&nb, &name, &host).await?;
+            removed += 1;
+        }
+        Ok(removed + self.sweep_addresses(&nb, &ovs, &host).await?)
+    }
+
+    async fn sweep_addresses(&self, nb: &Northbound, ovs: &Vswitch, host: &str) -> Result<usize> {
+        let mut removed = 0;
+        for l in nb.host_lsps(host).await.step(|| "list this host's logical switch ports".into())? {
+            let Some(owner) = l.owner() else { continue };
+            let stale = match reservation_age(owner) {
+                Some(age) => age > RESERVATION_TTL,
+                None => {
+                    let Ok(Some(_lock)) = PortLock::try_acquire(owner, ENDPOINT_LOCK_IFACE) else { continue };
+                    endpoint::find(ovs, owner).await?.is_none()
+                }
+            };
+            if stale {
+                log::info!("removing logical switch port {} ({owner}), left by a killed call", l.name);
+                nb.transact(del_lsp_txn(&l.uuid)).await.step(|| format!("delete logical switch port {}", l.name))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}
