@@ -145,7 +145,9 @@ pub enum Command {
             Driver options (-o): bridge=NAME (default: ovs- and the start of the network ID), mode=nat|flat \
             (default nat: the gateway lives on the bridge and traffic leaving the subnet is masqueraded; flat: \
             pure layer 2), mtu=N, vlan=ID (access tag of every port), bind_interface=IFACE (flat mode: a host \
-            uplink added to the bridge). All state lives in OVSDB, so the plugin can be restarted at any time.",
+            uplink added to the bridge). Endpoint options (docker network connect --driver-opt): vlan=ID, \
+            trunks=LIST (quoted, or with : for commas), ingress_rate=KBPS, ingress_burst=KB. All state lives in \
+            OVSDB, so the plugin can be restarted at any time.",
         after_help = "Example:\n  ovs-docker plugin --datapath-type=netdev &\n  docker network create -d ovs --subnet 10.20.0.0/24 \
             -o bridge=br-app -o mode=nat app\n  docker run -d --network app busybox sleep 3600"
     )]

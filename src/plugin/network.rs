@@ -59,7 +59,7 @@ pub fn default_bridge(network_id: &str) -> String {
     format!("ovs-{hex}")
 }
 
-fn option_text(key: &str, v: &Value) -> Result<String, String> {
+pub(super) fn option_text(key: &str, v: &Value) -> Result<String, String> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),

@@ -300,7 +300,10 @@ impl Driver {
             let Ok(Some(_lock)) = PortLock::try_acquire(id, NETWORK_LOCK) else { continue };
             // One broken network must not keep the others down.
             let result = match NetworkConfig::from_ids(&row.name, ids) {
-                Ok(cfg) => self.setup_host(&cfg).await,
+                Ok(cfg) => match self.setup_host(&cfg).await {
+                    Ok(()) => self.restore_rate_limits(&ovs, &cfg).await,
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(Error::refused(format!("bridge {}: {e}", row.name))),
             };
             match result {

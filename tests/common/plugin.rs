@@ -164,8 +164,33 @@ impl TestNetwork {
         TestContainer::with_args(&all)
     }
 
-    /// `docker network rm`, which must succeed.
+    /// `docker network connect --driver-opt OPT... NETWORK CONTAINER`.
+    pub fn connect(&self, c: &TestContainer, driver_opts: &[&str]) -> CmdOutput {
+        let mut args = vec!["network", "connect"];
+        for o in driver_opts {
+            args.extend_from_slice(&["--driver-opt", o]);
+        }
+        args.extend_from_slice(&[self.name.as_str(), c.name.as_str()]);
+        run("docker", &args)
+    }
+
+    /// A container whose only interface (eth0) is on this network with the
+    /// endpoint driver options `driver_opts` (KEY=VALUE): `docker run
+    /// --network` takes none on dockerd 20.10, so it is created on the
+    /// network, disconnected, connected again with them, and started.
     #[track_caller]
+    pub fn container_with_driver_opts(&self, driver_opts: &[&str]) -> TestContainer {
+        let name = format!("{PREFIX}-{}", rand_hex(10));
+        let net = format!("--network={}", self.name);
+        let out = run("docker", &["create", "--name", &name, &net, IMAGE, "sleep", "3600"]);
+        let c = TestContainer { name, id: out.stdout.trim().to_string() };
+        out.ok();
+        run("docker", &["network", "disconnect", &self.name, &c.name]).ok();
+        self.connect(&c, driver_opts).ok();
+        run("docker", &["start", &c.name]).ok();
+        c
+    }
+
     /// `docker network rm`. Docker releases a removed container's endpoint
     /// on its own after `docker rm -f` has returned (from the exit event),
     /// so "has active endpoints" is retried for a few seconds; an endpoint
