@@ -142,9 +142,10 @@ pub enum Command {
     #[command(
         long_about = "Serve a Docker (libnetwork remote) network driver on a unix socket, so that \
             `docker network create -d ovs` makes networks whose containers sit on Open vSwitch bridges. \
-            Driver options (-o): bridge=NAME (default: ovs- and the start of the network ID), mode=nat|flat \
-            (default nat: the gateway lives on the bridge and traffic leaving the subnet is masqueraded; flat: \
-            pure layer 2), mtu=N, vlan=ID (access tag of every port), bind_interface=IFACE (flat mode: a host \
+            Driver options (-o): bridge=NAME (default: ovs- and the start of the network ID), \
+            mode=nat|routed|flat (default nat: the gateway lives on the bridge and traffic leaving the subnet is \
+            masqueraded; routed: the gateway lives on the bridge and the host routes the subnet without NAT, so \
+            other hosts reach containers by their own addresses (no -p); flat: pure layer 2), mtu=N, vlan=ID (access tag of every port), bind_interface=IFACE (flat mode: a host \
             uplink added to the bridge). Endpoint options (docker network connect --driver-opt): vlan=ID, \
             trunks=LIST (quoted, or with : for commas), ingress_rate=KBPS, ingress_burst=KB. All state lives in \
             OVSDB, so the plugin can be restarted at any time.",

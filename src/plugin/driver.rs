@@ -130,7 +130,7 @@ impl Driver {
         let own = EndpointOptions::from_options(&req.options).map_err(Error::invalid)?;
         let mut ovs = self.ctx.vswitch().await?;
         let net = self.network(&ovs, &req.network_id).await?;
-        if net.cfg.mode == Mode::Nat {
+        if net.cfg.mode.host_routes() {
             // An nftables reload (`flush ruleset`) takes the NAT rules away
             // and nothing tells us: check the host side with every endpoint
             // (idempotent; under the network's lock, so that concurrent
@@ -266,6 +266,14 @@ impl Driver {
         let eid = req.endpoint_id.as_str();
         let ovs = self.ctx.vswitch().await?;
         let net = self.network(&ovs, &req.network_id).await?;
+        if net.cfg.mode == Mode::Routed {
+            // Nothing to translate: the container's own address is reachable,
+            // on every port it listens on.
+            return Err(Error::invalid(
+                "publishing ports (-p) on a routed network: its containers are reached at their own addresses, \
+                 on any port they listen on; drop -p",
+            ));
+        }
         let (Mode::Nat, false, Some((IpNetwork::V4(subnet), _))) = (net.cfg.mode, net.cfg.internal, net.cfg.v4) else {
             return Err(Error::invalid("publishing ports (-p) needs a nat network that is not internal"));
         };
