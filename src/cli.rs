@@ -441,7 +441,7 @@ pub struct MirrorAddArgs {
     /// Mirror name (unique on the bridge)
     #[arg(value_parser = config::parse_mirror_name)]
     pub name: String,
-    /// The container interface whose port receives the copies, CONTAINER:IFACE
+    /// The container interface whose port receives the copies, CONTAINER:IFACE (for a network plugin container, IFACE as named inside it: eth0...)
     #[arg(long, value_name = "CONTAINER:IFACE", value_parser = config::parse_container_iface)]
     pub to: config::ContainerPort,
     /// A container (all its ports on BRIDGE) or CONTAINER:IFACE to mirror; may be repeated [default: every port]

@@ -11,12 +11,13 @@ use super::reclaim::{our_veths, remove_orphan_veths_checked};
 use super::remove::{remove_port, Veths};
 use crate::config::Mac;
 use crate::context::Ctx;
+use crate::docker::Container;
 use crate::error::{Context, Error, Result};
 use crate::ovsdb::keys;
 use crate::ovsdb::vswitch::{add_port_txn, policing_columns, AttachedPort, BridgePlan, NewPort, Vlan, Vswitch};
 use crate::ovsdb::{data, Cond};
 use crate::sys::lock::PortLock;
-use crate::sys::netlink::Netlink;
+use crate::sys::netlink::{LinkInfo, Netlink};
 use crate::sys::netns::Netns;
 
 /// The interface name in the lock and the veth mark (see
@@ -166,24 +167,8 @@ fn port_columns(spec: &EndpointSpec) -> serde_json::Map<String, serde_json::Valu
 /// that this can be repeated (the plugin does so at start and periodically,
 /// from what OVSDB records).
 pub async fn limit_inside(p: &AttachedPort) -> Result<bool> {
-    let eid = p.external_ids.get(keys::iface::ENDPOINT_ID).map(String::as_str).unwrap_or_default();
-    let (Some(sandbox), Some(mac)) =
-        (p.external_ids.get(keys::iface::SANDBOX), p.external_ids.get(keys::iface::ENDPOINT_MAC))
-    else {
-        return Ok(false);
-    };
-    let Ok(mac) = mac.parse::<Mac>() else { return Ok(false) };
-    let ns = match Netns::open(sandbox) {
-        Ok(ns) => ns,
-        // The container is gone: nothing to limit.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e).step(|| format!("open network namespace {sandbox} of endpoint {eid}")),
-    };
-    let inside = Netlink::inside(&ns).step(|| format!("open a netlink socket in {sandbox}"))?;
-    let links = inside.links().await.step(|| format!("list the links in {sandbox}"))?;
-    let Some(link) = links.iter().find(|l| l.mac == Some(mac.0)) else {
-        return Ok(false);
-    };
+    let Some((inside, link)) = link_inside(p).await? else { return Ok(false) };
+    let (eid, sandbox) = (endpoint_of(p), p.external_ids.get(keys::iface::SANDBOX).cloned().unwrap_or_default());
     let rate = p.ingress_rate.max(0) as u32;
     let limited =
         inside.has_rate_limit(link.index).await.step(|| format!("look up the qdisc of {} in {sandbox}", link.name))?;
@@ -196,6 +181,49 @@ pub async fn limit_inside(p: &AttachedPort) -> Result<bool> {
         log::info!("rate limit of endpoint {eid} ({} in its container): {rate} kbit/s", link.name);
     }
     Ok(true)
+}
+
+fn endpoint_of(p: &AttachedPort) -> &str {
+    p.external_ids.get(keys::iface::ENDPOINT_ID).map(String::as_str).unwrap_or_default()
+}
+
+/// The interface of endpoint port `p` inside its container, with a
+/// netlink socket there: Docker names it (eth0, eth1...) out of our sight,
+/// so it is found by the endpoint's MAC in the sandbox recorded at Join.
+/// None while it is not there (not joined yet, not moved yet, or the
+/// container gone).
+pub async fn link_inside(p: &AttachedPort) -> Result<Option<(Netlink, LinkInfo)>> {
+    let eid = endpoint_of(p);
+    let ids = &p.external_ids;
+    let (Some(sandbox), Some(mac)) = (ids.get(keys::iface::SANDBOX), ids.get(keys::iface::ENDPOINT_MAC)) else {
+        return Ok(None);
+    };
+    let Ok(mac) = mac.parse::<Mac>() else { return Ok(None) };
+    let ns = match Netns::open(sandbox) {
+        Ok(ns) => ns,
+        // The container is gone, and its interface with it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).step(|| format!("open network namespace {sandbox} of endpoint {eid}")),
+    };
+    let inside = Netlink::inside(&ns).step(|| format!("open a netlink socket in {sandbox}"))?;
+    let links = inside.links().await.step(|| format!("list the links in {sandbox}"))?;
+    Ok(links.into_iter().find(|l| l.mac == Some(mac.0)).map(|l| (inside, l)))
+}
+
+/// The ports of container `c`'s endpoints (the network plugin's), or with
+/// `iface` the one whose interface is named so inside the container.
+pub async fn ports_of_container(ovs: &Vswitch, c: &Container, iface: Option<&str>) -> Result<Vec<AttachedPort>> {
+    let mut ports = Vec::new();
+    for eid in &c.endpoint_ids {
+        let Some(p) = find(ovs, eid).await? else { continue };
+        if let Some(want) = iface {
+            if !link_inside(&p).await?.is_some_and(|(_, l)| l.name == want) {
+                continue;
+            }
+        }
+        ports.push(p);
+    }
+    Ok(ports)
 }
 
 /// [`limit_inside`] as soon as Docker has moved the interface into the
