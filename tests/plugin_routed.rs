@@ -13,24 +13,20 @@ use common::*;
 fn a_routed_network_is_reached_at_the_containers_own_addresses() {
     testbed();
     let plugin = Plugin::start();
-    let s = Subnet::new();
-    let outside = Outside::new();
-    let subnet = format!("{}/24", s.v4(0));
-    let net = TestNetwork::create(&plugin, &["-o", "mode=routed", "--subnet", &subnet]);
-    let c = net.container(&[]);
-    let addr = net.address_of(&c, false);
+    let r = Routed::new(&plugin);
+    let (net, c, outside, addr) = (&r.net, &r.c, &r.outside, r.addr.as_str());
     // No rule of ours in nf_tables: no masquerade, no isolation drop.
     assert_eq!(nft_rules_of(&net.id), Vec::<String>::new());
     // Without a route back to the subnet, the outside cannot answer: the
     // container's packets leave with its own address.
-    outside.count_pings_from(&outside.host_addr(), &subnet);
-    assert_no_ping(&c, &outside.addr());
+    outside.count_pings_from(&outside.host_addr(), &r.subnet);
+    assert_no_ping(c, &outside.addr());
     assert!(outside.counted("from-subnet") >= 1, "the outside saw nothing from the subnet");
     assert_eq!(outside.counted("from-host"), 0, "a routed network's traffic was masqueraded");
     // With one (as another host's router would have), both ways work.
-    outside.exec(&["ip", "route", "add", &subnet, "via", &outside.host_addr()]).ok();
-    assert_ping(&c, &outside.addr());
-    let from_outside = outside.exec(&["ping", "-c", "1", "-W", "2", &addr]);
+    r.route_back();
+    assert_ping(c, &outside.addr());
+    let from_outside = outside.exec(&["ping", "-c", "1", "-W", "2", addr]);
     assert!(from_outside.success(), "the outside cannot reach {addr}:\n{from_outside}");
     assert_eq!(outside.counted("from-host"), 0, "a routed network's traffic was masqueraded");
     // Nothing to publish: -p is refused with the reason.
@@ -42,6 +38,7 @@ fn a_routed_network_is_reached_at_the_containers_own_addresses() {
     assert!(!out.success(), "-p on a routed network was taken:\n{out}");
     assert!(out.stderr.contains("routed network"), "the refusal does not say why:\n{out}");
     run("docker", &["rm", "-f", &name]).ok();
+    let Routed { s, net, c, .. } = r;
     remove_all_and_check(&net, vec![c], Some(&s.v4p(1)));
 }
 

@@ -217,7 +217,7 @@ pub async fn ports_of_container(ovs: &Vswitch, c: &Container, iface: Option<&str
     for eid in &c.endpoint_ids {
         let Some(p) = find(ovs, eid).await? else { continue };
         if let Some(want) = iface {
-            if !link_inside(&p).await?.is_some_and(|(_, l)| l.name == want) {
+            if link_inside(&p).await?.is_none_or(|(_, l)| l.name != want) {
                 continue;
             }
         }

@@ -290,6 +290,39 @@ impl Drop for Outside {
     }
 }
 
+/// A routed network (`-o mode=routed`) of `plugin` on a subnet of its own,
+/// with one container, and an "outside" host; the outside routes nothing
+/// to the subnet yet (see [`Routed::route_back`]).
+pub struct Routed {
+    pub s: Subnet,
+    /// The subnet as CIDR.
+    pub subnet: String,
+    pub outside: Outside,
+    pub net: TestNetwork,
+    pub c: TestContainer,
+    /// The container's own address.
+    pub addr: String,
+}
+
+impl Routed {
+    pub fn new(plugin: &Plugin) -> Routed {
+        let s = Subnet::new();
+        let outside = Outside::new();
+        let subnet = format!("{}/24", s.v4(0));
+        let net = TestNetwork::create(plugin, &["-o", "mode=routed", "--subnet", &subnet]);
+        let c = net.container(&[]);
+        let addr = net.address_of(&c, false);
+        Routed { s, subnet, outside, net, c, addr }
+    }
+
+    /// Route the subnet through this host inside the outside, as another
+    /// host's router would.
+    pub fn route_back(&self) {
+        let via = self.outside.host_addr();
+        self.outside.exec(&["ip", "route", "add", &self.subnet, "via", &via]).ok();
+    }
+}
+
 /// The rules of our nf_tables table that name `network_id`.
 pub fn nft_rules_of(network_id: &str) -> Vec<String> {
     let out = run("nft", &["list", "table", "ip", "ovs-docker"]);
