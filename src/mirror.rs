@@ -221,7 +221,7 @@ pub async fn list(ctx: &Ctx, bridge: Option<&str>) -> Result<Vec<MirrorView>> {
         .filter(|p| p.external_ids.contains_key(keys::iface::ENDPOINT_ID) && p.port_uuid.as_ref().is_some_and(mirrored))
         .collect();
     if !endpoints.is_empty() {
-        name_endpoints(ctx, &endpoints, &mut names).await?;
+        name_endpoints(ctx, &endpoints, &mut names).await;
     }
     // Other ports (internal, physical, tunnels) by their name.
     let unknown: Vec<String> = mirrors
@@ -248,16 +248,27 @@ pub async fn list(ctx: &Ctx, bridge: Option<&str>) -> Result<Vec<MirrorView>> {
 /// Name the network plugin's ports `endpoints` as CONTAINER:IFACE, as
 /// `mirror add` takes them: the container that holds the endpoint, and the
 /// name Docker gave its interface. One that cannot be resolved (not
-/// joined, or its container gone) keeps its recorded name.
-async fn name_endpoints(ctx: &Ctx, endpoints: &[&AttachedPort], names: &mut BTreeMap<String, String>) -> Result<()> {
-    let containers = ctx.docker()?.all().await?;
+/// joined, its container gone, Docker unreachable) keeps its recorded
+/// name: a listing does not fail for a name.
+async fn name_endpoints(ctx: &Ctx, endpoints: &[&AttachedPort], names: &mut BTreeMap<String, String>) {
+    let containers = match ctx.docker() {
+        Ok(docker) => docker.all().await,
+        Err(e) => Err(e),
+    };
+    let containers = match containers {
+        Ok(c) => c,
+        Err(e) => return log::debug!("cannot name the network plugin's mirrored ports: {e}"),
+    };
     for p in endpoints {
         let (Some(c), Some(uuid)) = (crate::port::reclaim::owner(p, &containers), &p.port_uuid) else { continue };
-        if let Some((_, link)) = crate::port::endpoint::link_inside(p).await? {
-            names.insert(uuid.clone(), format!("{}:{}", c.name, link.name));
+        match crate::port::endpoint::link_inside(p).await {
+            Ok(Some((_, link))) => {
+                names.insert(uuid.clone(), format!("{}:{}", c.name, link.name));
+            }
+            Ok(None) => {}
+            Err(e) => log::debug!("cannot name port {}: {e}", p.name),
         }
     }
-    Ok(())
 }
 
 fn view(m: &MirrorRow, names: &BTreeMap<String, String>) -> MirrorView {
