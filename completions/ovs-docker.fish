@@ -218,7 +218,7 @@ complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "del" -d 'Delete the mirror NAME from BRIDGE'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "list" -d 'List the mirrors (on BRIDGE, or on every bridge)'
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and not __fish_seen_subcommand_from add del list help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l to -d 'The container interface whose port receives the copies, CONTAINER:IFACE' -r
+complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l to -d 'The container interface whose port receives the copies, CONTAINER:IFACE (for a network plugin container, IFACE as named inside it: eth0...)' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l from -d 'A container (all its ports on BRIDGE) or CONTAINER:IFACE to mirror; may be repeated [default: every port]' -r
 complete -c ovs-docker -n "__fish_ovs_docker_using_subcommand mirror; and __fish_seen_subcommand_from add" -l direction -d 'Which traffic to copy, seen from the mirrored containers' -r -f -a "in\t'What the container receives'
 out\t'What the container sends'

@@ -165,10 +165,13 @@ pub enum Command {
     #[command(
         long_about = "Serve a Docker (libnetwork remote) network driver on a unix socket, so that \
             `docker network create -d ovs` makes networks whose containers sit on Open vSwitch bridges. \
-            Driver options (-o): bridge=NAME (default: ovs- and the start of the network ID), mode=nat|flat \
-            (default nat: the gateway lives on the bridge and traffic leaving the subnet is masqueraded; flat: \
-            pure layer 2), mtu=N, vlan=ID (access tag of every port), bind_interface=IFACE (flat mode: a host \
-            uplink added to the bridge). All state lives in OVSDB, so the plugin can be restarted at any time.",
+            Driver options (-o): bridge=NAME (default: ovs- and the start of the network ID), \
+            mode=nat|routed|flat (default nat: the gateway lives on the bridge and traffic leaving the subnet is \
+            masqueraded; routed: the gateway lives on the bridge and the host routes the subnet without NAT, so \
+            other hosts reach containers by their own addresses (no -p); flat: pure layer 2), mtu=N, vlan=ID (access tag of every port), bind_interface=IFACE (flat mode: a host \
+            uplink added to the bridge). Endpoint options (docker network connect --driver-opt): vlan=ID, \
+            trunks=LIST (quoted, or with : for commas), ingress_rate=KBPS, ingress_burst=KB. All state lives in \
+            OVSDB, so the plugin can be restarted at any time.",
         after_help = "Example:\n  ovs-docker plugin --datapath-type=netdev &\n  docker network create -d ovs --subnet 10.20.0.0/24 \
             -o bridge=br-app -o mode=nat app\n  docker run -d --network app busybox sleep 3600"
     )]
@@ -461,7 +464,7 @@ pub struct MirrorAddArgs {
     /// Mirror name (unique on the bridge)
     #[arg(value_parser = config::parse_mirror_name)]
     pub name: String,
-    /// The container interface whose port receives the copies, CONTAINER:IFACE
+    /// The container interface whose port receives the copies, CONTAINER:IFACE (for a network plugin container, IFACE as named inside it: eth0...)
     #[arg(long, value_name = "CONTAINER:IFACE", value_parser = config::parse_container_iface)]
     pub to: config::ContainerPort,
     /// A container (all its ports on BRIDGE) or CONTAINER:IFACE to mirror; may be repeated [default: every port]

@@ -15,7 +15,8 @@ use crate::context::Ctx;
 use crate::error::{Context, Error, Result};
 use crate::ovsdb::mirrors::{add_mirror_txn, del_mirror_ops, MirrorRow, NewMirror};
 use crate::ovsdb::vswitch::{AttachedPort, Vswitch};
-use crate::ovsdb::{data, Cond, Op, OvsdbError, Precondition, Txn};
+use crate::ovsdb::{data, keys, Cond, Op, OvsdbError, Precondition, Txn};
+use crate::port::endpoint::ports_of_container;
 use crate::port::find::{find_attached, require_bridge};
 
 /// Which traffic of a mirrored port is copied, seen from its container.
@@ -76,9 +77,16 @@ pub struct MirrorView {
 async fn ports_of(ctx: &Ctx, ovs: &Vswitch, bridge: &str, c: &ContainerPort) -> Result<Vec<AttachedPort>> {
     let docker = ctx.docker()?;
     let iface = c.interface.as_ref().map(|i| i.as_str());
-    let (_, ports) = find_attached(ctx, ovs, &docker, &c.container, iface).await?;
-    let here: Vec<AttachedPort> =
+    let (container, mut ports) = find_attached(ctx, ovs, &docker, &c.container, iface).await?;
+    // The network plugin's ports are the container's through its
+    // endpoints, and their interfaces are named by Docker.
+    if let Some(container) = &container {
+        ports.extend(ports_of_container(ovs, container, iface).await?);
+    }
+    let mut here: Vec<AttachedPort> =
         ports.into_iter().filter(|p| p.bridge.as_deref() == Some(bridge) && p.port_uuid.is_some()).collect();
+    here.sort_by(|a, b| a.iface_uuid.cmp(&b.iface_uuid));
+    here.dedup_by(|a, b| a.iface_uuid == b.iface_uuid);
     if here.is_empty() {
         return Err(Error::refused(format!("no port of {c} on bridge {bridge}")));
     }
@@ -201,10 +209,20 @@ pub async fn list(ctx: &Ctx, bridge: Option<&str>) -> Result<Vec<MirrorView>> {
     let mut names: BTreeMap<String, String> = ports
         .iter()
         .filter_map(|p| {
-            let who = p.external_ids.get(crate::ovsdb::keys::iface::NAME).map_or(p.container_ref(), String::as_str);
+            let who = p.external_ids.get(keys::iface::NAME).map_or(p.container_ref(), String::as_str);
             Some((p.port_uuid.clone()?, format!("{who}:{}", p.container_iface())))
         })
         .collect();
+    let mirrored = |u: &String| {
+        mirrors.iter().any(|m| m.output.as_ref() == Some(u) || m.select_src.contains(u) || m.select_dst.contains(u))
+    };
+    let endpoints: Vec<&AttachedPort> = ports
+        .iter()
+        .filter(|p| p.external_ids.contains_key(keys::iface::ENDPOINT_ID) && p.port_uuid.as_ref().is_some_and(mirrored))
+        .collect();
+    if !endpoints.is_empty() {
+        name_endpoints(ctx, &endpoints, &mut names).await;
+    }
     // Other ports (internal, physical, tunnels) by their name.
     let unknown: Vec<String> = mirrors
         .iter()
@@ -225,6 +243,32 @@ pub async fn list(ctx: &Ctx, bridge: Option<&str>) -> Result<Vec<MirrorView>> {
         }
     }
     Ok(mirrors.iter().map(|m| view(m, &names)).collect())
+}
+
+/// Name the network plugin's ports `endpoints` as CONTAINER:IFACE, as
+/// `mirror add` takes them: the container that holds the endpoint, and the
+/// name Docker gave its interface. One that cannot be resolved (not
+/// joined, its container gone, Docker unreachable) keeps its recorded
+/// name: a listing does not fail for a name.
+async fn name_endpoints(ctx: &Ctx, endpoints: &[&AttachedPort], names: &mut BTreeMap<String, String>) {
+    let containers = match ctx.docker() {
+        Ok(docker) => docker.all().await,
+        Err(e) => Err(e),
+    };
+    let containers = match containers {
+        Ok(c) => c,
+        Err(e) => return log::debug!("cannot name the network plugin's mirrored ports: {e}"),
+    };
+    for p in endpoints {
+        let (Some(c), Some(uuid)) = (crate::port::reclaim::owner(p, &containers), &p.port_uuid) else { continue };
+        match crate::port::endpoint::link_inside(p).await {
+            Ok(Some((_, link))) => {
+                names.insert(uuid.clone(), format!("{}:{}", c.name, link.name));
+            }
+            Ok(None) => {}
+            Err(e) => log::debug!("cannot name port {}: {e}", p.name),
+        }
+    }
 }
 
 fn view(m: &MirrorRow, names: &BTreeMap<String, String>) -> MirrorView {

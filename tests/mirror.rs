@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::plugin::*;
 use common::*;
 
 /// Frames received so far on `iface` inside `c` (the kernel's counter).
@@ -14,9 +15,20 @@ fn rx_packets(c: &TestContainer, iface: &str) -> u64 {
 }
 
 /// While `from` pings `to_addr` `n` times: how many frames `monitor`
-/// received, and how many echo requests went out and replies came back.
+/// received (on eth1), and how many echo requests went out and replies came back.
 fn mirrored_during_ping(monitor: &TestContainer, from: &TestContainer, to_addr: &str, n: u32) -> (u64, u64, u64) {
-    let before = rx_packets(monitor, "eth1");
+    mirrored_on_during_ping(monitor, "eth1", from, to_addr, n)
+}
+
+/// As [`mirrored_during_ping`], the monitor's interface `iface`.
+fn mirrored_on_during_ping(
+    monitor: &TestContainer,
+    iface: &str,
+    from: &TestContainer,
+    to_addr: &str,
+    n: u32,
+) -> (u64, u64, u64) {
+    let before = rx_packets(monitor, iface);
     let out = exec(from, &format!("ping -c {n} -i 0.2 -W 1 {to_addr}"));
     out.ok();
     // "10 packets transmitted, 10 packets received, 0% packet loss"
@@ -29,7 +41,7 @@ fn mirrored_during_ping(monitor: &TestContainer, from: &TestContainer, to_addr: 
     let (sent, received) = (counts.first().copied().unwrap_or(0), counts.get(1).copied().unwrap_or(0));
     // The copies are sent as the frames pass; a moment for the last ones.
     std::thread::sleep(std::time::Duration::from_millis(500));
-    (rx_packets(monitor, "eth1") - before, sent, received)
+    (rx_packets(monitor, iface) - before, sent, received)
 }
 
 fn mirror_rows(bridge: &str) -> Vec<serde_json::Value> {
@@ -162,4 +174,46 @@ fn mirrors_follow_their_ports() {
     assert_eq!(vsctl_get("Bridge", br, "mirrors"), "[]");
     ovs_docker(&["del-ports", br, &t.a.name]).ok();
     assert_no_ports(&[&t.a, &t.b, &t.monitor], &[&t.br]);
+}
+
+/// Ports of the network plugin named CONTAINER:IFACE, IFACE being the
+/// name Docker gave the interface in the container (eth0, eth1...); a
+/// container alone names all of its endpoints' ports on the bridge.
+#[test]
+fn plugin_endpoints_are_mirrored_by_container_and_interface() {
+    testbed();
+    let plugin = Plugin::start();
+    let (s, s2) = (Subnet::new(), Subnet::new());
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0))]);
+    let other = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s2.v4(0))]);
+    let (a, b, monitor) = (net.container(&[]), net.container(&[]), net.container(&[]));
+    // The monitor's eth1 is on another network's bridge.
+    other.connect(&monitor, &[]).ok();
+    let br = net.bridge.as_str();
+    let b_addr = net.address_of(&b, false);
+    assert_ping(&a, &b_addr);
+    let to = format!("{}:eth0", monitor.name);
+    // Its eth1 is not on this bridge, eth7 nowhere.
+    for wrong in ["eth1", "eth7"] {
+        let to_wrong = format!("{}:{wrong}", monitor.name);
+        ovs_docker(&["mirror", "add", br, "m", "--to", &to_wrong, "--from", &a.name])
+            .fails(1, "mirror add")
+            .stderr_contains("no port of");
+    }
+    ovs_docker(&["mirror", "add", br, "m", "--to", &to, "--from", &format!("{}:eth0", a.name)]).ok();
+    let rows = mirror_rows(br);
+    assert_eq!(rows[0]["to"], to.as_str(), "{rows:?}");
+    assert_eq!(rows[0]["from"], serde_json::json!([format!("{}:eth0", a.name)]), "{rows:?}");
+    let (got, sent, received) = mirrored_on_during_ping(&monitor, "eth0", &a, &b_addr, 10);
+    assert!(received >= 5, "the ping itself failed: {sent} sent, {received} received");
+    assert!(got >= sent + received, "{got} frames mirrored, {sent} sent, {received} received");
+    ovs_docker(&["mirror", "del", br, "m"]).ok();
+    // A container alone: its one port on this bridge.
+    ovs_docker(&["mirror", "add", br, "m2", "--to", &to, "--from", &b.name, "--direction", "out"]).ok();
+    let (got, sent, received) = mirrored_on_during_ping(&monitor, "eth0", &b, &net.address_of(&a, false), 10);
+    assert!(received >= 5, "the ping itself failed: {sent} sent, {received} received");
+    assert!((sent..=sent + 4).contains(&got), "out: {got} frames mirrored, {sent} sent");
+    ovs_docker(&["mirror", "del", br, "m2"]).ok();
+    remove_all_and_check(&net, vec![a, b, monitor], None);
+    remove_all_and_check(&other, vec![], None);
 }

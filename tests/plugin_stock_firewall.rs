@@ -296,3 +296,33 @@ fn published_ports_of_a_container_removed_while_the_plugin_was_dead_leave_no_rul
     remove_all_and_check_firewall(&net, vec![again], Some(&s.v4p(1)));
     drop(web);
 }
+
+/// A routed network through Docker's firewall: the FORWARD accepts in both
+/// directions, no masquerade; the outside, which routes the subnet to this
+/// host, opens a TCP connection to the container's own address and sees
+/// the container's address as the source of its pings.
+#[test]
+fn routed_network_passes_dockers_firewall_both_ways_without_nat() {
+    let _host = StockHost::new();
+    let plugin = Plugin::start();
+    let r = Routed::new(&plugin);
+    let (net, c, outside) = (&r.net, &r.c, &r.outside);
+    let rules = forward_rules_of(&net.id);
+    assert_eq!(rules.len(), 2, "{rules:?}");
+    assert_eq!(nft_rules_of(&net.id), Vec::<String>::new(), "a routed network has no NAT or isolation rule");
+    r.route_back();
+    outside.count_pings_from(&outside.host_addr(), &r.subnet);
+    assert_ping(c, &outside.addr());
+    assert!(outside.counted("from-subnet") >= 1, "the outside saw nothing from the subnet");
+    assert_eq!(outside.counted("from-host"), 0, "a routed network's traffic was masqueraded");
+    serve(c, 8080);
+    let ns = ["ip", "netns", "exec", outside.ns.as_str()];
+    let hostname = run("docker", &["exec", &c.name, "hostname"]).ok().stdout.trim().to_string();
+    wait_until("the outside connects to the container's own address", 10, || fetch(&ns, &r.addr, 8080) == hostname);
+    // Taken away: back with the next check, and the way in works again.
+    delete_forward_rules_of(&net.id);
+    wait_until("the FORWARD rules are back", 15, || forward_rules_of(&net.id).len() == 2);
+    assert_eq!(fetch(&ns, &r.addr, 8080), hostname);
+    let Routed { s, net, c, .. } = r;
+    remove_all_and_check_firewall(&net, vec![c], Some(&s.v4p(1)));
+}

@@ -231,6 +231,92 @@ mod tests {
         assert!(Remote::parse("", None).is_err());
     }
 
+    use std::sync::atomic::AtomicBool;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use crate::ovsdb::Framer;
+
+    /// A fake cluster member on a unix socket: its `_Server` row says it
+    /// leads while `leads` is set; it answers other requests with its
+    /// name, or, while `drop_next` is set, drops the connection instead
+    /// (clearing `leads` and `drop_next`), as a killed leader would.
+    struct Member {
+        leads: Arc<AtomicBool>,
+        drop_next: Arc<AtomicBool>,
+        served: Arc<AtomicUsize>,
+    }
+
+    fn member(path: std::path::PathBuf, name: &'static str, leads: bool) -> Member {
+        let m = Member {
+            leads: Arc::new(AtomicBool::new(leads)),
+            drop_next: Arc::new(AtomicBool::new(false)),
+            served: Arc::new(AtomicUsize::new(0)),
+        };
+        let listener = tokio::net::UnixListener::bind(path).unwrap();
+        let (leads, drop_next, served) = (m.leads.clone(), m.drop_next.clone(), m.served.clone());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let (leads, drop_next, served) = (leads.clone(), drop_next.clone(), served.clone());
+                tokio::spawn(async move {
+                    let mut f = Framer::new();
+                    let mut buf = [0u8; 4096];
+                    while let Ok(n @ 1..) = s.read(&mut buf).await {
+                        f.push(&buf[..n]);
+                        for msg in f.drain().unwrap() {
+                            let result = if msg["params"][0] == "_Server" {
+                                let leader = leads.load(Ordering::SeqCst);
+                                json!([{"rows": [{"model": "clustered", "leader": leader, "connected": true}]}])
+                            } else if drop_next.swap(false, Ordering::SeqCst) {
+                                leads.store(false, Ordering::SeqCst);
+                                return;
+                            } else {
+                                served.fetch_add(1, Ordering::SeqCst);
+                                json!(name)
+                            };
+                            let reply = json!({"id": msg["id"], "result": result, "error": null});
+                            s.write_all(reply.to_string().as_bytes()).await.unwrap();
+                        }
+                    }
+                });
+            }
+        });
+        m
+    }
+
+    #[tokio::test]
+    async fn the_leader_is_found_and_followed() {
+        let dir = std::env::temp_dir().join(format!("ovs-docker-session-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (a, b) = (dir.join("a.sock"), dir.join("b.sock"));
+        let ma = member(a.clone(), "a", false);
+        let mb = member(b.clone(), "b", true);
+        let spec = format!("unix:{},unix:{}", a.display(), b.display());
+        let remote = Remote::parse(&spec, None).unwrap();
+        let s = Session::open(&remote, "DB", Duration::from_secs(5)).await.unwrap();
+        // The follower is passed over.
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "b");
+        // The leader dies with a request in flight; a is elected a moment later.
+        mb.drop_next.store(true, Ordering::SeqCst);
+        let leads = ma.leads.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            leads.store(true, Ordering::SeqCst);
+        });
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "a");
+        assert_eq!((ma.served.load(Ordering::SeqCst), mb.served.load(Ordering::SeqCst)), (1, 1));
+        // No leader at all: a clear error once --timeout has passed.
+        ma.drop_next.store(true, Ordering::SeqCst);
+        let short = Session::open(&remote, "DB", Duration::from_millis(500)).await;
+        let e = match short {
+            Ok(s) => s.request("m", json!([])).await.unwrap_err(),
+            Err(e) => e,
+        };
+        assert!(matches!(e, OvsdbError::NoLeader { .. }), "{e}");
+        assert!(e.to_string().starts_with(&format!("no leader of {spec} answered within --timeout")), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn only_a_lost_connection_or_leadership_moves_on() {
         let e = |m: &str| OvsdbError::Rpc { endpoint: "x".into(), message: m.into() };

@@ -9,13 +9,15 @@ use std::str::FromStr;
 use ipnetwork::IpNetwork;
 use serde_json::{json, Value};
 
-use super::network::Mode;
+use super::endpoint_options::EndpointOptions;
+use super::network::{Mode, NetworkConfig};
 use super::protocol::*;
 use super::{Driver, NETWORK_LOCK};
 use crate::config::Mac;
 use crate::error::{Context, Error, Result};
-use crate::ovsdb::keys;
 use crate::ovsdb::networks::set_iface_id_txn;
+use crate::ovsdb::vswitch::Vswitch;
+use crate::ovsdb::{data, keys, Cond};
 use crate::port::endpoint::{self, EndpointSpec, DST_PREFIX};
 use crate::sys::lock::PortLock;
 use crate::sys::netlink::Netlink;
@@ -126,9 +128,11 @@ impl Driver {
                 addresses.push(n.to_string());
             }
         }
+        // Checked before anything is made: a bad option fails the connect.
+        let own = EndpointOptions::from_options(&req.options).map_err(Error::invalid)?;
         let mut ovs = self.ctx.vswitch().await?;
         let net = self.network(&ovs, &req.network_id).await?;
-        if net.cfg.mode == Mode::Nat {
+        if net.cfg.mode.host_routes() {
             // An nftables reload (`flush ruleset`) takes the NAT rules away
             // and nothing tells us: check the host side with every endpoint
             // (idempotent; under the network's lock, so that concurrent
@@ -157,12 +161,16 @@ impl Driver {
             }
             _ => Vec::new(),
         };
+        let (vlan, trunks) = own.vlans(net.cfg.vlan);
         let spec = EndpointSpec {
             endpoint_id: eid.to_string(),
             network_id: net.cfg.id.clone(),
             bridge: net.cfg.bridge.clone(),
             mtu: net.cfg.mtu,
-            vlan: net.cfg.vlan,
+            vlan,
+            trunks,
+            ingress_rate: own.ingress_rate,
+            ingress_burst: own.ingress_burst,
             protected: !net.cfg.icc,
             mac,
             addresses,
@@ -199,6 +207,17 @@ impl Driver {
         if !req.sandbox_key.is_empty() {
             let t = set_iface_id_txn(&p.iface_uuid, keys::iface::SANDBOX, &req.sandbox_key);
             ovs.commit(t, false).await.step(|| format!("record the sandbox of endpoint {eid}"))?;
+            if p.ingress_rate > 0 && self.is_netdev(&ovs, &net.cfg.bridge).await? {
+                let mut p = p.clone();
+                p.external_ids.insert(keys::iface::SANDBOX.to_string(), req.sandbox_key.clone());
+                let within = self.ctx.timeout.max(std::time::Duration::from_secs(10));
+                // Docker moves the interface once this call has answered.
+                tokio::task::spawn_local(async move {
+                    if let Err(e) = endpoint::limit_inside_once_moved(&p, within).await {
+                        log::warn!("{e}");
+                    }
+                });
+            }
         }
         if let (Mode::Ovn, Some(lsp)) = (net.cfg.mode, p.external_ids.get(keys::iface::IFACE_ID)) {
             self.wait_ovn_installed(&ovs, &p.name, lsp).await?;
@@ -239,6 +258,31 @@ impl Driver {
         endpoint::delete(&self.ctx, eid).await.map(|()| json!({}))
     }
 
+    async fn is_netdev(&self, ovs: &Vswitch, bridge: &str) -> Result<bool> {
+        let datapath = ovs.bridge_datapath_type(bridge).await.step(|| format!("look up bridge {bridge}"))?;
+        Ok(datapath.as_deref() == Some("netdev"))
+    }
+
+    /// The in-container rate limits of the endpoints of network `cfg` (on
+    /// a netdev bridge), from what their rows record: a plugin killed
+    /// before an endpoint's interface arrived in its container, or a limit
+    /// removed by hand, is made good here (see [`endpoint::limit_inside`]).
+    pub(super) async fn restore_rate_limits(&self, ovs: &Vswitch, cfg: &NetworkConfig) -> Result<()> {
+        if !self.is_netdev(ovs, &cfg.bridge).await? {
+            return Ok(());
+        }
+        let id = cfg.id.as_str();
+        let conds = vec![Cond::includes("external_ids", data::map([(keys::iface::NETWORK_ID, id)]))];
+        let ports = ovs.find_ports(conds).await.step(|| format!("look up the ports of network {id}"))?;
+        let mut errors = Vec::new();
+        for p in ports.iter().filter(|p| p.ingress_rate > 0) {
+            if let Err(e) = endpoint::limit_inside(p).await {
+                errors.push(e);
+            }
+        }
+        Error::all(errors)
+    }
+
     async fn oper_info(&self, req: EndpointRequest) -> Result<Value> {
         let ovs = self.ctx.vswitch().await?;
         let mut value = std::collections::BTreeMap::new();
@@ -269,6 +313,14 @@ impl Driver {
         let eid = req.endpoint_id.as_str();
         let ovs = self.ctx.vswitch().await?;
         let net = self.network(&ovs, &req.network_id).await?;
+        if net.cfg.mode == Mode::Routed {
+            // Nothing to translate: the container's own address is reachable,
+            // on every port it listens on.
+            return Err(Error::invalid(
+                "publishing ports (-p) on a routed network: its containers are reached at their own addresses, \
+                 on any port they listen on; drop -p",
+            ));
+        }
         let (Mode::Nat, false, Some((IpNetwork::V4(subnet), _))) = (net.cfg.mode, net.cfg.internal, net.cfg.v4) else {
             return Err(Error::invalid("publishing ports (-p) needs a nat network that is not internal"));
         };

@@ -4,6 +4,7 @@
 //!
 //! - [`server`]: the HTTP server on the plugin socket (hyper);
 //! - [`protocol`]: the JSON bodies of the driver protocol;
+//! - [`endpoint_options`]: an endpoint's own settings (`--driver-opt`);
 //! - [`network`]: a network's settings, from Docker's request to the
 //!   external_ids of its Bridge row and back;
 //! - [`driver`]: the dispatch of calls and the endpoint handlers, and
@@ -11,6 +12,7 @@
 //!   from OVSDB, the kernel and nf_tables), both on [`Driver`].
 
 pub mod driver;
+pub mod endpoint_options;
 pub mod ipam;
 pub mod network;
 pub mod networks;

@@ -26,7 +26,12 @@ pub const DOCKER_ICC: &str = "com.docker.network.bridge.enable_icc";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// The gateway on the bridge; what leaves the subnet is masqueraded.
     Nat,
+    /// The gateway on the bridge; the host routes the subnet, no NAT: other
+    /// hosts reach containers by their own addresses.
+    Routed,
+    /// Pure layer 2: nothing on the host.
     Flat,
     /// The network is an OVN logical switch shared by every host that
     /// creates it (see [`crate::plugin::ovn`]).
@@ -37,9 +42,16 @@ impl Mode {
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Nat => "nat",
+            Mode::Routed => "routed",
             Mode::Flat => "flat",
             Mode::Ovn => "ovn",
         }
+    }
+
+    /// Whether the host is the network's router: the gateway address on
+    /// the bridge's internal port, forwarding, firewall rules.
+    pub fn host_routes(self) -> bool {
+        matches!(self, Mode::Nat | Mode::Routed)
     }
 }
 
@@ -72,7 +84,7 @@ pub fn default_bridge(network_id: &str) -> String {
     format!("ovs-{hex}")
 }
 
-fn option_text(key: &str, v: &Value) -> Result<String, String> {
+pub(super) fn option_text(key: &str, v: &Value) -> Result<String, String> {
     match v {
         Value::String(s) => Ok(s.clone()),
         Value::Number(n) => Ok(n.to_string()),
@@ -142,11 +154,12 @@ impl NetworkConfig {
                 "mode" => {
                     mode = match text.as_str() {
                         "nat" => Mode::Nat,
+                        "routed" => Mode::Routed,
                         "flat" => Mode::Flat,
                         "ovn" => Mode::Ovn,
                         _ => {
                             return Err(format!(
-                                "driver option mode: \"{}\" is not nat, flat or ovn",
+                                "driver option mode: \"{}\" is not nat, routed, flat or ovn",
                                 text.escape_default()
                             ))
                         }
@@ -188,13 +201,16 @@ impl NetworkConfig {
             _ => default_bridge(&r.network_id),
         });
         if bind_interface.is_some() && mode != Mode::Flat {
-            return Err("driver option bind_interface needs mode=flat (a nat network routes through the host)".into());
+            return Err(format!(
+                "driver option bind_interface needs mode=flat (a {} network routes through the host)",
+                mode.as_str()
+            ));
         }
         let v4 = ipam(&r.ipv4_data, "IPv4")?;
         let ipv6_enabled = opts.and_then(|o| o.get(ENABLE_IPV6)).is_some_and(|v| v == true || v == "true");
         let v6 = if ipv6_enabled { ipam(&r.ipv6_data, "IPv6")? } else { None };
-        if mode == Mode::Nat && v4.as_ref().is_none_or(|(_, gw)| gw.is_none()) {
-            return Err("mode nat needs an IPv4 subnet with a gateway".into());
+        if mode.host_routes() && v4.as_ref().is_none_or(|(_, gw)| gw.is_none()) {
+            return Err(format!("mode {} needs an IPv4 subnet with a gateway", mode.as_str()));
         }
         if let (Some(_), Some(m)) = (&v6, mtu) {
             if m < 1280 {
@@ -299,6 +315,7 @@ impl NetworkConfig {
         let mode = match get(keys::bridge::MODE) {
             Some("flat") => Mode::Flat,
             Some("ovn") => Mode::Ovn,
+            Some("routed") => Mode::Routed,
             _ => Mode::Nat,
         };
         let bad = |k: &str, e: String| format!("bridge {bridge}: external_ids:{k}: {e}");
@@ -387,6 +404,20 @@ mod tests {
             assert!(e.contains(needle), "{opts}: {e}");
         }
         assert!(NetworkConfig::from_request(&req(json!({"mode": "flat", "bind_interface": "eth0"}))).is_ok());
+        let e = NetworkConfig::from_request(&req(json!({"mode": "routed", "bind_interface": "eth0"}))).unwrap_err();
+        assert!(e.contains("a routed network routes through the host"), "{e}");
+    }
+
+    #[test]
+    fn routed_mode_round_trips_and_needs_a_gateway() {
+        let c = NetworkConfig::from_request(&req(json!({"mode": "routed"}))).unwrap();
+        assert_eq!(c.mode, Mode::Routed);
+        let ids: BTreeMap<String, String> = c.to_ids("ovs").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(ids[keys::bridge::MODE], "routed");
+        assert_eq!(NetworkConfig::from_ids(&c.bridge, &ids).unwrap(), c);
+        let mut r = req(json!({"mode": "routed"}));
+        r.ipv4_data = None;
+        assert!(NetworkConfig::from_request(&r).unwrap_err().contains("mode routed needs an IPv4 subnet"));
     }
 
     #[test]

@@ -40,12 +40,13 @@ impl Driver {
 
     pub(super) async fn create_network(&self, req: CreateNetworkRequest) -> Result<Value> {
         let cfg = NetworkConfig::from_request(&req).map_err(Error::invalid)?;
-        if cfg.mode == Mode::Nat && nftables::legacy_filter_table_in_use() {
-            return Err(Error::refused(
-                "mode nat: this host's iptables uses the legacy backend (x_tables has a filter table), whose \
+        if cfg.mode.host_routes() && nftables::legacy_filter_table_in_use() {
+            return Err(Error::refused(format!(
+                "mode {}: this host's iptables uses the legacy backend (x_tables has a filter table), whose \
                  FORWARD policy the plugin cannot see nor pass; switch to the nf_tables backend \
                  (update-alternatives --set iptables /usr/sbin/iptables-nft, then restart dockerd)",
-            ));
+                cfg.mode.as_str()
+            )));
         }
         // Held while the network is being made: Docker lists a network only
         // once CreateNetwork returned, so a concurrent CreateNetwork on the
@@ -112,11 +113,12 @@ impl Driver {
 
     /// What only OVSDB and the kernel can say about the options.
     async fn check_bridge_and_uplink(&self, ovs: &Vswitch, cfg: &NetworkConfig, exists: bool) -> Result<()> {
-        if exists && cfg.mode == Mode::Nat && cfg.vlan.is_some() {
+        if exists && cfg.mode.host_routes() && cfg.vlan.is_some() {
             // The gateway would sit on the bridge's own internal port, which
             // is not ours to retag.
             return Err(Error::invalid(format!(
-                "driver option vlan: with mode=nat the plugin must create the bridge, and {} exists",
+                "driver option vlan: with mode={} the plugin must create the bridge, and {} exists",
+                cfg.mode.as_str(),
                 cfg.bridge
             )));
         }
@@ -138,7 +140,7 @@ impl Driver {
                 host.set_up(l.index).await.step(|| format!("set {bi} up"))?;
             }
         }
-        if cfg.mode != Mode::Nat {
+        if !cfg.mode.host_routes() {
             return Ok(());
         }
         let bridge = &cfg.bridge;
@@ -171,7 +173,9 @@ impl Driver {
 
     /// Forwarding, and the rules of each family the network has a subnet
     /// of: masquerade (or, internal, nothing out) and isolation in our
-    /// tables, and the accept rules in iptables' FORWARD.
+    /// tables, and the accept rules in iptables' FORWARD. A routed network
+    /// has nothing in our tables (no NAT, and other hosts may open
+    /// connections to its containers), only the FORWARD accepts.
     fn setup_firewall(&self, cfg: &NetworkConfig) -> Result<()> {
         let (id, bridge) = (cfg.id.as_str(), cfg.bridge.as_str());
         for (family, subnet, sysctl) in [
@@ -182,9 +186,10 @@ impl Driver {
             let subnet = nftables::Subnet { addr: subnet.network(), prefix: subnet.prefix() };
             let forward = host_net_sysctl(sysctl);
             write_sysctl(&forward, "1").step(|| format!("turn {family} forwarding on ({forward})"))?;
+            let ours = cfg.mode == Mode::Nat || cfg.internal;
             let n = nftables::count_network_rules(id, subnet)
                 .step(|| format!("list the rules of network {id} (nf_tables table {family} {})", nftables::TABLE))?;
-            if n == 0 {
+            if ours && n == 0 {
                 nftables::add_network_rules(id, subnet, bridge, cfg.internal).step(|| {
                     format!("add the firewall rules of network {id} (nf_tables table {family} {})", nftables::TABLE)
                 })?;
@@ -315,7 +320,10 @@ impl Driver {
             let Ok(Some(_lock)) = PortLock::try_acquire(id, NETWORK_LOCK) else { continue };
             // One broken network must not keep the others down.
             let result = match NetworkConfig::from_ids(&row.name, ids) {
-                Ok(cfg) => self.setup_host(&cfg).await,
+                Ok(cfg) => match self.setup_host(&cfg).await {
+                    Ok(()) => self.restore_rate_limits(&ovs, &cfg).await,
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(Error::refused(format!("bridge {}: {e}", row.name))),
             };
             match result {

@@ -11,12 +11,13 @@ use super::reclaim::{our_veths, remove_orphan_veths_checked};
 use super::remove::{remove_port, Veths};
 use crate::config::Mac;
 use crate::context::Ctx;
+use crate::docker::Container;
 use crate::error::{Context, Error, Result};
 use crate::ovsdb::keys;
-use crate::ovsdb::vswitch::{add_port_txn, AttachedPort, BridgePlan, NewPort, Vswitch};
+use crate::ovsdb::vswitch::{add_port_txn, policing_columns, AttachedPort, BridgePlan, NewPort, Vlan, Vswitch};
 use crate::ovsdb::{data, Cond};
 use crate::sys::lock::PortLock;
-use crate::sys::netlink::Netlink;
+use crate::sys::netlink::{LinkInfo, Netlink};
 use crate::sys::netns::Netns;
 
 /// The interface name in the lock and the veth mark (see
@@ -36,8 +37,14 @@ pub struct EndpointSpec {
     pub network_id: String,
     pub bridge: String,
     pub mtu: Option<u32>,
-    /// Access VLAN of the port.
+    /// Access VLAN of the port, or with `trunks` its native VLAN.
     pub vlan: Option<u16>,
+    /// Trunked VLANs (empty: not a trunk).
+    pub trunks: Vec<u16>,
+    /// Rate limit of what the container sends, in kbit/s, and its burst in
+    /// kbit (as add-port's `--ingress-rate` and `--ingress-burst`).
+    pub ingress_rate: Option<u32>,
+    pub ingress_burst: Option<u32>,
     /// A protected port (OVS's `Port.protected`) forwards to no other
     /// protected port: containers of the network do not reach each other.
     pub protected: bool,
@@ -130,18 +137,111 @@ async fn configure_and_commit(
         ],
         extra_ids: spec.extra_ids.iter().map(|(k, v)| (k.to_string(), v.clone())).collect(),
         tag: spec.vlan,
-        port_columns: if spec.protected {
-            [("protected".to_string(), serde_json::Value::Bool(true))].into_iter().collect()
-        } else {
-            Default::default()
-        },
-        iface_columns: Default::default(),
+        port_columns: port_columns(spec),
+        iface_columns: spec.ingress_rate.map(|r| policing_columns(r, spec.ingress_burst)).unwrap_or_default(),
         replaces: None,
     };
     ovs.commit(add_port_txn(&new, &BridgePlan::Exists, &[]), true)
         .await
         .step(|| format!("add port {port} to bridge {bridge} for endpoint {eid}"))?;
     crate::fault::point("plugin-port-committed").await;
+    Ok(())
+}
+
+/// The Port columns beyond the tag: a trunk's, and `protected`.
+fn port_columns(spec: &EndpointSpec) -> serde_json::Map<String, serde_json::Value> {
+    let mut columns = match spec.trunks.is_empty() {
+        true => Default::default(),
+        false => Vlan::Trunk { vlans: spec.trunks.clone(), native: spec.vlan }.columns(),
+    };
+    if spec.protected {
+        columns.insert("protected".to_string(), serde_json::Value::Bool(true));
+    }
+    columns
+}
+
+/// On a netdev bridge, the rate limit of an endpoint's port is also set
+/// inside its container (see [`netdev`]). The veth's peer loses its qdisc
+/// when Docker moves it into the container after Join, so the limit is set
+/// there, on the interface that carries the endpoint's MAC, once it has
+/// arrived. Returns false while it has not (or the endpoint has no
+/// sandbox yet); an interface that already has its limit is left alone, so
+/// that this can be repeated (the plugin does so at start and periodically,
+/// from what OVSDB records).
+pub async fn limit_inside(p: &AttachedPort) -> Result<bool> {
+    let Some((inside, link)) = link_inside(p).await? else { return Ok(false) };
+    let (eid, sandbox) = (endpoint_of(p), p.external_ids.get(keys::iface::SANDBOX).cloned().unwrap_or_default());
+    let rate = p.ingress_rate.max(0) as u32;
+    let limited =
+        inside.has_rate_limit(link.index).await.step(|| format!("look up the qdisc of {} in {sandbox}", link.name))?;
+    if rate > 0 && !limited {
+        let burst = Some(p.ingress_burst.max(0) as u32).filter(|b| *b > 0);
+        inside
+            .set_rate_limit(link.index, rate, burst)
+            .await
+            .step(|| format!("set the rate limit of {} of endpoint {eid} in {sandbox}", link.name))?;
+        log::info!("rate limit of endpoint {eid} ({} in its container): {rate} kbit/s", link.name);
+    }
+    Ok(true)
+}
+
+fn endpoint_of(p: &AttachedPort) -> &str {
+    p.external_ids.get(keys::iface::ENDPOINT_ID).map(String::as_str).unwrap_or_default()
+}
+
+/// The interface of endpoint port `p` inside its container, with a
+/// netlink socket there: Docker names it (eth0, eth1...) out of our sight,
+/// so it is found by the endpoint's MAC in the sandbox recorded at Join.
+/// None while it is not there (not joined yet, not moved yet, or the
+/// container gone).
+pub async fn link_inside(p: &AttachedPort) -> Result<Option<(Netlink, LinkInfo)>> {
+    let eid = endpoint_of(p);
+    let ids = &p.external_ids;
+    let (Some(sandbox), Some(mac)) = (ids.get(keys::iface::SANDBOX), ids.get(keys::iface::ENDPOINT_MAC)) else {
+        return Ok(None);
+    };
+    let Ok(mac) = mac.parse::<Mac>() else { return Ok(None) };
+    let ns = match Netns::open(sandbox) {
+        Ok(ns) => ns,
+        // The container is gone, and its interface with it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).step(|| format!("open network namespace {sandbox} of endpoint {eid}")),
+    };
+    let inside = Netlink::inside(&ns).step(|| format!("open a netlink socket in {sandbox}"))?;
+    let links = inside.links().await.step(|| format!("list the links in {sandbox}"))?;
+    Ok(links.into_iter().find(|l| l.mac == Some(mac.0)).map(|l| (inside, l)))
+}
+
+/// The ports of container `c`'s endpoints (the network plugin's), or with
+/// `iface` the one whose interface is named so inside the container.
+pub async fn ports_of_container(ovs: &Vswitch, c: &Container, iface: Option<&str>) -> Result<Vec<AttachedPort>> {
+    let mut ports = Vec::new();
+    for eid in &c.endpoint_ids {
+        let Some(p) = find(ovs, eid).await? else { continue };
+        if let Some(want) = iface {
+            if link_inside(&p).await?.is_none_or(|(_, l)| l.name != want) {
+                continue;
+            }
+        }
+        ports.push(p);
+    }
+    Ok(ports)
+}
+
+/// [`limit_inside`] as soon as Docker has moved the interface into the
+/// container (it does so after Join answered), waiting at most `within`.
+pub async fn limit_inside_once_moved(p: &AttachedPort, within: std::time::Duration) -> Result<()> {
+    let deadline = std::time::Instant::now() + within;
+    while !limit_inside(p).await? {
+        if std::time::Instant::now() > deadline {
+            return Err(Error::refused(format!(
+                "the interface of port {} did not arrive in its container within {within:?}: its rate limit \
+                 is set inside by the next periodic check",
+                p.name
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     Ok(())
 }
 

@@ -316,7 +316,7 @@ pub fn exec(c: &TestContainer, cmd: &str) -> CmdOutput {
 
 /// Run a command in the container's network namespace from the host (for
 /// the snapshot: faster than `docker exec` and works for paused containers).
-fn in_netns(pid: u32, args: &[&str]) -> CmdOutput {
+pub fn in_netns(pid: u32, args: &[&str]) -> CmdOutput {
     let ns = format!("--net=/proc/{pid}/ns/net");
     let mut all = vec![ns.as_str()];
     all.extend_from_slice(args);
@@ -888,6 +888,48 @@ pub fn assert_tcp(client: &TestContainer, server: &TestContainer, addr: &str, by
         got = exec(server, "md5sum < /tmp/rx").stdout;
     }
     took
+}
+
+/// From trunk port `iface`, in the namespace that the command `enter`
+/// runs in (`ip netns exec NS`, `nsenter --net=...`), send an ARP request
+/// for `target` tagged with `vlan` (untagged when None) and say whether
+/// `target` answered.
+pub fn arp_from_trunk(enter: &[&str], iface: &str, target: &str, vlan: Option<u16>) -> bool {
+    // A raw socket speaks for the trunk: the kernel here has no 8021q module,
+    // so no VLAN device can be made. The kernel moves a received tag into
+    // packet metadata, so replies are matched on their ARP payload.
+    let script = r#"
+import socket, struct, sys, time
+ifname, target, vlan = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind((ifname, 0))
+mac = s.getsockname()[4]
+me = socket.inet_aton("169.254.77.1")
+tip = socket.inet_aton(target)
+arp = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, mac, me, b"\0" * 6, tip)
+tag = struct.pack("!HH", 0x8100, vlan) if vlan >= 0 else b""
+frame = b"\xff" * 6 + mac + tag + b"\x08\x06" + arp
+s.settimeout(0.2)
+deadline = time.time() + 2
+while time.time() < deadline:
+    s.send(frame)
+    end = time.time() + 0.4
+    while time.time() < end:
+        try:
+            data = s.recv(2048)
+        except socket.timeout:
+            continue
+        i = 12
+        while data[i:i + 2] == b"\x81\x00":
+            i += 4
+        if data[i:i + 2] == b"\x08\x06" and data[i + 8:i + 10] == b"\x00\x02" and data[i + 16:i + 20] == tip:
+            sys.exit(0)
+sys.exit(1)
+"#;
+    let v = vlan.map_or("-1".to_string(), |v| v.to_string());
+    let mut args: Vec<&str> = enter[1..].to_vec();
+    args.extend_from_slice(&["python3", "-c", script, iface, target, &v]);
+    run(enter[0], &args).success()
 }
 
 // ---------------------------------------------------------------------------

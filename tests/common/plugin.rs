@@ -164,8 +164,33 @@ impl TestNetwork {
         TestContainer::with_args(&all)
     }
 
-    /// `docker network rm`, which must succeed.
+    /// `docker network connect --driver-opt OPT... NETWORK CONTAINER`.
+    pub fn connect(&self, c: &TestContainer, driver_opts: &[&str]) -> CmdOutput {
+        let mut args = vec!["network", "connect"];
+        for o in driver_opts {
+            args.extend_from_slice(&["--driver-opt", o]);
+        }
+        args.extend_from_slice(&[self.name.as_str(), c.name.as_str()]);
+        run("docker", &args)
+    }
+
+    /// A container whose only interface (eth0) is on this network with the
+    /// endpoint driver options `driver_opts` (KEY=VALUE): `docker run
+    /// --network` takes none on dockerd 20.10, so it is created on the
+    /// network, disconnected, connected again with them, and started.
     #[track_caller]
+    pub fn container_with_driver_opts(&self, driver_opts: &[&str]) -> TestContainer {
+        let name = format!("{PREFIX}-{}", rand_hex(10));
+        let net = format!("--network={}", self.name);
+        let out = run("docker", &["create", "--name", &name, &net, IMAGE, "sleep", "3600"]);
+        let c = TestContainer { name, id: out.stdout.trim().to_string() };
+        out.ok();
+        run("docker", &["network", "disconnect", &self.name, &c.name]).ok();
+        self.connect(&c, driver_opts).ok();
+        run("docker", &["start", &c.name]).ok();
+        c
+    }
+
     /// `docker network rm`. Docker releases a removed container's endpoint
     /// on its own after `docker rm -f` has returned (from the exit event),
     /// so "has active endpoints" is retried for a few seconds; an endpoint
@@ -262,6 +287,39 @@ impl Drop for Outside {
     fn drop(&mut self) {
         let _ = try_run("ip", &["link", "del", &self.host_veth], Duration::from_secs(30));
         let _ = try_run("ip", &["netns", "del", &self.ns], Duration::from_secs(30));
+    }
+}
+
+/// A routed network (`-o mode=routed`) of `plugin` on a subnet of its own,
+/// with one container, and an "outside" host; the outside routes nothing
+/// to the subnet yet (see [`Routed::route_back`]).
+pub struct Routed {
+    pub s: Subnet,
+    /// The subnet as CIDR.
+    pub subnet: String,
+    pub outside: Outside,
+    pub net: TestNetwork,
+    pub c: TestContainer,
+    /// The container's own address.
+    pub addr: String,
+}
+
+impl Routed {
+    pub fn new(plugin: &Plugin) -> Routed {
+        let s = Subnet::new();
+        let outside = Outside::new();
+        let subnet = format!("{}/24", s.v4(0));
+        let net = TestNetwork::create(plugin, &["-o", "mode=routed", "--subnet", &subnet]);
+        let c = net.container(&[]);
+        let addr = net.address_of(&c, false);
+        Routed { s, subnet, outside, net, c, addr }
+    }
+
+    /// Route the subnet through this host inside the outside, as another
+    /// host's router would.
+    pub fn route_back(&self) {
+        let via = self.outside.host_addr();
+        self.outside.exec(&["ip", "route", "add", &self.subnet, "via", &via]).ok();
     }
 }
 

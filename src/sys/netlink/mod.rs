@@ -326,6 +326,22 @@ impl Netlink {
         Ok(())
     }
 
+    /// Whether link `index` has a token bucket (tbf) as its root qdisc, as
+    /// [`Netlink::set_rate_limit`] makes it. A veth moved to another
+    /// namespace loses its qdiscs, so this tells whether a limit is still
+    /// in place.
+    pub async fn has_rate_limit(&self, index: u32) -> Result<bool> {
+        use rtnetlink::packet_route::tc::{TcAttribute, TcHandle};
+        let handle = self.handle.clone();
+        // The kernel may answer the dump for every link: filter here.
+        let qdiscs: Vec<_> = handle.qdisc().get().index(index as i32).execute().try_collect().await?;
+        Ok(qdiscs.iter().any(|q| {
+            q.header.index == index as i32
+                && q.header.parent == TcHandle::ROOT
+                && q.attributes.iter().any(|a| matches!(a, TcAttribute::Kind(k) if k == "tbf"))
+        }))
+    }
+
     /// Limit what link `index` sends to `kbps` kbit/s with a token bucket
     /// (tbf) as its root qdisc, allowing bursts of `burst_kb` kbit (at least
     /// two full frames); 0 removes the limit. rtnetlink's qdisc builder
