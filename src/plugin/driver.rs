@@ -152,6 +152,10 @@ impl Driver {
         }
         let mac = given_mac.unwrap_or_else(|| endpoint::mac_for(&iface.address));
         let extra_ids = match net.cfg.mode {
+            // A tag on a port of OVN's br-int would cut it off its logical port.
+            Mode::Ovn if own.vlan.is_some() || !own.trunks.is_empty() => {
+                return Err(Error::invalid(format!("endpoint {eid}: vlan and trunks are not supported with mode ovn")));
+            }
             Mode::Ovn => {
                 let ip =
                     addresses.first().and_then(|a| IpNetwork::from_str(a).ok()).map(|n| n.ip()).ok_or_else(|| {

@@ -421,6 +421,34 @@ mod tests {
     }
 
     #[test]
+    fn mode_ovn_needs_a_switch_and_refuses_what_ovn_does_not_carry() {
+        let mut r = req(json!({"mode": "ovn", "ovn_switch": "web", "ovn_router": "r1"}));
+        r.options.as_mut().unwrap().remove(ENABLE_IPV6);
+        let c = NetworkConfig::from_request(&r).unwrap();
+        assert_eq!(
+            (c.bridge.as_str(), c.ovn_switch.as_deref(), c.ovn_router.as_deref()),
+            ("br-int", Some("web"), Some("r1"))
+        );
+        let ids: BTreeMap<String, String> = c.to_ids("ovs").into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+        assert_eq!(NetworkConfig::from_ids(&c.bridge, &ids).unwrap(), c);
+        for (opts, needle) in [
+            (json!({"mode": "ovn"}), "needs driver option ovn_switch"),
+            (json!({"mode": "ovn", "ovn_switch": "a b"}), "option ovn_switch"),
+            (json!({"mode": "ovn", "ovn_switch": "web", "vlan": "5"}), "vlan is not supported"),
+            (json!({"mode": "ovn", "ovn_switch": "web", "icc": "false"}), "icc=false"),
+            (json!({"ovn_switch": "web"}), "need mode=ovn"),
+        ] {
+            let mut r = req(opts.clone());
+            r.options.as_mut().unwrap().remove(ENABLE_IPV6);
+            let e = NetworkConfig::from_request(&r).unwrap_err();
+            assert!(e.contains(needle), "{opts}: {e}");
+        }
+        // With IPv6: refused (OVN's gateway router port here is IPv4 only).
+        let e = NetworkConfig::from_request(&req(json!({"mode": "ovn", "ovn_switch": "web"}))).unwrap_err();
+        assert!(e.contains("no IPv6"), "{e}");
+    }
+
+    #[test]
     fn dockers_own_keys_and_internal() {
         let c = NetworkConfig::from_request(&req(json!({DOCKER_MTU: "1400", DOCKER_ICC: "false"}))).unwrap();
         assert_eq!((c.mtu, c.icc), (Some(1400), false));
