@@ -287,7 +287,8 @@ fn one_network_on_three_hosts() {
 }
 
 /// Networks without `ovn_router` reach only themselves; networks with the
-/// same `ovn_router` are routed to each other, across hosts.
+/// same `ovn_router` are routed to each other, across hosts. A network on
+/// Docker's own IPAM refuses an address another host holds.
 #[test]
 fn networks_isolated_unless_they_share_a_router() {
     let _serial = serial();
@@ -313,7 +314,20 @@ fn networks_isolated_unless_they_share_a_router() {
         assert!(!x.pings(&y.ip()), "{} reaches {} on another network", x.name, y.name);
     }
     drop((ca, cb, cc, cd));
-    cl.remove_everywhere(&["ovsdta", "ovsdtb", "ovsdtc", "ovsdtd"]);
+    // With Docker's own IPAM each host allocates alone: the same address
+    // on a second host is refused at `docker run`, not handed out twice.
+    let sw = format!("{PREFIX}{}e", cl.bed.id);
+    for h in &cl.hosts {
+        let driver = h.plugin_name(&cl.bed);
+        let sw_opt = format!("ovn_switch={sw}");
+        let args = ["network", "create", "-d", &driver, "-o", "mode=ovn", "-o", &sw_opt, "--subnet=10.30.5.0/24"];
+        h.docker(&[&args[..], &["--gateway=10.30.5.1", "ovsdte"]].concat()).ok();
+    }
+    let e1 = Ctr::run(cl.h(1), "ovsdte", &[]);
+    let out = Ctr::try_run(cl.h(2), "ovsdte", &[]).err().expect("two hosts handed out the same address");
+    assert!(out.stderr.contains(&format!("address {} is in use", e1.ip())), "{out}");
+    drop(e1);
+    cl.remove_everywhere(&["ovsdta", "ovsdtb", "ovsdtc", "ovsdtd", "ovsdte"]);
 }
 
 /// Ten `docker run` at once, spread over three hosts: ten distinct
