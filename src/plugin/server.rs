@@ -81,10 +81,9 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
     if let Err(e) = crate::port::endpoint::sweep_orphans(ctx).await {
         log::warn!("cannot sweep veths left by a killed plugin: {e}");
     }
-    if let Err(e) = driver.sweep_ovn().await {
-        log::warn!("cannot sweep the northbound records left by a killed plugin: {e}");
-    }
     let local = tokio::task::LocalSet::new();
+    // Whether a sweep of what killed mode=ovn calls left is running.
+    let sweeping = Rc::new(std::cell::Cell::new(false));
     let mut heal = tokio::time::interval(HEAL_EVERY);
     heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = local
@@ -97,11 +96,20 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
                             if let Err(e) = d.restore_host_state().await {
                                 log::warn!("check of the host side of the networks: {e}");
                             }
-                            // Quietly: the northbound database may be away for a while.
-                            if let Err(e) = d.sweep_ovn().await {
-                                log::debug!("sweep of the northbound records: {e}");
-                            }
                         });
+                        // The first tick is at once: this is also the sweep
+                        // at start, without holding up the socket. One at a
+                        // time, since an unreachable database takes --timeout.
+                        if !sweeping.replace(true) {
+                            let (d, flag) = (driver.clone(), sweeping.clone());
+                            tokio::task::spawn_local(async move {
+                                // Quietly: the northbound database may be away for a while.
+                                if let Err(e) = d.sweep_ovn().await {
+                                    log::debug!("sweep of the northbound records: {e}");
+                                }
+                                flag.set(false);
+                            });
+                        }
                     }
                     accepted = listener.accept() => match accepted {
                         Ok((stream, _)) => {
