@@ -208,6 +208,8 @@ pub struct Host {
     /// through the plugin), then the plugin.
     dockerd: RefCell<Option<Daemon>>,
     plugin: RefCell<Option<Daemon>>,
+    /// The socket of the plugin started last, removed on drop.
+    plugin_socket: RefCell<Option<String>>,
     /// Ordered so that drop stops ovn-controller, then ovs-vswitchd, then
     /// ovsdb-server.
     controller: RefCell<Option<Daemon>>,
@@ -229,6 +231,7 @@ impl Host {
             underlay_ip: format!("192.168.77.{n}"),
             dockerd: RefCell::new(None),
             plugin: RefCell::new(None),
+            plugin_socket: RefCell::new(None),
             controller: RefCell::new(None),
             vswitchd: None,
             ovsdb: None,
@@ -522,7 +525,13 @@ impl Host {
 impl Drop for Host {
     fn drop(&mut self) {
         self.stop_dockerd();
-        self.kill_plugin();
+        if let Some(mut d) = self.plugin.borrow_mut().take() {
+            d.stop();
+        }
+        // Also when a crash point or kill_plugin left it.
+        if let Some(sock) = self.plugin_socket.borrow_mut().take() {
+            let _ = std::fs::remove_file(sock);
+        }
         self.stop_ovn_controller();
         if let Some(mut d) = self.vswitchd.take() {
             d.stop();
@@ -760,6 +769,7 @@ impl Host {
         let _ = std::fs::remove_file(&socket);
         let daemon = Daemon::spawn("plugin", &self.dir, env, &args);
         *self.plugin.borrow_mut() = Some(daemon);
+        *self.plugin_socket.borrow_mut() = Some(socket.clone());
         if poll(20, || std::os::unix::net::UnixStream::connect(&socket).is_ok()).is_err() {
             panic!("the plugin of host {} does not serve {socket}\n{}", self.n, self.plugin_log());
         }
