@@ -47,7 +47,7 @@ fn routed_is_a_known_mode_and_needs_a_gateway_like_nat() {
     testbed();
     let plugin = Plugin::start();
     let out = TestNetwork::try_create(&plugin, &["-o", "mode=routd"]).err().expect("mode=routd was taken");
-    assert!(out.stderr.contains("is not nat, routed or flat"), "{out}");
+    assert!(out.stderr.contains("is not nat, routed, flat or ovn"), "{out}");
     let out = TestNetwork::try_create(&plugin, &["-o", "mode=routed", "-o", "bind_interface=lo"])
         .err()
         .expect("routed with bind_interface was taken");

@@ -48,6 +48,17 @@ impl Mode {
         }
     }
 
+    /// The `mode` driver option.
+    fn parse(text: &str) -> Result<Mode, String> {
+        match text {
+            "nat" => Ok(Mode::Nat),
+            "routed" => Ok(Mode::Routed),
+            "flat" => Ok(Mode::Flat),
+            "ovn" => Ok(Mode::Ovn),
+            _ => Err(format!("driver option mode: \"{}\" is not nat, routed, flat or ovn", text.escape_default())),
+        }
+    }
+
     /// Whether the host is the network's router: the gateway address on
     /// the bridge's internal port, forwarding, firewall rules.
     pub fn host_routes(self) -> bool {
@@ -82,6 +93,14 @@ pub struct NetworkConfig {
 pub fn default_bridge(network_id: &str) -> String {
     let hex: String = network_id.chars().filter(char::is_ascii_alphanumeric).take(11).collect();
     format!("ovs-{hex}")
+}
+
+fn parse_bool(key: &str, text: &str) -> Result<bool, String> {
+    match text {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!("driver option {key}: \"{}\" is not true or false", text.escape_default())),
+    }
 }
 
 pub(super) fn option_text(key: &str, v: &Value) -> Result<String, String> {
@@ -151,37 +170,13 @@ impl NetworkConfig {
                 "bridge" => {
                     bridge = Some(config::parse_bridge(&text).map_err(|e| format!("driver option bridge: {e}"))?)
                 }
-                "mode" => {
-                    mode = match text.as_str() {
-                        "nat" => Mode::Nat,
-                        "routed" => Mode::Routed,
-                        "flat" => Mode::Flat,
-                        "ovn" => Mode::Ovn,
-                        _ => {
-                            return Err(format!(
-                                "driver option mode: \"{}\" is not nat, routed, flat or ovn",
-                                text.escape_default()
-                            ))
-                        }
-                    }
-                }
+                "mode" => mode = Mode::parse(&text)?,
                 "ovn_switch" => ovn_switch = Some(parse_ovn_name(k, &text)?),
                 "ovn_router" => ovn_router = Some(parse_ovn_name(k, &text)?),
                 "mtu" | DOCKER_MTU => {
                     mtu = Some(config::parse_mtu(&text).map_err(|e| format!("driver option {k}: {e}"))?)
                 }
-                "icc" | DOCKER_ICC => {
-                    icc = match text.as_str() {
-                        "true" => true,
-                        "false" => false,
-                        _ => {
-                            return Err(format!(
-                                "driver option {k}: \"{}\" is not true or false",
-                                text.escape_default()
-                            ))
-                        }
-                    }
-                }
+                "icc" | DOCKER_ICC => icc = parse_bool(k, &text)?,
                 "vlan" => vlan = Some(config::parse_vlan(&text).map_err(|e| format!("driver option vlan: {e}"))?),
                 "bind_interface" => {
                     let name = IfName::from_str(&text).map_err(|e| format!("driver option bind_interface: {e}"))?;
