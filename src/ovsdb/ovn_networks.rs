@@ -14,7 +14,6 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::northbound::Northbound;
-use super::vswitch::Vswitch;
 use super::{data, keys, Cond, Op, OvsdbError, Precondition, Txn};
 
 /// A logical switch as read.
@@ -167,17 +166,6 @@ impl Northbound {
         let cond = Cond::includes("external_ids", data::map([(keys::lsp::FOR_PORT, eid)]));
         let res = self.transact(select("Logical_Switch_Port", cond, vec!["_uuid", "name", "external_ids"])).await?;
         Ok(data::rows(&res[0]).iter().map(LspRow::from_row).collect())
-    }
-}
-
-impl Vswitch {
-    /// This host's `system-id` (Open_vSwitch external_ids), as ovn-controller
-    /// names its chassis.
-    pub async fn system_id(&self) -> Result<Option<String>, OvsdbError> {
-        let res = self
-            .select(vec![Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["external_ids"] }])
-            .await?;
-        Ok(data::rows(&res[0]).first().and_then(|r| data::as_map(&r["external_ids"]).remove("system-id")))
     }
 }
 

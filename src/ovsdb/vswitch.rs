@@ -119,6 +119,15 @@ impl Vswitch {
         Ok(!data::rows(&res[0]).is_empty())
     }
 
+    /// This host's `system-id` (Open_vSwitch external_ids), as ovn-controller
+    /// names its chassis.
+    pub async fn system_id(&self) -> Result<Option<String>, OvsdbError> {
+        let res = self
+            .select(vec![Op::Select { table: "Open_vSwitch", conds: vec![], columns: vec!["external_ids"] }])
+            .await?;
+        Ok(data::rows(&res[0]).first().and_then(|r| data::as_map(&r["external_ids"]).remove("system-id")))
+    }
+
     /// The datapath type of an existing bridge (`""` means the default).
     pub async fn bridge_datapath_type(&self, bridge: &str) -> Result<Option<String>, OvsdbError> {
         let res = self

@@ -161,7 +161,7 @@ impl Driver {
                     addresses.first().and_then(|a| IpNetwork::from_str(a).ok()).map(|n| n.ip()).ok_or_else(|| {
                         Error::invalid(format!("endpoint {eid}: mode ovn needs an IPv4 address from Docker's IPAM"))
                     })?;
-                self.ovn_endpoint(&net, eid, ip, mac).await?
+                self.ovn_endpoint(&ovs, &net, eid, ip, mac).await?
             }
             _ => Vec::new(),
         };

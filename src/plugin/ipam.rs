@@ -24,6 +24,7 @@ use super::Driver;
 use crate::error::{Context, Error, Result};
 use crate::ovsdb::northbound::{del_lsp_txn, Northbound};
 use crate::ovsdb::ovn_networks::{add_address_lsp_txn, address_lsp, SwitchRow};
+use crate::ovsdb::vswitch::Vswitch;
 use crate::ovsdb::{keys, OvsdbError, Precondition};
 
 /// Where Docker says which address it asks for (RequestAddress options).
@@ -90,9 +91,9 @@ impl Driver {
         Northbound::connect(db, self.ctx.timeout).await.step(|| format!("connect to the OVN northbound database {db}"))
     }
 
-    /// This host's OVS system-id, which names its records in the northbound database.
-    pub(super) async fn system_id(&self) -> Result<String> {
-        let ovs = self.ctx.vswitch().await?;
+    /// This host's OVS system-id, which names its records in the northbound
+    /// database, read on the caller's OVSDB connection.
+    pub(super) async fn system_id(&self, ovs: &Vswitch) -> Result<String> {
         ovs.system_id().await.step(|| "read this host's system-id".into())?.ok_or_else(|| {
             Error::refused("this host's Open_vSwitch row has no external_ids:system-id (ovn-controller needs one too)")
         })
@@ -134,7 +135,7 @@ impl Driver {
             // Shared by every host: the router port's address.
             return answer(asked.unwrap_or_else(|| pool.nth(1).unwrap_or(pool.network())));
         }
-        let host = self.system_id().await?;
+        let host = self.system_id(&self.ctx.vswitch().await?).await?;
         let nb = self.nb().await?;
         let sw = one_switch(&nb, &switch).await?.ok_or_else(|| {
             Error::refused(format!("logical switch {switch} does not exist (create the network first)"))
@@ -174,7 +175,7 @@ impl Driver {
     pub(super) async fn release_address(&self, r: AddressRequest) -> Result<Value> {
         let (switch, _) = parse_pool_id(&r.pool_id)?;
         let ip = IpAddr::from_str(&r.address).map_err(|e| Error::invalid(format!("address \"{}\": {e}", r.address)))?;
-        let host = self.system_id().await?;
+        let host = self.system_id(&self.ctx.vswitch().await?).await?;
         let nb = self.nb().await?;
         let name = address_lsp(&switch, ip);
         let lsp = nb.lsp(&name).await.step(|| format!("look up logical switch port {name}"))?;

@@ -126,7 +126,7 @@ impl Driver {
                 "bridge {bridge} does not exist on this host (is ovn-controller running, with ovn-bridge={bridge}?)"
             )));
         }
-        let host = self.system_id().await?;
+        let host = self.system_id(&ovs).await?;
         let nb = self.nb().await?;
         let (subnet, gateway, router) = (subnet.to_string(), gw.to_string(), router_of(cfg, switch));
         let new = NewSwitch {
@@ -190,7 +190,7 @@ impl Driver {
     /// host, then the network's record on the bridge.
     pub(super) async fn ovn_teardown(&self, mut ovs: Vswitch, net: &Net) -> Result<()> {
         let Some(switch) = &net.cfg.ovn_switch else { return Ok(()) };
-        let host = self.system_id().await?;
+        let host = self.system_id(&ovs).await?;
         let nb = self.nb().await?;
         leave_switch(&nb, switch, &host).await?;
         let mut t = Txn::new();
@@ -212,13 +212,14 @@ impl Driver {
     /// address. Returns the external_ids that bind the port to it.
     pub(super) async fn ovn_endpoint(
         &self,
+        ovs: &Vswitch,
         net: &Net,
         eid: &str,
         ip: IpAddr,
         mac: Mac,
     ) -> Result<Vec<(&'static str, String)>> {
         let Some(switch) = &net.cfg.ovn_switch else { return Ok(Vec::new()) };
-        let host = self.system_id().await?;
+        let host = self.system_id(ovs).await?;
         let nb = self.nb().await?;
         let name = address_lsp(switch, ip);
         let mac_text = mac.to_string();

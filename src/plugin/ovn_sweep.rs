@@ -37,9 +37,9 @@ impl Driver {
         if self.ovn_nb.is_none() {
             return Ok(0);
         }
-        let host = self.system_id().await?;
-        let nb = self.nb().await?;
         let ovs = self.ctx.vswitch().await?;
+        let host = self.system_id(&ovs).await?;
+        let nb = self.nb().await?;
         let bridges = ovs.bridges().await.step(|| "list bridges".into())?;
         let local: BTreeSet<String> = bridges.iter().flat_map(|b| b.external_ids.keys().cloned()).collect();
         let mut removed = 0;
