@@ -82,13 +82,19 @@ pub async fn one_switch(nb: &Northbound, name: &str) -> Result<Option<SwitchRow>
 }
 
 impl Driver {
-    /// A connection to the northbound database, or a refusal if the plugin
-    /// was started without one.
-    pub(super) async fn nb(&self) -> Result<Northbound> {
+    /// The session to the northbound database (opened once, then shared
+    /// by every call: no TLS handshake and leader lookup per call), or a
+    /// refusal if the plugin was started without one.
+    pub(super) async fn nb(&self) -> Result<&Northbound> {
         let Some(db) = &self.ovn_nb else {
             return Err(Error::refused("mode ovn and the IPAM driver need the plugin started with --ovn-nb"));
         };
-        Northbound::connect(db, self.ctx.timeout).await.step(|| format!("connect to the OVN northbound database {db}"))
+        let connect = || async {
+            Northbound::connect(db, self.ctx.timeout)
+                .await
+                .step(|| format!("connect to the OVN northbound database {db}"))
+        };
+        self.nb_session.get_or_try_init(connect).await
     }
 
     /// This host's OVS system-id, which names its records in the northbound
@@ -112,7 +118,7 @@ impl Driver {
         let pool = Ipv4Network::from_str(&r.pool)
             .map_err(|e| Error::invalid(format!("IPAM driver: subnet \"{}\": {e}", r.pool.escape_default())))?;
         let nb = self.nb().await?;
-        if let Some(sw) = one_switch(&nb, &switch).await? {
+        if let Some(sw) = one_switch(nb, &switch).await? {
             let theirs = sw.external_ids.get(keys::ovn::SUBNET).map(String::as_str).unwrap_or("none");
             if theirs != pool.to_string() {
                 return Err(Error::refused(format!("logical switch {switch} exists with subnet {theirs}, not {pool}")));
@@ -137,11 +143,11 @@ impl Driver {
         }
         let host = self.system_id(&self.ctx.vswitch().await?).await?;
         let nb = self.nb().await?;
-        let sw = one_switch(&nb, &switch).await?.ok_or_else(|| {
+        let sw = one_switch(nb, &switch).await?.ok_or_else(|| {
             Error::refused(format!("logical switch {switch} does not exist (create the network first)"))
         })?;
         let token = reservation_token();
-        let reserve = |ip: Ipv4Addr| reserve(&nb, &sw, &switch, ip, &host, &token);
+        let reserve = |ip: Ipv4Addr| reserve(nb, &sw, &switch, ip, &host, &token);
         if let Some(ip) = asked {
             return match reserve(ip).await? {
                 true => {

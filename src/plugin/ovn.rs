@@ -139,7 +139,7 @@ impl Driver {
             host_key: &host_key(&host),
             network_id: &cfg.id,
         };
-        self.join_or_create_switch(&nb, new).await?;
+        self.join_or_create_switch(nb, new).await?;
         crate::fault::point("plugin-ovn-switch-joined").await;
         let settings: BTreeMap<String, String> =
             cfg.to_ids(&self.name).into_iter().map(|(k, v)| (k.into(), v)).collect();
@@ -192,7 +192,7 @@ impl Driver {
         let Some(switch) = &net.cfg.ovn_switch else { return Ok(()) };
         let host = self.system_id(&ovs).await?;
         let nb = self.nb().await?;
-        leave_switch(&nb, switch, &host).await?;
+        leave_switch(nb, switch, &host).await?;
         let mut t = Txn::new();
         t.push(Op::Mutate {
             table: "Bridge",
@@ -239,7 +239,7 @@ impl Driver {
                     return Err(Error::refused(format!("address {ip} is in use on logical switch {switch}")));
                 }
                 None => {
-                    let sw = one_switch(&nb, switch)
+                    let sw = one_switch(nb, switch)
                         .await?
                         .ok_or_else(|| Error::refused(format!("logical switch {switch} does not exist")))?;
                     let owner = [(keys::ovn::HOST, host.as_str()), (keys::lsp::FOR_PORT, eid)];

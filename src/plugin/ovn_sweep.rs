@@ -51,10 +51,10 @@ impl Driver {
             }
             let Ok(Some(_lock)) = PortLock::try_acquire(net, NETWORK_LOCK) else { continue };
             log::info!("logical switch {name}: removing this host's use for network {net}, which it does not have");
-            leave_switch(&nb, &name, &host).await?;
+            leave_switch(nb, &name, &host).await?;
             removed += 1;
         }
-        Ok(removed + self.sweep_addresses(&nb, &ovs, &host).await?)
+        Ok(removed + self.sweep_addresses(nb, &ovs, &host).await?)
     }
 
     async fn sweep_addresses(&self, nb: &Northbound, ovs: &Vswitch, host: &str) -> Result<usize> {

@@ -66,7 +66,13 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
         a.name,
         path.display(),
     );
-    let driver = Rc::new(Driver { ctx: ctx.clone(), name: a.name.clone(), datapath_type, ovn_nb: a.ovn_nb.clone() });
+    let driver = Rc::new(Driver {
+        ctx: ctx.clone(),
+        name: a.name.clone(),
+        datapath_type,
+        ovn_nb: a.ovn_nb.clone(),
+        nb_session: Default::default(),
+    });
     match driver.restore_host_state().await {
         Ok(0) => {}
         Ok(n) => log::info!("host side (gateways, forwarding, NAT) of {n} networks checked"),
