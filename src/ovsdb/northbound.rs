@@ -21,52 +21,22 @@ impl Northbound {
         Ok(Northbound { session: Session::open(db, DB, timeout).await? })
     }
 
-    pub fn remote(&self) -> &Remote {
-        self.session.remote()
-    }
-
-    pub async fn request(&self, method: &str, params: Value) -> Result<Value, OvsdbError> {
-        self.session.request(method, params).await
-    }
-
     pub async fn transact(&self, txn: Txn) -> Result<Vec<Value>, OvsdbError> {
         let res = self.session.request("transact", txn.params(DB)).await?;
         txn.check(res)
     }
 
-    /// The rows (uuids) of the logical switches named `name`.
-    pub async fn switches_named(&self, name: &str) -> Result<Vec<String>, OvsdbError> {
-        let mut t = Txn::new();
-        t.push(Op::Select { table: "Logical_Switch", conds: vec![Cond::eq("name", name)], columns: vec!["_uuid"] });
-        let res = self.transact(t).await?;
-        Ok(data::rows(&res[0]).iter().filter_map(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)).collect())
-    }
-
     /// The uuid of the logical switch port `name` if we made it for `owner`.
     pub async fn our_lsp(&self, name: &str, owner: &str) -> Result<Option<String>, OvsdbError> {
-        Ok(self.our_lsp_row(name, owner).await?.and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)))
+        Ok(self.lsp(name).await?.filter(|l| l.owner() == Some(owner)).map(|l| l.uuid))
     }
 
     /// Whether the logical switch port `name` exists, made for `owner`,
     /// with exactly `addresses`: what a create sent again after a lost
     /// reply finds when the first copy was committed.
     pub async fn has_our_lsp(&self, name: &str, owner: &str, addresses: &str) -> Result<bool, OvsdbError> {
-        let row = self.our_lsp_row(name, owner).await?;
-        Ok(row.is_some_and(|r| data::set_items(&r["addresses"]).iter().map(|v| v.as_str()).eq([Some(addresses)])))
-    }
-
-    async fn our_lsp_row(&self, name: &str, owner: &str) -> Result<Option<Value>, OvsdbError> {
-        let mut t = Txn::new();
-        t.push(Op::Select {
-            table: "Logical_Switch_Port",
-            conds: vec![
-                Cond::eq("name", name),
-                Cond::includes("external_ids", data::map([(keys::lsp::FOR_PORT, owner)])),
-            ],
-            columns: vec!["_uuid", "addresses"],
-        });
-        let res = self.transact(t).await?;
-        Ok(data::rows(&res[0]).into_iter().next())
+        let lsp = self.lsp(name).await?;
+        Ok(lsp.is_some_and(|l| l.owner() == Some(owner) && l.addresses == [addresses]))
     }
 
     /// Delete the logical switch port `name` if we made it for `owner`;

@@ -24,6 +24,13 @@ pub struct SwitchRow {
 }
 
 impl SwitchRow {
+    fn from_row(r: &Value) -> Self {
+        SwitchRow {
+            uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
+            external_ids: data::as_map(&r["external_ids"]),
+        }
+    }
+
     /// The hosts (system-ids) that use the switch.
     pub fn hosts(&self) -> impl Iterator<Item = &str> {
         self.external_ids.keys().filter_map(|k| k.strip_prefix(keys::ovn::HOST_PREFIX))
@@ -44,7 +51,12 @@ pub struct LspRow {
     pub uuid: String,
     pub name: String,
     pub external_ids: BTreeMap<String, String>,
+    /// "MAC IP..." entries (none while an address is only reserved).
+    pub addresses: Vec<String>,
 }
+
+/// The columns [`LspRow`] is read from.
+const LSP_COLUMNS: [&str; 4] = ["_uuid", "name", "external_ids", "addresses"];
 
 impl LspRow {
     fn from_row(r: &Value) -> Self {
@@ -52,6 +64,7 @@ impl LspRow {
             uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
             name: r["name"].as_str().unwrap_or_default().to_string(),
             external_ids: data::as_map(&r["external_ids"]),
+            addresses: data::set_items(&r["addresses"]).iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
         }
     }
 
@@ -95,13 +108,7 @@ impl Northbound {
     pub async fn switches(&self, name: &str) -> Result<Vec<SwitchRow>, OvsdbError> {
         let res =
             self.transact(select("Logical_Switch", Cond::eq("name", name), vec!["_uuid", "external_ids"])).await?;
-        Ok(data::rows(&res[0])
-            .iter()
-            .map(|r| SwitchRow {
-                uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
-                external_ids: data::as_map(&r["external_ids"]),
-            })
-            .collect())
+        Ok(data::rows(&res[0]).iter().map(SwitchRow::from_row).collect())
     }
 
     /// The logical switches the plugin made (mode=ovn networks).
@@ -110,20 +117,14 @@ impl Northbound {
         let res = self.transact(select("Logical_Switch", cond, vec!["_uuid", "name", "external_ids"])).await?;
         Ok(data::rows(&res[0])
             .iter()
-            .map(|r| {
-                let row = SwitchRow {
-                    uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
-                    external_ids: data::as_map(&r["external_ids"]),
-                };
-                (r["name"].as_str().unwrap_or_default().to_string(), row)
-            })
+            .map(|r| (r["name"].as_str().unwrap_or_default().to_string(), SwitchRow::from_row(r)))
             .collect())
     }
 
     /// The address ports that host `system_id` reserved or claimed.
     pub async fn host_lsps(&self, system_id: &str) -> Result<Vec<LspRow>, OvsdbError> {
         let cond = Cond::includes("external_ids", data::map([(keys::ovn::HOST, system_id)]));
-        let res = self.transact(select("Logical_Switch_Port", cond, vec!["_uuid", "name", "external_ids"])).await?;
+        let res = self.transact(select("Logical_Switch_Port", cond, LSP_COLUMNS.into())).await?;
         Ok(data::rows(&res[0]).iter().map(LspRow::from_row).collect())
     }
 
@@ -149,22 +150,21 @@ impl Northbound {
 
     /// The logical switch port named `name`.
     pub async fn lsp(&self, name: &str) -> Result<Option<LspRow>, OvsdbError> {
-        let cols = vec!["_uuid", "name", "external_ids"];
-        let res = self.transact(select("Logical_Switch_Port", Cond::eq("name", name), cols)).await?;
+        let res = self.transact(select("Logical_Switch_Port", Cond::eq("name", name), LSP_COLUMNS.into())).await?;
         Ok(data::rows(&res[0]).first().map(LspRow::from_row))
     }
 
     /// The address ports of switch `switch` (see [`address_lsp`]).
     pub async fn address_lsps(&self, switch: &str) -> Result<Vec<LspRow>, OvsdbError> {
         let cond = Cond::includes("external_ids", data::map([(keys::ovn::SWITCH, switch)]));
-        let res = self.transact(select("Logical_Switch_Port", cond, vec!["_uuid", "name", "external_ids"])).await?;
+        let res = self.transact(select("Logical_Switch_Port", cond, LSP_COLUMNS.into())).await?;
         Ok(data::rows(&res[0]).iter().map(LspRow::from_row).collect())
     }
 
     /// The logical switch ports made for endpoint `eid` (one, normally).
     pub async fn endpoint_lsps(&self, eid: &str) -> Result<Vec<LspRow>, OvsdbError> {
         let cond = Cond::includes("external_ids", data::map([(keys::lsp::FOR_PORT, eid)]));
-        let res = self.transact(select("Logical_Switch_Port", cond, vec!["_uuid", "name", "external_ids"])).await?;
+        let res = self.transact(select("Logical_Switch_Port", cond, LSP_COLUMNS.into())).await?;
         Ok(data::rows(&res[0]).iter().map(LspRow::from_row).collect())
     }
 }
@@ -474,7 +474,12 @@ mod tests {
         let p = add_address_lsp_txn("s1", "web", "web:10.30.0.2", None, &[("k", "v")]).params("x");
         assert_eq!(p[2]["where"], json!([["name", "==", "web:10.30.0.2"]]));
         assert_eq!(p[3]["row"]["addresses"], json!(["set", []]));
-        let l = LspRow { uuid: "l1".into(), name: "web:10.30.0.2".into(), external_ids: BTreeMap::new() };
+        let l = LspRow {
+            uuid: "l1".into(),
+            name: "web:10.30.0.2".into(),
+            external_ids: BTreeMap::new(),
+            addresses: Vec::new(),
+        };
         let b = Binding { mac: "02:42:0a:1e:00:02", ip: "10.30.0.2".parse().unwrap() };
         let p = claim_lsp_txn(&l, "web", b, "e1").params("x");
         assert_eq!(

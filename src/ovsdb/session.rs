@@ -87,10 +87,6 @@ impl Session {
         Ok(s)
     }
 
-    pub fn remote(&self) -> &Remote {
-        &self.remote
-    }
-
     /// Send one request to the leader and wait for its reply (the `result`).
     pub async fn request(&self, method: &str, params: Value) -> Result<Value, OvsdbError> {
         let deadline = Instant::now() + self.timeout;

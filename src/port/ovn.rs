@@ -69,15 +69,15 @@ pub async fn bind(
         .await
         .step(|| format!("connect to the OVN northbound database {endpoint}"))?;
     let addrs = std::iter::once(mac).chain(addresses.iter().map(IpAddr::to_string)).collect::<Vec<_>>().join(" ");
-    let switches = nb.switches_named(switch).await.step(|| format!("look up logical switch {switch} in {endpoint}"))?;
-    let [switch_uuid] = switches.as_slice() else {
+    let switches = nb.switches(switch).await.step(|| format!("look up logical switch {switch} in {endpoint}"))?;
+    let [sw] = switches.as_slice() else {
         return Err(Error::refused(format!(
             "{} logical switches are named {switch} in {endpoint}: expected one",
             switches.len()
         )));
     };
     journal.record(Step::NbLsp { db: db.clone(), name: lsp.clone(), owner: owner.to_string() });
-    match nb.transact(northbound::create_lsp_txn(switch, switch_uuid, lsp, &addrs, owner)).await {
+    match nb.transact(northbound::create_lsp_txn(switch, &sw.uuid, lsp, &addrs, owner)).await {
         Ok(_) => {}
         Err(OvsdbError::Precondition(Precondition::SwitchExists(_))) => {
             return Err(Error::refused(format!("logical switch {switch} was removed meanwhile from {endpoint}")));
