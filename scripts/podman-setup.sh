@@ -21,20 +21,8 @@ readonly IMAGE=busybox:local
 log() { printf 'podman-setup: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-ensure_packages() {
-    local missing=() p status out=$STATE_DIR/apt-podman.log
-    for p in "${PACKAGES[@]}"; do
-        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || status=
-        [[ $status == installed ]] || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    log "installing ${missing[*]} (log: $out)"
-    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
-    if ! { apt-get update -q && apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"; } </dev/null >"$out" 2>&1; then
-        tail -n 30 "$out" >&2
-        die "package install failed"
-    fi
-}
+# shellcheck source=scripts/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
 
 # vfs storage (overlay does not work here); without it from the first use,
 # podman needs a `system reset`, which also deletes /etc/cni/net.d.
@@ -68,7 +56,7 @@ load_image() {
 
 cmd_up() {
     mkdir -p "$STATE_DIR"
-    ensure_packages
+    ensure_packages "$STATE_DIR/apt-podman.log" --no-install-recommends -- "${PACKAGES[@]}"
     configure
     load_image
     [[ $(podman info --format '{{.Host.NetworkBackend}}') == cni ]] || die "podman does not use the CNI backend"

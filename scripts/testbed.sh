@@ -94,21 +94,8 @@ wait_for() { # SECONDS CHECK...: poll CHECK every 0.1 s
     done
 }
 
-ensure_packages() {
-    local missing=() p status out=$STATE_DIR/apt.log
-    for p in "${PACKAGES[@]}"; do
-        status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null) || status=
-        [[ $status == installed ]] || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    log "installing ${missing[*]} (log: $out)"
-    # No prompts (CI has no stdin); needrestart would only chatter here.
-    export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
-    if ! { apt-get update -q && apt-get install -y -q "${PACKAGES[@]}"; } </dev/null >"$out" 2>&1; then
-        tail -n 30 "$out" >&2
-        die "package install failed"
-    fi
-}
+# shellcheck source=scripts/packages.sh
+. "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
 
 # Run a command with no file descriptor but 0, 1 and 2. Daemons keep every fd
 # they inherit: ovs-vswitchd kept the caller's pipes open (so a reader of this
@@ -272,7 +259,7 @@ drop_stale_blackhole() {
 
 cmd_up() {
     drop_stale_blackhole
-    ensure_packages
+    ensure_packages "$STATE_DIR/apt.log" -- "${PACKAGES[@]}"
     if ! ovsdb_ok; then start_ovsdb; fi
     if ! vswitchd_ok; then start_vswitchd; fi
     if ! docker_ok; then
