@@ -96,6 +96,16 @@ fn an_endpoint_rate_limit_holds_back_tcp_and_is_restored_after_a_plugin_kill() {
     assert_eq!((row["ingress_rate"].clone(), row["ingress_burst"].clone()), (4000.into(), 400.into()), "{row:#?}");
     let port = row["port"].as_str().unwrap_or_default().to_string();
     assert_eq!(vsctl_get("Interface", &port, "ingress_policing_rate"), "4000");
+    // Docker moves the interface in right before the container's first
+    // process starts, and calls no driver in between: the plugin sets the
+    // limit there within moments (well before its 5-second check).
+    let e = enter(&client);
+    wait_until("the plugin sets the limit inside the container", 3, || {
+        run(&e[0], &[e[1].as_str(), "tc", "qdisc", "show", "dev", "eth0"]).stdout.contains("tbf")
+    });
+    let log = plugin.log_text();
+    assert!(log.contains("ovs-docker plugin: info: rate limit of endpoint"), "not set at Join:\n{log}");
+    assert!(!log.contains(": warn:"), "{log}");
     let addr = net.address_of(&server, false);
     // 2 MB at 4 Mbit/s (500 kB/s) with a 50 kB bucket cannot take less than
     // about 3.9 s, however fast or slow the machine is.
@@ -109,7 +119,6 @@ fn an_endpoint_rate_limit_holds_back_tcp_and_is_restored_after_a_plugin_kill() {
     // before the interface arrived there): a restarted plugin puts it back
     // from what OVSDB records.
     plugin.kill9();
-    let e = enter(&client);
     run(&e[0], &[e[1].as_str(), "tc", "qdisc", "del", "dev", "eth0", "root"]).ok();
     plugin.restart();
     wait_until("the restarted plugin sets the limit inside again", 20, || {

@@ -205,6 +205,10 @@ pub async fn link_inside(p: &AttachedPort) -> Result<Option<(Netlink, LinkInfo)>
         Ok(ns) => ns,
         // The container is gone, and its interface with it.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        // Not there yet: Docker makes the sandbox file at Join and
+        // bind-mounts the namespace onto it only once runc has made the
+        // container's (its setkey hook), moving the interface in then.
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => return Ok(None),
         Err(e) => return Err(e).step(|| format!("open network namespace {sandbox} of endpoint {eid}")),
     };
     let inside = Netlink::inside(&ns).step(|| format!("open a netlink socket in {sandbox}"))?;
@@ -240,7 +244,9 @@ pub async fn limit_inside_once_moved(p: &AttachedPort, within: std::time::Durati
                 p.name
             )));
         }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        // The container's first process starts right after the move: look
+        // often, for the window without a limit to stay a few milliseconds.
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     Ok(())
 }
@@ -312,6 +318,38 @@ mod tests {
         let random = mac_for("");
         assert_eq!(random.0[0], 0x02);
         assert_ne!(random, mac_for(""));
+    }
+
+    /// Docker makes the sandbox file at Join and bind-mounts the container's
+    /// namespace onto it later: until then the interface is "not there
+    /// yet", and the waiter keeps waiting rather than giving up.
+    #[tokio::test]
+    async fn a_sandbox_not_yet_mounted_is_waited_for() {
+        let dir = std::env::temp_dir().join(format!("ovs-docker-sandbox-{}", std::process::id()));
+        std::fs::write(&dir, b"").unwrap();
+        let p = AttachedPort {
+            iface_uuid: String::new(),
+            name: "0123456789abc_l".into(),
+            external_ids: [
+                (keys::iface::SANDBOX.to_string(), dir.display().to_string()),
+                (keys::iface::ENDPOINT_MAC.to_string(), "02:42:0a:14:00:02".to_string()),
+            ]
+            .into(),
+            ofport: None,
+            error: None,
+            port_uuid: None,
+            bridge: None,
+            tag: None,
+            trunks: vec![],
+            vlan_mode: None,
+            ingress_rate: 1000,
+            ingress_burst: 0,
+        };
+        assert!(matches!(link_inside(&p).await, Ok(None)));
+        assert!(!limit_inside(&p).await.unwrap());
+        let e = limit_inside_once_moved(&p, std::time::Duration::from_millis(50)).await.unwrap_err();
+        assert!(e.to_string().contains("did not arrive in its container"), "{e}");
+        std::fs::remove_file(&dir).unwrap();
     }
 
     #[test]
