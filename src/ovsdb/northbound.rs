@@ -3,6 +3,8 @@
 //! `ovn-nbctl lsp-add` and `lsp-set-addresses`, and `lsp-del`, do), without
 //! forking ovn-nbctl.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::keys;
@@ -16,6 +18,42 @@ pub struct Northbound {
     session: Session,
 }
 
+/// A logical switch port as read.
+#[derive(Debug, Clone)]
+pub struct LspRow {
+    pub uuid: String,
+    pub name: String,
+    pub external_ids: BTreeMap<String, String>,
+    /// "MAC IP..." entries (none while an address is only reserved).
+    pub addresses: Vec<String>,
+}
+
+/// The columns [`LspRow`] is read from.
+pub(super) const LSP_COLUMNS: [&str; 4] = ["_uuid", "name", "external_ids", "addresses"];
+
+impl LspRow {
+    pub(super) fn from_row(r: &Value) -> Self {
+        LspRow {
+            uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
+            name: r["name"].as_str().unwrap_or_default().to_string(),
+            external_ids: data::as_map(&r["external_ids"]),
+            addresses: data::set_items(&r["addresses"]).iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
+        }
+    }
+
+    /// What the port was made for: a Docker endpoint ID, or `reserved/TOKEN`.
+    pub fn owner(&self) -> Option<&str> {
+        self.external_ids.get(keys::lsp::FOR_PORT).map(String::as_str)
+    }
+}
+
+/// A one-operation transaction selecting `columns` of the rows of `table` matching `cond`.
+pub(super) fn select(table: &'static str, cond: Cond, columns: Vec<&'static str>) -> Txn {
+    let mut t = Txn::new();
+    t.push(Op::Select { table, conds: vec![cond], columns });
+    t
+}
+
 impl Northbound {
     pub async fn connect(db: &Remote, timeout: std::time::Duration) -> Result<Self, OvsdbError> {
         Ok(Northbound { session: Session::open(db, DB, timeout).await? })
@@ -24,6 +62,12 @@ impl Northbound {
     pub async fn transact(&self, txn: Txn) -> Result<Vec<Value>, OvsdbError> {
         let res = self.session.request("transact", txn.params(DB)).await?;
         txn.check(res)
+    }
+
+    /// The logical switch port named `name`.
+    pub async fn lsp(&self, name: &str) -> Result<Option<LspRow>, OvsdbError> {
+        let res = self.transact(select("Logical_Switch_Port", Cond::eq("name", name), LSP_COLUMNS.into())).await?;
+        Ok(data::rows(&res[0]).first().map(LspRow::from_row))
     }
 
     /// The uuid of the logical switch port `name` if we made it for `owner`.

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::northbound::Northbound;
+use super::northbound::{select, LspRow, Northbound, LSP_COLUMNS};
 use super::{data, keys, Cond, Op, OvsdbError, Precondition, Txn};
 
 /// A logical switch as read.
@@ -45,35 +45,6 @@ pub struct RouterRow {
     pub ports: Vec<String>,
 }
 
-/// A logical switch port as read.
-#[derive(Debug, Clone)]
-pub struct LspRow {
-    pub uuid: String,
-    pub name: String,
-    pub external_ids: BTreeMap<String, String>,
-    /// "MAC IP..." entries (none while an address is only reserved).
-    pub addresses: Vec<String>,
-}
-
-/// The columns [`LspRow`] is read from.
-const LSP_COLUMNS: [&str; 4] = ["_uuid", "name", "external_ids", "addresses"];
-
-impl LspRow {
-    fn from_row(r: &Value) -> Self {
-        LspRow {
-            uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
-            name: r["name"].as_str().unwrap_or_default().to_string(),
-            external_ids: data::as_map(&r["external_ids"]),
-            addresses: data::set_items(&r["addresses"]).iter().filter_map(|v| v.as_str()).map(str::to_string).collect(),
-        }
-    }
-
-    /// What the port was made for: a Docker endpoint ID, or `reserved/TOKEN`.
-    pub fn owner(&self) -> Option<&str> {
-        self.external_ids.get(keys::lsp::FOR_PORT).map(String::as_str)
-    }
-}
-
 /// The name of the logical switch port that holds address `ip` of `switch`.
 pub fn address_lsp(switch: &str, ip: std::net::IpAddr) -> String {
     format!("{switch}:{ip}")
@@ -94,12 +65,6 @@ pub fn host_key(system_id: &str) -> String {
 
 fn ids_value(ids: &BTreeMap<String, String>) -> Value {
     data::map(ids.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-}
-
-fn select(table: &'static str, cond: Cond, columns: Vec<&'static str>) -> Txn {
-    let mut t = Txn::new();
-    t.push(Op::Select { table, conds: vec![cond], columns });
-    t
 }
 
 impl Northbound {
@@ -146,12 +111,6 @@ impl Northbound {
     pub async fn router_port_uuid(&self, name: &str) -> Result<Option<String>, OvsdbError> {
         let res = self.transact(select("Logical_Router_Port", Cond::eq("name", name), vec!["_uuid"])).await?;
         Ok(data::rows(&res[0]).first().and_then(|r| data::as_uuid(&r["_uuid"]).map(str::to_string)))
-    }
-
-    /// The logical switch port named `name`.
-    pub async fn lsp(&self, name: &str) -> Result<Option<LspRow>, OvsdbError> {
-        let res = self.transact(select("Logical_Switch_Port", Cond::eq("name", name), LSP_COLUMNS.into())).await?;
-        Ok(data::rows(&res[0]).first().map(LspRow::from_row))
     }
 
     /// The address ports of switch `switch` (see [`address_lsp`]).
