@@ -287,8 +287,9 @@ fn one_network_on_three_hosts() {
 }
 
 /// Networks without `ovn_router` reach only themselves; networks with the
-/// same `ovn_router` are routed to each other, across hosts. A network on
-/// Docker's own IPAM refuses an address another host holds.
+/// same `ovn_router` are routed to each other, across hosts, and a subnet
+/// the router routes already is refused. A network on Docker's own IPAM
+/// refuses an address another host holds.
 #[test]
 fn networks_isolated_unless_they_share_a_router() {
     let _serial = serial();
@@ -298,6 +299,17 @@ fn networks_isolated_unless_they_share_a_router() {
     cl.network_everywhere("ovsdtb", 2, &[]);
     cl.network_everywhere("ovsdtc", 3, &[&router]);
     cl.network_everywhere("ovsdtd", 4, &[&router]);
+    // A network on that router whose subnet one of its networks has already
+    // is refused, leaving no switch, router port or Docker network.
+    let sw_f = format!("{PREFIX}{}f", cl.bed.id);
+    let out = cl.create_network(cl.h(1), "ovsdtf", &sw_f, 3, &[&router]);
+    assert!(!out.success(), "a second 10.30.3.0/24 on one router was taken:\n{out}");
+    assert!(out.stderr.contains("already routes 10.30.3.1/24"), "{out}");
+    let switches = cl.central.nbctl(&["--bare", "--columns=name", "list", "Logical_Switch"]).stdout;
+    assert!(!switches.contains(&sw_f), "switch {sw_f} was made: {switches}");
+    let ports = cl.central.nbctl(&["--bare", "--columns=name", "list", "Logical_Router_Port"]).stdout;
+    assert_eq!(ports.split_whitespace().count(), 4, "router ports: {ports}");
+    assert!(!cl.h(1).docker(&["network", "ls", "--format", "{{.Name}}"]).stdout.contains("ovsdtf"));
     let ca = Ctr::run(cl.h(1), "ovsdta", &[]);
     let cb = Ctr::run(cl.h(2), "ovsdtb", &[]);
     let cc = Ctr::run(cl.h(1), "ovsdtc", &[]);

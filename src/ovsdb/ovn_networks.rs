@@ -45,6 +45,14 @@ pub struct RouterRow {
     pub ports: Vec<String>,
 }
 
+/// A logical router port as read: its name and its networks
+/// ("IP/PREFIX", the gateway addresses it answers for).
+#[derive(Debug, Clone)]
+pub struct RouterPortRow {
+    pub name: String,
+    pub networks: Vec<String>,
+}
+
 /// The name of the logical switch port that holds address `ip` of `switch`.
 pub fn address_lsp(switch: &str, ip: std::net::IpAddr) -> String {
     format!("{switch}:{ip}")
@@ -103,6 +111,25 @@ impl Northbound {
                 uuid: data::as_uuid(&r["_uuid"]).unwrap_or_default().to_string(),
                 external_ids: data::as_map(&r["external_ids"]),
                 ports: data::uuids(&r["ports"]),
+            })
+            .collect())
+    }
+
+    /// The ports of router `r`.
+    pub async fn router_ports(&self, r: &RouterRow) -> Result<Vec<RouterPortRow>, OvsdbError> {
+        let mut t = Txn::new();
+        t.push(Op::Select { table: "Logical_Router_Port", conds: vec![], columns: vec!["_uuid", "name", "networks"] });
+        let res = self.transact(t).await?;
+        Ok(data::rows(&res[0])
+            .iter()
+            .filter(|row| data::as_uuid(&row["_uuid"]).is_some_and(|u| r.ports.iter().any(|p| p == u)))
+            .map(|row| RouterPortRow {
+                name: row["name"].as_str().unwrap_or_default().to_string(),
+                networks: data::set_items(&row["networks"])
+                    .iter()
+                    .filter_map(|v| v.as_str())
+                    .map(str::to_string)
+                    .collect(),
             })
             .collect())
     }
@@ -180,12 +207,16 @@ pub fn create_switch_txn(s: &NewSwitch<'_>) -> Txn {
     let mut t = Txn::new();
     t.push(wait_absent("Logical_Switch", s.name, Precondition::SwitchAbsent(s.name.to_string())));
     let router = match s.router_row {
+        // Its name, and its ports as they were when the caller checked
+        // that none of them routes this subnet.
         Some(r) => {
             t.push(Op::Wait {
                 table: "Logical_Router",
                 conds: vec![Cond::eq("_uuid", data::uuid(&r.uuid))],
-                columns: vec!["name"],
-                rows: vec![json!({"name": s.router})],
+                columns: vec!["name", "ports"],
+                rows: vec![
+                    json!({"name": s.router, "ports": data::set(r.ports.iter().map(|u| data::uuid(u)).collect())}),
+                ],
                 what: Precondition::RouterUnchanged(s.router.to_string()),
             });
             data::uuid(&r.uuid)

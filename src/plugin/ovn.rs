@@ -77,6 +77,37 @@ fn check_same_switch(sw: &SwitchRow, switch: &str, subnet: &str, gateway: &str, 
     Ok(())
 }
 
+/// Refuse a subnet that overlaps one that router `r` (named `name`)
+/// already routes: its routes would be ambiguous and one of the networks
+/// unreachable. The transaction that adds the port requires the router's
+/// ports unchanged since this read.
+async fn check_subnet_free(nb: &Northbound, r: &RouterRow, name: &str, subnet: &str) -> Result<()> {
+    let ports = nb.router_ports(r).await.step(|| format!("look up the ports of logical router {name}"))?;
+    match overlapping(&ports, subnet) {
+        Some((port, net)) => Err(Error::refused(format!(
+            "logical router {name} already routes {net} (its port {port}), which overlaps subnet {subnet}: \
+             networks on one router need subnets apart"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// The first router port and network of `ports` that overlaps `subnet`.
+fn overlapping<'a>(ports: &'a [RouterPortRow], subnet: &str) -> Option<(&'a str, &'a str)> {
+    let subnet: IpNetwork = subnet.parse().ok()?;
+    ports.iter().find_map(|p| {
+        p.networks.iter().find_map(|n| {
+            let net: IpNetwork = n.parse().ok()?;
+            let overlaps = match (net, subnet) {
+                (IpNetwork::V4(a), IpNetwork::V4(b)) => a.overlaps(b),
+                (IpNetwork::V6(a), IpNetwork::V6(b)) => a.overlaps(b),
+                _ => false,
+            };
+            overlaps.then_some((p.name.as_str(), n.as_str()))
+        })
+    })
+}
+
 /// Remove host `host`'s use of `switch`; the last host deletes the switch,
 /// its router port and (if the plugin made it and nothing else is on it)
 /// its router. Already done is success.
@@ -173,6 +204,9 @@ impl Driver {
                             routers.len(),
                             new.router
                         )));
+                    }
+                    if let Some(r) = routers.first() {
+                        check_subnet_free(nb, r, new.router, new.subnet).await?;
                     }
                     create_switch_txn(&NewSwitch { router_row: routers.first(), ..new })
                 }
@@ -283,5 +317,24 @@ impl Driver {
     pub(super) async fn wait_ovn_installed(&self, ovs: &Vswitch, port: &str, lsp: &str) -> Result<()> {
         let spec = OvnSpec { iface_id: Some(lsp.to_string()), wait: true, nb: None, switch: None };
         crate::port::ovn::wait_installed(&self.ctx, &spec, ovs, port).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subnet_a_router_port_already_covers_is_found() {
+        let port = |name: &str, nets: &[&str]| RouterPortRow {
+            name: name.into(),
+            networks: nets.iter().map(|n| n.to_string()).collect(),
+        };
+        let ports = [port("lrp-a", &["10.30.3.1/24"]), port("lrp-b", &["10.30.4.1/24", "fd00::1/64"])];
+        assert_eq!(overlapping(&ports, "10.30.3.0/24"), Some(("lrp-a", "10.30.3.1/24")));
+        assert_eq!(overlapping(&ports, "10.30.0.0/16"), Some(("lrp-a", "10.30.3.1/24")));
+        assert_eq!(overlapping(&ports, "10.30.4.128/25"), Some(("lrp-b", "10.30.4.1/24")));
+        assert_eq!(overlapping(&ports, "10.30.5.0/24"), None);
+        assert_eq!(overlapping(&ports, "fd00::/48"), Some(("lrp-b", "fd00::1/64")));
     }
 }
