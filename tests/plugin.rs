@@ -246,8 +246,11 @@ fn plugin_killed_and_restarted_loses_nothing() {
     run("ip", &["addr", "del", &s.v4p(1), "dev", &net.bridge]).ok();
     delete_nft_rules_of(&net.id);
     plugin.restart();
-    assert_eq!(nft_rules_of(&net.id).len(), rules, "NAT rules restored");
-    run("ip", &["-o", "addr", "show", "dev", &net.bridge]).ok().stdout_contains(&s.v4p(1));
+    // The plugin restores them after it starts serving its socket.
+    wait_until("the restarted plugin restores the NAT rules", 15, || nft_rules_of(&net.id).len() == rules);
+    wait_until("the restarted plugin restores the gateway address", 15, || {
+        run("ip", &["-o", "addr", "show", "dev", &net.bridge]).ok().stdout.contains(&s.v4p(1))
+    });
     // The running container kept its connectivity; a new one joins the same
     // network through the restarted plugin.
     assert_ping(&c1, &s.v4(1));

@@ -334,19 +334,26 @@ pub fn nft_rules_of(network_id: &str) -> Vec<String> {
 }
 
 /// Delete the rules of our nf_tables table that name `network_id`, as an
-/// nftables reload or a reboot would.
+/// nftables reload or a reboot would. A running plugin's periodic check may
+/// put them back at once (as new rules, with new handles), so what is
+/// asserted is that none of the deleted rules is still there.
 pub fn delete_nft_rules_of(network_id: &str) {
-    let listed = run("nft", &["-a", "list", "table", "ip", "ovs-docker"]).ok().stdout.clone();
+    let list = || run("nft", &["-a", "list", "table", "ip", "ovs-docker"]).ok().stdout.clone();
     let mut chain = String::new();
-    for line in listed.lines().map(str::trim) {
+    let mut deleted = Vec::new();
+    for line in list().lines().map(str::trim) {
         if let Some(c) = line.strip_prefix("chain ") {
             chain = c.split_whitespace().next().unwrap_or_default().to_string();
         } else if line.contains(&format!("ovs-docker:{network_id}")) {
-            let handle = line.rsplit("# handle ").next().unwrap_or_default();
-            run("nft", &["delete", "rule", "ip", "ovs-docker", &chain, "handle", handle]).ok();
+            let handle = line.rsplit("# handle ").next().unwrap_or_default().to_string();
+            run("nft", &["delete", "rule", "ip", "ovs-docker", &chain, "handle", &handle]).ok();
+            deleted.push(format!("# handle {handle}"));
         }
     }
-    assert!(nft_rules_of(network_id).is_empty(), "the rules of {network_id} are still there");
+    let after = list();
+    let left: Vec<&str> =
+        after.lines().filter(|l| deleted.iter().any(|d| l.trim_end().ends_with(d.as_str()))).collect();
+    assert!(left.is_empty(), "the deleted rules of {network_id} are still there: {left:?}");
 }
 
 /// Assert that nothing of network `net` is left: bridge, port rows, the
