@@ -443,8 +443,9 @@ fn plugin_killed_inside_a_call_is_recovered_by_the_next_one() {
         let out = std::thread::scope(|scope| {
             let running =
                 scope.spawn(|| run("docker", &["run", "-d", &network, "--name", &c.name, IMAGE, "sleep", "3600"]));
-            plugin.wait_dead(30);
-            left_by_kills.extend(marked().difference(&before).cloned());
+            // Sampled while it dies, not only after: another test's plugin
+            // starting meanwhile may sweep the leftover veth at once.
+            plugin.wait_dead_sampling(30, || left_by_kills.extend(marked().difference(&before).cloned()));
             plugin.restart();
             running.join().expect("docker run")
         });

@@ -87,8 +87,19 @@ impl Plugin {
 
     /// Wait until the plugin process has ended (by itself), at most `secs`.
     pub fn wait_dead(&mut self, secs: u64) {
+        self.wait_dead_sampling(secs, || {});
+    }
+
+    /// As [`Plugin::wait_dead`], calling `sample` at each poll (and once
+    /// more after the death), to catch what the dying plugin leaves before
+    /// anything else can change it.
+    pub fn wait_dead_sampling(&mut self, secs: u64, mut sample: impl FnMut()) {
         let mut c = self.child.take().expect("plugin running");
-        wait_until("the plugin is dead", secs, || c.try_wait().ok().flatten().is_some());
+        wait_until("the plugin is dead", secs, || {
+            sample();
+            c.try_wait().ok().flatten().is_some()
+        });
+        sample();
     }
 
     pub fn log_text(&self) -> String {
