@@ -340,7 +340,8 @@ fn ovn_controller_restart_while_traffic_flows() {
 
     // A transfer that lasts a few seconds (1 MB, paced), and a ping.
     run("docker", &["exec", "-d", &c2.name, "sh", "-c", "sleep 120 | nc -l -p 7001 > /tmp/rx"]).ok();
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The sender connects once: the listener (started in the background) must be up.
+    wait_until("c2 listens on TCP 7001", 15, || exec(&c2, "netstat -ltn | grep -q ':7001 '").success());
     run(
         "docker",
         &[

@@ -195,14 +195,16 @@ fn published_ports_reach_the_container_from_outside_the_host_and_its_network() {
     for port in [80, 81, r, r + 1] {
         serve(&web, port);
     }
-    std::thread::sleep(std::time::Duration::from_millis(300));
+    // The listeners start in the background (`docker exec -d`): each first
+    // answer is waited for.
     let ns = ["ip", "netns", "exec", outside.ns.as_str()];
     // From another machine, through the host's address.
-    assert_eq!(fetch(&ns, &host_ip, h1), "web");
-    assert_eq!(fetch(&ns, &host_ip, h2), "web");
-    assert_eq!(fetch(&ns, &host_ip, r + 1), "web");
+    for port in [h1, h2, r + 1] {
+        let what = format!("the outside fetches \"web\" from host port {port}");
+        wait_until(&what, 15, || fetch(&ns, &host_ip, port) == "web");
+    }
     // From the host itself, through its own address.
-    assert_eq!(fetch(&[], &host_ip, h1), "web");
+    wait_until(&format!("the host fetches \"web\" from its port {h1}"), 15, || fetch(&[], &host_ip, h1) == "web");
     // From a container of the same network, through the host's address (hairpin).
     let client = net.container(&[]);
     // (Retried: one run in a few saw the first attempt time out.)
@@ -264,9 +266,8 @@ fn published_ports_of_a_container_removed_while_the_plugin_was_dead_leave_no_rul
     let published = format!("{port}:80");
     let web = net.container(&["--hostname", "web", "-p", &published]);
     serve(&web, 80);
-    std::thread::sleep(std::time::Duration::from_millis(300));
     let ns = ["ip", "netns", "exec", outside.ns.as_str()];
-    assert_eq!(fetch(&ns, &host_ip, port), "web");
+    wait_until("the outside fetches \"web\" from the published port", 15, || fetch(&ns, &host_ip, port) == "web");
     let rules_before = nft_rules_of(&net.id).len();
     let base_rules = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", Subnet::new().v4(0))]);
     let base = nft_rules_of(&base_rules.id).len();
@@ -291,8 +292,9 @@ fn published_ports_of_a_container_removed_while_the_plugin_was_dead_leave_no_rul
     // The host port is free again: another container may publish it.
     let again = net.container(&["--hostname", "again", "-p", &published]);
     serve(&again, 80);
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(fetch(&ns, &host_ip, port), "again");
+    wait_until("the outside fetches \"again\" from the port published anew", 15, || {
+        fetch(&ns, &host_ip, port) == "again"
+    });
     remove_all_and_check_firewall(&net, vec![again], Some(&s.v4p(1)));
     drop(web);
 }
