@@ -74,8 +74,8 @@ fn a_trunk_endpoint_carries_tagged_frames_of_its_vlans() {
     let e = enter(&trunk);
     let e = [e[0].as_str(), e[1].as_str()];
     let ip = |c: &TestContainer| net.address_of(c, false);
-    assert!(arp_from_trunk(&e, "eth0", &ip(&a10), Some(10)), "VLAN 10 tagged reaches the VLAN 10 endpoint");
-    assert!(arp_from_trunk(&e, "eth0", &ip(&a20), Some(20)), "VLAN 20 tagged reaches the VLAN 20 endpoint");
+    assert!(arp_answered_from_trunk(&e, "eth0", &ip(&a10), Some(10)), "VLAN 10 tagged reaches the VLAN 10 endpoint");
+    assert!(arp_answered_from_trunk(&e, "eth0", &ip(&a20), Some(20)), "VLAN 20 tagged reaches the VLAN 20 endpoint");
     assert!(!arp_from_trunk(&e, "eth0", &ip(&a10), Some(20)), "VLAN 20 does not reach VLAN 10");
     assert!(!arp_from_trunk(&e, "eth0", &ip(&a10), None), "untagged does not reach VLAN 10");
     // Untagged is the native VLAN 30: plain ping works there only.

@@ -116,9 +116,9 @@ fn trunk_and_native_vlan_traffic() {
 
     let ip = |i: u8| net.v4(10 + i);
     let in_ns = ["ip", "netns", "exec", ns.as_str()];
-    assert!(arp_from_trunk(&in_ns, "eth1", &ip(0), Some(10)), "VLAN 10 tagged reaches the VLAN 10 port");
-    assert!(arp_from_trunk(&in_ns, "eth1", &ip(1), Some(20)), "VLAN 20 tagged reaches the VLAN 20 port");
-    assert!(arp_from_trunk(&in_ns, "eth1", &ip(2), None), "untagged reaches the native VLAN 30");
+    assert!(arp_answered_from_trunk(&in_ns, "eth1", &ip(0), Some(10)), "VLAN 10 tagged reaches the VLAN 10 port");
+    assert!(arp_answered_from_trunk(&in_ns, "eth1", &ip(1), Some(20)), "VLAN 20 tagged reaches the VLAN 20 port");
+    assert!(arp_answered_from_trunk(&in_ns, "eth1", &ip(2), None), "untagged reaches the native VLAN 30");
     assert!(!arp_from_trunk(&in_ns, "eth1", &ip(3), Some(40)), "VLAN 40 is not trunked");
     assert!(!arp_from_trunk(&in_ns, "eth1", &ip(0), Some(20)), "VLAN 20 does not reach VLAN 10");
     assert!(!arp_from_trunk(&in_ns, "eth1", &ip(0), None), "untagged does not reach VLAN 10");
