@@ -437,7 +437,7 @@ fn a_run_from_another_namespace_leaves_a_run_in_progress_alone() {
     let half_made = h1.host_end_links();
     assert_eq!(half_made.len(), 1, "{half_made:?}");
     let db = format!("--db={}", h1.db());
-    let out = ovs_docker(&[db.as_str(), "--timeout=1", "add-port", BR, "eth1", c.name.as_str()]);
+    let out = ovs_docker(&[db.as_str(), "--timeout=10", "add-port", BR, "eth1", c.name.as_str()]);
     let intact = h1.host_end_links() == half_made && c.link_names().contains("eth1");
     // Undo the paused run before asserting, whatever the outcome.
     // SAFETY: kill has no memory-safety preconditions; our own child.
