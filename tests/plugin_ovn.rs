@@ -455,10 +455,19 @@ fn nb_leader_killed_while_containers_start() {
     eprintln!("{} of 9 runs completed with the leader killed", running.len());
     let mut want: Vec<String> = running.iter().map(|c| format!("{sw}:{}", c.ip())).collect();
     want.sort();
-    let mut ports: Vec<String> =
-        lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
-    ports.sort();
-    assert_eq!(ports, want, "northbound ports against running containers\n{}", cl.logs());
+    let ports = || {
+        let mut p: Vec<String> =
+            lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
+        p.sort();
+        p
+    };
+    // A failed run's reservation may stay until the heal tick sweeps it
+    // (once it is 30 s old): waited for, as in the test below.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while ports() != want && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    assert_eq!(ports(), want, "northbound ports against running containers (after 120 s)\n{}", cl.logs());
     for h in &cl.hosts {
         let on_host = running.iter().filter(|c| c.host.n == h.n).count();
         assert_eq!(h.endpoint_port_names().len(), on_host, "host {}: {:?}", h.n, h.endpoint_port_names());

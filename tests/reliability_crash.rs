@@ -303,7 +303,7 @@ fn crashed_stale_port_removal_heals() {
         ovs_docker(&bed.add_args()).ok();
         let row = row_of(&bed.c, "eth1");
         run("docker", &["restart", "-t", "0", &bed.c.name]).ok();
-        wait_until("the veth dies with the old namespace", 10, || !host_link_exists(&row.name));
+        wait_until("the veth dies with the old namespace", 30, || !host_link_exists(&row.name));
         assert_eq!(list_state(br, &row.name).as_deref(), Some("link missing"), "{context}");
         let out = ovs_docker_env(&[("OVS_DOCKER_CRASH_AT", "row-removed")], &args);
         assert_eq!(out.code, None, "{context}: should have been killed:\n{out}");
@@ -320,7 +320,7 @@ fn crashed_stale_port_removal_heals() {
     ovs_docker(&bed.add_args()).ok();
     let row = row_of(&bed.c, "eth1");
     run("docker", &["restart", "-t", "0", &bed.c.name]).ok();
-    wait_until("the veth dies with the old namespace", 10, || !host_link_exists(&row.name));
+    wait_until("the veth dies with the old namespace", 30, || !host_link_exists(&row.name));
     let out = ovs_docker_env(&[("OVS_DOCKER_CRASH_AT", "veth-deleted")], &["gc", br]);
     out.ok().stdout_contains(&format!("removed port {} on bridge {br}", row.name));
     bed.assert_clean("gc of a stale port with OVS_DOCKER_CRASH_AT=veth-deleted");

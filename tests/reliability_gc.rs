@@ -100,7 +100,7 @@ fn gc_removes_exactly_the_stale_ports() {
     run("docker", &["kill", &stopped.name]).ok();
     run("ip", &["link", "del", &p_cut]).ok();
     for p in [&p_gone, &p_gone_b, &p_up_gone, &p_stopped, &p_cut] {
-        wait_until(&format!("veth {p} is gone"), 10, || !host_link_exists(p));
+        wait_until(&format!("veth {p} is gone"), 30, || !host_link_exists(p));
     }
 
     let mine: Vec<&str> =

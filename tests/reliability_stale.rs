@@ -25,7 +25,7 @@ fn restarted_container_is_reclaimed_by_add_port() {
         let context = format!("restart {round}");
         run("docker", &["restart", "-t", "0", &c.name]).ok();
         let stale = row_of(&c, "eth1");
-        wait_until("the veth dies with the old namespace", 10, || !host_link_exists(&stale.name));
+        wait_until("the veth dies with the old namespace", 30, || !host_link_exists(&stale.name));
         assert_eq!(list_state(&br.name, &stale.name).as_deref(), Some("link missing"), "{context}");
         assert!(!c.link_names().contains("eth1"), "{context}: eth1 survived the restart");
 
@@ -57,7 +57,7 @@ fn restarted_container_stale_port_is_deleted() {
     ovs_docker(&["add-port", &br.name, "eth2", &c.name]).ok();
     let eth1 = row_of(&c, "eth1");
     run("docker", &["restart", "-t", "0", &c.name]).ok();
-    wait_until("the veth dies with the old namespace", 10, || !host_link_exists(&eth1.name));
+    wait_until("the veth dies with the old namespace", 30, || !host_link_exists(&eth1.name));
     ovs_docker(&["del-port", &br.name, "eth1", &c.name]).ok();
     assert_eq!(rows_of(&c).len(), 1);
     ovs_docker(&["del-ports", &br.name, &c.id]).ok();
@@ -77,7 +77,7 @@ fn killed_container_port_is_deleted() {
     ovs_docker(&["add-port", &br.name, "eth1", &c.name]).ok();
     let row = row_of(&c, "eth1");
     run("docker", &["kill", &c.name]).ok();
-    wait_until("the veth dies with the namespace", 10, || !host_link_exists(&row.name));
+    wait_until("the veth dies with the namespace", 30, || !host_link_exists(&row.name));
     assert_eq!(list_state(&br.name, &row.name).as_deref(), Some("container stopped"));
     ovs_docker(&["add-port", &br.name, "eth1", &c.name]).fails(1, "add-port").stderr_contains("not running");
     assert_eq!(row_of(&c, "eth1"), row, "a refused add-port must not touch the stale row");
@@ -113,7 +113,7 @@ fn removed_container_ports_are_deleted_by_old_name() {
     let rows: Vec<IfaceRow> = ["eth1", "eth2", "eth3"].iter().map(|i| row_of(&c, i)).collect();
     run("docker", &["rm", "-f", &c.name]).ok();
     for r in &rows {
-        wait_until("the veth dies with the namespace", 10, || !host_link_exists(&r.name));
+        wait_until("the veth dies with the namespace", 30, || !host_link_exists(&r.name));
         let b = r.bridge.as_deref().unwrap();
         assert_eq!(list_state(b, &r.name).as_deref(), Some("container gone"), "{r:#?}");
     }

@@ -275,9 +275,13 @@ impl OvnCluster {
             Some(Daemon::spawn(&format!("ovsdb-server-{name}"), &self.dir, &env, &strs(&args)));
     }
 
+    /// `cluster/status` of a member; empty if it does not answer within
+    /// 5 s (ovs-appctl gives up by itself, the callers poll again; the
+    /// 30 s deadline, which panics, is only a backstop).
     fn status(&self, db: Db, m: usize) -> String {
         let ctl = self.ctl(db, m);
-        let out = try_run("ovs-appctl", &["-t", &ctl, "cluster/status", db.name()], Duration::from_secs(5));
+        let args = ["--timeout=5", "-t", &ctl, "cluster/status", db.name()];
+        let out = try_run("ovs-appctl", &args, Duration::from_secs(30));
         out.map(|o| o.stdout).unwrap_or_default()
     }
 

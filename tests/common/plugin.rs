@@ -204,10 +204,11 @@ impl TestNetwork {
 
     /// `docker network rm`. Docker releases a removed container's endpoint
     /// on its own after `docker rm -f` has returned (from the exit event),
-    /// so "has active endpoints" is retried for a few seconds; an endpoint
-    /// the plugin failed to delete stays, and fails this.
+    /// so "has active endpoints" is retried for up to 30 s (a loaded
+    /// machine may take that long); an endpoint the plugin failed to delete
+    /// stays, and fails this.
     pub fn remove(&self) {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         loop {
             let out = run("docker", &["network", "rm", &self.name]);
             if out.success() || !out.stderr.contains("active endpoints") || std::time::Instant::now() > deadline {
