@@ -3,7 +3,11 @@
 # host, side by side in one run: median wall time of `docker run --rm` on
 # each network, and their ratio (goal: ovn within 1.5x of nat).
 #
-#   bash scripts/bench-ovn.sh [RUNS]     RUNS per figure (default 10)
+#   bash scripts/bench-ovn.sh [--nb-cluster] [RUNS]     RUNS per figure (default 10)
+#
+# With --nb-cluster, the northbound database is what a production cluster
+# runs: three raft members, reached by the plugin over ssl: with
+# certificates made here by ovs-pki (leader lookup and TLS included).
 #
 # The host is simulated as the multi-host tests do it (tests/common/
 # multihost.rs): a network namespace with its own ovsdb-server and
@@ -20,8 +24,13 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+cluster=
+if [[ ${1:-} == --nb-cluster ]]; then
+    cluster=1
+    shift
+fi
 runs=${1:-10}
-[[ $runs =~ ^[0-9]+$ && $runs -gt 0 ]] || { echo "usage: $0 [RUNS]" >&2; exit 2; }
+[[ $runs =~ ^[0-9]+$ && $runs -gt 0 && $# -le 1 ]] || { echo "usage: $0 [--nb-cluster] [RUNS]" >&2; exit 2; }
 [[ $EUID -eq 0 ]] || { echo "bench-ovn.sh: run as root" >&2; exit 1; }
 for tool in ovsdb-server ovs-vswitchd ovn-northd ovn-controller dockerd nsenter; do
     command -v "$tool" >/dev/null || { echo "bench-ovn.sh: $tool is missing: run scripts/testbed.sh up" >&2; exit 1; }
@@ -75,16 +84,43 @@ wait_for() { # SECONDS what command...
 
 ip netns add "$ns"
 ip -n "$ns" link set lo up
-# OVN central.
+# OVN central: SB, and NB on a unix socket or as a TLS cluster.
 for db in nb sb; do
+    [[ $db == nb && -n $cluster ]] && continue
     ovsdb-tool create "$dir/$db.db" "/usr/share/ovn/ovn-$db.ovsschema"
     daemon "ovsdb-$db" ovsdb-server "$dir/$db.db" "--remote=punix:$dir/$db.sock" "--unixctl=$dir/$db.ctl" \
         "--pidfile=$dir/$db.pid" -vconsole:off "--log-file=$dir/$db.log"
     wait_for 10 "the $db ovsdb-server" test -S "$dir/$db.sock"
 done
-daemon northd ovn-northd "--ovnnb-db=unix:$dir/nb.sock" "--ovnsb-db=unix:$dir/sb.sock" \
+nb_local=unix:$dir/nb.sock plugin_nb=(--ovn-nb="unix:$dir/nb.sock")
+if [[ -n $cluster ]]; then
+    (cd "$dir" && ovs-pki --dir="$dir/pki" --log="$dir/pki.log" init --force >/dev/null 2>&1 &&
+        ovs-pki --dir="$dir/pki" --log="$dir/pki.log" req+sign server switch >/dev/null 2>&1 &&
+        ovs-pki --dir="$dir/pki" --log="$dir/pki.log" req+sign client switch >/dev/null 2>&1)
+    tls() { echo "--private-key=$dir/$1-privkey.pem" "--certificate=$dir/$1-cert.pem" \
+        "--ca-cert=$dir/pki/switchca/cacert.pem"; }
+    # Three members on the namespace's loopback, each with a unix socket
+    # for ovn-northd and ovn-nbctl outside it.
+    ovsdb-tool create-cluster "$dir/nb0.db" /usr/share/ovn/ovn-nb.ovsschema tcp:127.0.0.1:6643 2>/dev/null
+    for m in 1 2; do
+        ovsdb-tool join-cluster "$dir/nb$m.db" OVN_Northbound "tcp:127.0.0.1:$((6643 + 10 * m))" tcp:127.0.0.1:6643
+    done
+    nb_local= remotes=
+    for m in 0 1 2; do
+        # shellcheck disable=SC2046 # tls prints separate words
+        daemon "ovsdb-nb$m" in ovsdb-server "$dir/nb$m.db" "--remote=punix:$dir/nb$m.sock" \
+            "--remote=pssl:$((6641 + 10 * m)):127.0.0.1" $(tls server) "--unixctl=$dir/nb$m.ctl" \
+            "--pidfile=$dir/nb$m.pid" -vconsole:off "--log-file=$dir/nb$m.log"
+        nb_local+=${nb_local:+,}unix:$dir/nb$m.sock
+        remotes+=${remotes:+,}ssl:127.0.0.1:$((6641 + 10 * m))
+    done
+    wait_for 60 "the NB cluster" sh -c "ovs-appctl -t '$dir/nb0.ctl' cluster/status OVN_Northbound | grep -q 'Leader: [^u]'"
+    # shellcheck disable=SC2046
+    plugin_nb=(--ovn-nb="$remotes" $(tls client))
+fi
+daemon northd ovn-northd "--ovnnb-db=$nb_local" "--ovnsb-db=unix:$dir/sb.sock" \
     "--unixctl=$dir/northd.ctl" "--pidfile=$dir/northd.pid" -vconsole:off "--log-file=$dir/northd.log"
-ovn-nbctl --db="unix:$dir/nb.sock" init
+ovn-nbctl --db="$nb_local" --timeout=30 init
 # The host's OVS and ovn-controller.
 ovsdb-tool create "$dir/conf.db" /usr/share/openvswitch/vswitch.ovsschema
 daemon ovsdb in ovsdb-server "$dir/conf.db" "--remote=punix:$dir/db.sock" "--unixctl=$dir/ovsdb-server.ctl" \
@@ -109,7 +145,7 @@ wait_for 60 dockerd docker version
 docker -H unix:///var/run/docker.sock save busybox:local | docker load >/dev/null
 # The plugin, as on every host of a cluster.
 daemon plugin in env "OVS_RUNDIR=$dir" "DOCKER_HOST=$DOCKER_HOST" "$bin" plugin --name "$driver" \
-    --datapath-type=netdev --log-level=warn "--ovn-nb=unix:$dir/nb.sock"
+    --datapath-type=netdev --log-level=warn "${plugin_nb[@]}"
 wait_for 20 "the plugin" test -S "/run/docker/plugins/$driver.sock"
 docker network create -d "$driver" --ipam-driver "$driver" --ipam-opt ovn_switch=ovsdt-bench -o mode=ovn \
     -o ovn_switch=ovsdt-bench --subnet 10.254.3.0/24 --gateway 10.254.3.1 ovsdt-bench-ovn >/dev/null
@@ -128,5 +164,5 @@ ovn2=$(median_ms --network ovsdt-bench-ovn)
 nat2=$(median_ms --network ovsdt-bench-nat)
 ovn=$(((ovn + ovn2) / 2))
 nat=$(((nat + nat2) / 2))
-printf '%-30s %10s %10s %8s\n' "docker run --rm ($((2 * runs)) runs)" "ovn (ms)" "nat (ms)" "ratio"
-printf '%-30s %10s %10s %8s\n' "one host, busybox true" "$ovn" "$nat" "$(awk -v a="$ovn" -v b="$nat" 'BEGIN {printf "%.2f", a / b}')"
+printf '%-40s %10s %10s %8s\n' "docker run --rm ($((2 * runs)) runs)" "ovn (ms)" "nat (ms)" "ratio"
+printf '%-40s %10s %10s %8s\n' "one host${cluster:+, NB TLS cluster}, busybox true" "$ovn" "$nat" "$(awk -v a="$ovn" -v b="$nat" 'BEGIN {printf "%.2f", a / b}')"
