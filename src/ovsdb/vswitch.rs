@@ -19,7 +19,7 @@ const ATTACHED_COLUMNS: [&str; 7] =
 
 /// An Interface row that carries container external_ids, with its Port and
 /// Bridge.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AttachedPort {
     pub iface_uuid: String,
     /// The port (and interface) name, the host end of the veth.
@@ -436,13 +436,10 @@ fn attached_port(r: &Value) -> Option<AttachedPort> {
         external_ids,
         ofport: data::as_opt_int(&r["ofport"]),
         error: data::as_opt_str(&r["error"]),
-        port_uuid: None,
-        bridge: None,
-        tag: None,
-        trunks: Vec::new(),
-        vlan_mode: None,
         ingress_rate: r["ingress_policing_rate"].as_i64().unwrap_or(0),
         ingress_burst: r["ingress_policing_burst"].as_i64().unwrap_or(0),
+        // The Port's columns and the bridge are filled in by the caller.
+        ..Default::default()
     })
 }
 

@@ -328,22 +328,14 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ovs-docker-sandbox-{}", std::process::id()));
         std::fs::write(&dir, b"").unwrap();
         let p = AttachedPort {
-            iface_uuid: String::new(),
             name: "0123456789abc_l".into(),
             external_ids: [
                 (keys::iface::SANDBOX.to_string(), dir.display().to_string()),
                 (keys::iface::ENDPOINT_MAC.to_string(), "02:42:0a:14:00:02".to_string()),
             ]
             .into(),
-            ofport: None,
-            error: None,
-            port_uuid: None,
-            bridge: None,
-            tag: None,
-            trunks: vec![],
-            vlan_mode: None,
             ingress_rate: 1000,
-            ingress_burst: 0,
+            ..Default::default()
         };
         assert!(matches!(link_inside(&p).await, Ok(None)));
         assert!(!limit_inside(&p).await.unwrap());

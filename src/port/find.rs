@@ -116,15 +116,7 @@ mod tests {
             iface_uuid: "u".into(),
             name: "0123456789abc_l".into(),
             external_ids: ids.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
-            ofport: None,
-            error: None,
-            port_uuid: None,
-            bridge: None,
-            tag: None,
-            trunks: vec![],
-            vlan_mode: None,
-            ingress_rate: 0,
-            ingress_burst: 0,
+            ..Default::default()
         }
     }
 

@@ -106,14 +106,8 @@ mod tests {
             name: "0123456789abc_l".into(),
             external_ids: [(keys::iface::NETWORK_ID.to_string(), "n1".to_string())].into_iter().collect(),
             ofport: Some(1),
-            error: None,
-            port_uuid: None,
             bridge: Some("br0".into()),
-            tag: None,
-            trunks: vec![],
-            vlan_mode: None,
-            ingress_rate: 0,
-            ingress_burst: 0,
+            ..Default::default()
         };
         let live: HashSet<&str> = ["0123456789abc_l"].into_iter().collect();
         assert_eq!(plugin_stale_reason(&p, true, &live), None);

@@ -224,15 +224,12 @@ mod tests {
             iface_uuid: "u".into(),
             name: "0123456789abc_l".into(),
             external_ids: ids,
-            ofport: None,
-            error: None,
             port_uuid: Some("p".into()),
             bridge: Some("br0".into()),
             tag: Some(5),
-            trunks: vec![],
-            vlan_mode: None,
             ingress_rate: 1000,
             ingress_burst: 800,
+            ..Default::default()
         };
         let c = Container::running(&"f".repeat(64), "web");
         let again = PortSpec::recreate(&p, &c).unwrap();
