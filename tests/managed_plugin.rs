@@ -202,7 +202,11 @@ fn managed_plugin_serves_nat_and_flat_networks_across_disable_and_a_dockerd_rest
     assert_eq!(vsctl_get("Bridge", &nat.bridge, "datapath_type"), "netdev");
     assert_host_ends_quiet(&nat);
     assert_connected(&nat, &c1, &c2, &gw, "nat network");
-    assert_eq!(nft_rules_of(&nat.id).len(), 2, "one masquerade and one isolation rule");
+    assert_eq!(
+        nft_rules_of(&nat.id).len(),
+        4,
+        "a masquerade and an isolation rule, and a masquerade and a drop for the loopback"
+    );
 
     // Flat: layer 2 only, the router on the uplink is the gateway.
     let f = Subnet::new();
@@ -243,7 +247,7 @@ fn managed_plugin_serves_nat_and_flat_networks_across_disable_and_a_dockerd_rest
     assert_connected(&nat, &c1, &c2, &gw, "after the dockerd restart");
     assert_ping(&c3, &f.v4(254));
     assert_eq!(nat.port_rows().len(), 2, "stale ports after the dockerd restart: {:?}", nat.port_rows());
-    assert_eq!(nft_rules_of(&nat.id).len(), 2);
+    assert_eq!(nft_rules_of(&nat.id).len(), 4);
 
     // Clean removal: containers, networks, then the plugin.
     let (nat_veths, flat_veths) = (veth_names(&nat), veth_names(&flat));

@@ -54,7 +54,11 @@ fn nat_network_containers_reach_each_other_the_gateway_and_the_outside() {
     assert_ping(&c1, &outside.addr());
     assert!(outside.counted("from-host") >= 1, "the outside saw no ping from the host's address");
     assert_eq!(outside.counted("from-subnet"), 0, "a container address reached the outside unmasqueraded");
-    assert_eq!(nft_rules_of(&net.id).len(), 2, "one masquerade and one isolation rule");
+    assert_eq!(
+        nft_rules_of(&net.id).len(),
+        4,
+        "a masquerade and an isolation rule, and a masquerade and a drop for the loopback"
+    );
 
     // `ovs-docker list` shows the ports with their container.
     let listed = list_json(&[&net.bridge]);

@@ -130,7 +130,7 @@ fn rules_of_networks_gone_while_the_plugin_was_dead_are_removed_at_start() {
     let s = Subnet::new();
     let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0))]);
     assert_eq!(forward_rules_of(&net.id).len(), 2);
-    assert_eq!(nft_rules_of(&net.id).len(), 2);
+    assert_eq!(nft_rules_of(&net.id).len(), 4);
     // The plugin dies and the network's bridge goes without it.
     plugin.kill9();
     vsctl(&["del-br", &net.bridge]).ok();
@@ -327,4 +327,66 @@ fn routed_network_passes_dockers_firewall_both_ways_without_nat() {
     assert_eq!(fetch(&ns, &r.addr, 8080), hostname);
     let Routed { s, net, c, .. } = r;
     remove_all_and_check_firewall(&net, vec![c], Some(&s.v4p(1)));
+}
+
+/// Answer `text` to every connection to `addr`:`port`, for ever.
+fn answer_on(addr: &str, port: u16, text: &'static str) {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind((addr, port)).unwrap_or_else(|e| panic!("listen on {addr}:{port}: {e}"));
+    std::thread::spawn(move || {
+        for mut c in listener.incoming().flatten() {
+            let _ = c.write_all(text.as_bytes());
+        }
+    });
+}
+
+/// As with Docker's bridge, the host reaches its published ports through
+/// 127.0.0.1 (`curl localhost:H`), also those published on 127.0.0.1 only,
+/// which other machines cannot reach. The kernel routes loopback addresses
+/// to the bridge only with its route_localnet on: that must not let the
+/// network's containers reach the host's loopback-only services.
+#[test]
+fn published_ports_answer_on_the_hosts_loopback_which_containers_cannot_reach() {
+    let _host = StockHost::new();
+    let plugin = Plugin::start();
+    let s = Subnet::new();
+    let outside = Outside::new();
+    let host_ip = outside.host_addr();
+    let base = 20000 + (std::process::id() % 20000) as u16;
+    let (h1, h2, private) = (base + 10, base + 11, base + 12);
+    let net = TestNetwork::create(&plugin, &["--subnet", &format!("{}/24", s.v4(0))]);
+    let (p1, p2) = (format!("{h1}:80"), format!("127.0.0.1:{h2}:81"));
+    let web = net.container(&["--hostname", "web", "-p", &p1, "-p", &p2]);
+    serve(&web, 80);
+    serve(&web, 81);
+    for port in [h1, h2] {
+        wait_until(&format!("the host fetches \"web\" from 127.0.0.1:{port}"), 15, || {
+            fetch(&[], "127.0.0.1", port) == "web"
+        });
+    }
+    let ns = ["ip", "netns", "exec", outside.ns.as_str()];
+    wait_until(&format!("the outside fetches \"web\" from host port {h1}"), 15, || fetch(&ns, &host_ip, h1) == "web");
+    assert_eq!(fetch(&ns, &host_ip, h2), "", "a port published on 127.0.0.1 answers another machine");
+
+    // A container that routes 127.0.0.2 to its gateway (a hostile one can)
+    // reaches the host through the gateway address, not its loopback.
+    let gw = s.v4(1);
+    answer_on("127.0.0.2", private, "private\n");
+    answer_on(&gw, private, "gateway\n");
+    let c = net.container(&[]);
+    let pid = c.pid().expect("the container runs");
+    let netns = format!("--net=/proc/{pid}/ns/net");
+    let inside = ["nsenter", netns.as_str()];
+    for cmd in [
+        &["sysctl", "-qw", "net.ipv4.conf.eth0.route_localnet=1"][..],
+        &["ip", "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local"],
+        &["ip", "route", "add", "127.0.0.2/32", "via", gw.as_str(), "dev", "eth0"],
+    ] {
+        run("nsenter", &[&[netns.as_str()], cmd].concat()).ok();
+    }
+    wait_until("the container reaches the host at its gateway address", 15, || {
+        fetch(&inside, &gw, private) == "gateway"
+    });
+    assert_eq!(fetch(&inside, "127.0.0.2", private), "", "a container reached the host's loopback");
+    remove_all_and_check_firewall(&net, vec![web, c], Some(&s.v4p(1)));
 }

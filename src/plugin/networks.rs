@@ -23,6 +23,16 @@ pub struct Net {
     pub cfg: NetworkConfig,
 }
 
+/// Let the host reach the published ports of nat network `id` through
+/// 127.0.0.1 (see [`nftables::ensure_localnet`]): its rules first, then
+/// the kernel's `route_localnet` on the bridge, never the other way round.
+fn serve_loopback(id: &str, bridge: &str) -> Result<()> {
+    nftables::ensure_localnet(id, bridge)
+        .step(|| format!("add the loopback rules of network {id} (nf_tables table ip {})", nftables::TABLE))?;
+    let path = host_net_sysctl(&format!("ipv4/conf/{bridge}/route_localnet"));
+    write_sysctl(&path, "1").step(|| format!("let 127.0.0.1 reach network {id} ({path})"))
+}
+
 impl Driver {
     pub(super) async fn find_network(&self, ovs: &Vswitch, id: &str) -> Result<Option<Net>> {
         let Some(row) = ovs.network_bridge(id).await.step(|| format!("look up the bridge of network {id}"))? else {
@@ -202,6 +212,9 @@ impl Driver {
                     )
                 })?;
             }
+            if family == "ip" && cfg.mode == Mode::Nat && !cfg.internal {
+                serve_loopback(id, bridge)?;
+            }
         }
         Ok(())
     }
@@ -255,10 +268,22 @@ impl Driver {
     /// them all; nothing found is success.
     pub(super) async fn teardown(&self, id: &str) -> Result<()> {
         let mut errors = Vec::new();
+        let mut ovs = self.ctx.vswitch().await?;
+        // A bridge that outlives the network (not made by the plugin) gets
+        // its route_localnet back off before the drop that guards it goes.
+        if let Some(net) = self.find_network(&ovs, id).await? {
+            let ours =
+                net.row.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN);
+            let path = host_net_sysctl(&format!("ipv4/conf/{}/route_localnet", net.cfg.bridge));
+            if !ours && net.cfg.mode == Mode::Nat && std::path::Path::new(&path).exists() {
+                if let Err(e) = write_sysctl(&path, "0") {
+                    errors.push(Error::io(format!("turn route_localnet off ({path})"), e));
+                }
+            }
+        }
         if let Err(e) = nftables::remove_network_rules(id) {
             errors.push(Error::io(format!("remove the NAT rules of network {id}"), e));
         }
-        let mut ovs = self.ctx.vswitch().await?;
         let host = Netlink::host().step(|| "open a netlink socket".into())?;
         let conds = vec![Cond::includes("external_ids", data::map([(keys::iface::NETWORK_ID, id)]))];
         let ports = ovs.find_ports(conds).await.step(|| format!("look up the ports of network {id}"))?;

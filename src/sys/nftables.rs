@@ -12,6 +12,12 @@
 //!   so that the host, which routes for every nat network, does not open a
 //!   path into a network from another one (or from outside).
 //!
+//! - for an IPv4 nat network, so that the host's loopback reaches its
+//!   published ports as Docker's bridge does (see [`ensure_localnet`]):
+//!   `oifname BRIDGE ip saddr 127.0.0.0/8 masquerade` in `postrouting`, and
+//!   in chain `localnet` (type filter, hook prerouting, priority raw)
+//!   `iifname BRIDGE ip daddr 127.0.0.0/8 drop`.
+//!
 //! Each rule carries the comment `ovs-docker:NETWORK_ID` (the rule's
 //! userdata, as `nft` writes it): that is how the rules of a network are
 //! found again after a restart; nothing is kept in memory.
@@ -25,6 +31,7 @@ pub mod ports;
 pub const TABLE: &str = "ovs-docker";
 pub const NAT_CHAIN: &str = "postrouting";
 pub const FILTER_CHAIN: &str = "forward";
+pub const LOCALNET_CHAIN: &str = "localnet";
 /// The table and chain of iptables' (nf_tables backend) `filter FORWARD`,
 /// where Docker's firewall lives.
 pub const DOCKER_TABLE: &str = "filter";
@@ -57,6 +64,8 @@ const NF_INET_POST_ROUTING: u32 = 4;
 const NF_INET_FORWARD: u32 = 2;
 const NF_IP_PRI_NAT_SRC: i32 = 100;
 const NF_IP_PRI_FILTER: i32 = 0;
+const NF_INET_PRE_ROUTING: u32 = 0;
+const NF_IP_PRI_RAW: i32 = -300;
 
 // Attribute numbers from linux/netfilter/nf_tables.h.
 const NFTA_TABLE_NAME: u16 = 1;
@@ -175,20 +184,8 @@ pub fn add_network_rules(network_id: &str, subnet: Subnet, bridge: &str, interna
     let mut table = Msg::in_family(fam, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
     table.str(NFTA_TABLE_NAME, TABLE);
     batch.push(table);
-    for (name, kind, hook, priority) in [
-        (NAT_CHAIN, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC),
-        (FILTER_CHAIN, "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER),
-    ] {
-        let mut chain = Msg::in_family(fam, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
-        chain.str(NFTA_CHAIN_TABLE, TABLE);
-        chain.str(NFTA_CHAIN_NAME, name);
-        chain.nest(NFTA_CHAIN_HOOK, |h| {
-            h.u32(NFTA_HOOK_HOOKNUM, hook);
-            h.u32(NFTA_HOOK_PRIORITY, priority as u32);
-        });
-        chain.str(NFTA_CHAIN_TYPE, kind);
-        batch.push(chain);
-    }
+    batch.push(base_chain(fam, NAT_CHAIN, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC));
+    batch.push(base_chain(fam, FILTER_CHAIN, "filter", NF_INET_FORWARD, NF_IP_PRI_FILTER));
     let note = userdata_comment(&comment(network_id));
 
     let name = ifname_bytes(bridge);
@@ -221,6 +218,73 @@ pub fn add_network_rules(network_id: &str, subnet: Subnet, bridge: &str, interna
     batch.push(rule);
     batch.push(inbound_rule(fam, &name, &note));
     sock.transact(batch)
+}
+
+/// Create (if missing) the base chain `name` of our table, of type `kind`
+/// (nat, filter) on netfilter hook `hook` at `priority`.
+fn base_chain(fam: u8, name: &str, kind: &str, hook: u32, priority: i32) -> Msg {
+    let mut chain = Msg::in_family(fam, NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
+    chain.str(NFTA_CHAIN_TABLE, TABLE);
+    chain.str(NFTA_CHAIN_NAME, name);
+    chain.nest(NFTA_CHAIN_HOOK, |h| {
+        h.u32(NFTA_HOOK_HOOKNUM, hook);
+        h.u32(NFTA_HOOK_PRIORITY, priority as u32);
+    });
+    chain.str(NFTA_CHAIN_TYPE, kind);
+    chain
+}
+
+/// The host's loopback (127.0.0.0/8).
+const LOOPBACK: Subnet = Subnet { addr: IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 0, 0)), prefix: 8 };
+
+/// The two rules that let the host reach an IPv4 nat network's published
+/// ports through 127.0.0.1 (`curl localhost:8080`, as with Docker's bridge),
+/// added if missing: a masquerade of loopback sources leaving through
+/// BRIDGE (the container cannot answer 127.0.0.1), and, before connection
+/// tracking, a drop of anything arriving from BRIDGE for 127.0.0.0/8. The
+/// kernel routes loopback addresses over BRIDGE only with its
+/// `route_localnet` on, which without that drop would let the network's
+/// containers reach the host's loopback-only services (CVE-2020-8558):
+/// the caller turns it on only once this has succeeded. Returns whether
+/// the rules were added.
+pub fn ensure_localnet(network_id: &str, bridge: &str) -> io::Result<bool> {
+    let sock = Socket::open()?;
+    let wanted = comment(network_id);
+    let rules = sock.list_rules(NFPROTO_IPV4, TABLE)?;
+    if rules.iter().any(|r| r.chain == LOCALNET_CHAIN && r.comment.as_deref() == Some(wanted.as_str())) {
+        return Ok(false);
+    }
+    let note = userdata_comment(&wanted);
+    let name = ifname_bytes(bridge);
+    let mut batch = Batch::new();
+    let mut table = Msg::in_family(NFPROTO_IPV4, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_ACK);
+    table.str(NFTA_TABLE_NAME, TABLE);
+    batch.push(table);
+    batch.push(base_chain(NFPROTO_IPV4, NAT_CHAIN, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC));
+    batch.push(base_chain(NFPROTO_IPV4, LOCALNET_CHAIN, "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW));
+    let mut rule = Msg::in_family(NFPROTO_IPV4, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+    rule.str(NFTA_RULE_TABLE, TABLE);
+    rule.str(NFTA_RULE_CHAIN, NAT_CHAIN);
+    rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+        meta(exprs, NFT_META_OIFNAME);
+        cmp(exprs, NFT_CMP_EQ, &name);
+        LOOPBACK.matches(exprs, true, NFT_CMP_EQ);
+        exprs.nest(NFTA_LIST_ELEM, |e| e.str(NFTA_EXPR_NAME, "masq"));
+    });
+    rule.bytes(NFTA_RULE_USERDATA, &note);
+    batch.push(rule);
+    let mut rule = Msg::in_family(NFPROTO_IPV4, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+    rule.str(NFTA_RULE_TABLE, TABLE);
+    rule.str(NFTA_RULE_CHAIN, LOCALNET_CHAIN);
+    rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+        meta(exprs, NFT_META_IIFNAME);
+        cmp(exprs, NFT_CMP_EQ, &name);
+        LOOPBACK.matches(exprs, false, NFT_CMP_EQ);
+        drop_verdict(exprs);
+    });
+    rule.bytes(NFTA_RULE_USERDATA, &note);
+    batch.push(rule);
+    sock.transact(batch).map(|()| true)
 }
 
 /// `oifname BRIDGE iifname != BRIDGE ct state != established,related drop`

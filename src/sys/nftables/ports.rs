@@ -17,7 +17,6 @@ use super::*;
 
 const PREROUTING_CHAIN: &str = "prerouting";
 const OUTPUT_CHAIN: &str = "output";
-const NF_INET_PRE_ROUTING: u32 = 0;
 const NF_INET_LOCAL_OUT: u32 = 3;
 const NF_IP_PRI_NAT_DST: i32 = -100;
 const NFT_META_L4PROTO: u32 = 16;
@@ -104,15 +103,7 @@ pub fn add_binding(
     let note = userdata_comment(&text);
     let mut batch = Batch::new();
     for (name, hook) in [(PREROUTING_CHAIN, NF_INET_PRE_ROUTING), (OUTPUT_CHAIN, NF_INET_LOCAL_OUT)] {
-        let mut chain = Msg::new_v4(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_ACK);
-        chain.str(NFTA_CHAIN_TABLE, TABLE);
-        chain.str(NFTA_CHAIN_NAME, name);
-        chain.nest(NFTA_CHAIN_HOOK, |h| {
-            h.u32(NFTA_HOOK_HOOKNUM, hook);
-            h.u32(NFTA_HOOK_PRIORITY, NF_IP_PRI_NAT_DST as u32);
-        });
-        chain.str(NFTA_CHAIN_TYPE, "nat");
-        batch.push(chain);
+        batch.push(base_chain(NFPROTO_IPV4, name, "nat", hook, NF_IP_PRI_NAT_DST));
         let mut rule = Msg::new_v4(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
         rule.str(NFTA_RULE_TABLE, TABLE);
         rule.str(NFTA_RULE_CHAIN, name);
