@@ -115,14 +115,21 @@ impl Northbound {
             .collect())
     }
 
-    /// The ports of router `r`.
+    /// The ports of router `r`: one select per port, in one transaction,
+    /// rather than the whole table.
     pub async fn router_ports(&self, r: &RouterRow) -> Result<Vec<RouterPortRow>, OvsdbError> {
+        if r.ports.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut t = Txn::new();
-        t.push(Op::Select { table: "Logical_Router_Port", conds: vec![], columns: vec!["_uuid", "name", "networks"] });
+        for uuid in &r.ports {
+            let conds = vec![Cond::eq("_uuid", data::uuid(uuid))];
+            t.push(Op::Select { table: "Logical_Router_Port", conds, columns: vec!["name", "networks"] });
+        }
         let res = self.transact(t).await?;
-        Ok(data::rows(&res[0])
+        Ok(res
             .iter()
-            .filter(|row| data::as_uuid(&row["_uuid"]).is_some_and(|u| r.ports.iter().any(|p| p == u)))
+            .flat_map(data::rows)
             .map(|row| RouterPortRow {
                 name: row["name"].as_str().unwrap_or_default().to_string(),
                 networks: data::set_items(&row["networks"])
