@@ -5,7 +5,7 @@
 //! (monitor updates) to whoever asked for them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -69,6 +69,7 @@ pub struct Client {
     writer: Writer,
     pending: Pending,
     next_id: AtomicU64,
+    abandoned: AtomicBool,
     notifications: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>,
     timeout: Duration,
     endpoint: String,
@@ -109,6 +110,7 @@ impl Client {
             writer,
             pending,
             next_id: AtomicU64::new(1),
+            abandoned: AtomicBool::new(false),
             notifications: tokio::sync::Mutex::new(notify_rx),
             timeout,
             endpoint,
@@ -116,9 +118,22 @@ impl Client {
         }
     }
 
-    /// Whether the connection still stands (the server has not closed it).
+    /// Whether the connection still stands (the server has not closed it,
+    /// and it was not [abandoned](Client::abandon)).
     pub fn is_alive(&self) -> bool {
-        !self.reader.is_finished()
+        !self.abandoned.load(Ordering::Relaxed) && !self.reader.is_finished()
+    }
+
+    /// Give up on the connection (a request on it went unanswered): stop
+    /// reading, and fail at once the requests still waiting on it. The
+    /// socket closes when the last reference to the client goes.
+    pub fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        self.reader.abort();
+        let waiting: Vec<_> = lock(&self.pending).drain().collect();
+        for (_, tx) in waiting {
+            let _ = tx.send(Err(OvsdbError::Closed { endpoint: self.endpoint.clone() }));
+        }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -135,12 +150,14 @@ impl Client {
         self.await_reply(method, rx).await
     }
 
-    /// Send a request without waiting; await the returned receiver with
+    /// Send a request without waiting; await the returned reply with
     /// [`Client::await_reply`]. This is how requests are pipelined.
-    pub async fn send(&self, method: &str, params: Value) -> Result<oneshot::Receiver<Reply>, OvsdbError> {
+    pub async fn send(&self, method: &str, params: Value) -> Result<PendingReply, OvsdbError> {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
+        // From here on, an early return or a dropped future forgets the id.
+        let rx = PendingReply { rx, id, pending: self.pending.clone() };
         let msg = json!({"method": method, "params": params, "id": id});
         let bytes = serde_json::to_vec(&msg)
             .map_err(|e| OvsdbError::Protocol { endpoint: self.endpoint.clone(), message: e.to_string() })?;
@@ -151,19 +168,15 @@ impl Client {
         };
         match tokio::time::timeout(self.timeout, write).await {
             Ok(Ok(())) => Ok(rx),
-            Ok(Err(e)) => {
-                lock(&self.pending).remove(&id);
-                Err(OvsdbError::Io { endpoint: self.endpoint.clone(), source: e })
-            }
-            Err(_) => {
-                lock(&self.pending).remove(&id);
-                Err(self.timed_out(method))
-            }
+            Ok(Err(e)) => Err(OvsdbError::Io { endpoint: self.endpoint.clone(), source: e }),
+            Err(_) => Err(self.timed_out(method)),
         }
     }
 
-    pub async fn await_reply(&self, method: &str, rx: oneshot::Receiver<Reply>) -> Result<Value, OvsdbError> {
-        match tokio::time::timeout(self.timeout, rx).await {
+    /// The reply to a request [`Client::send`] sent; the request is
+    /// forgotten (no entry left waiting) whether it came or not.
+    pub async fn await_reply(&self, method: &str, mut reply: PendingReply) -> Result<Value, OvsdbError> {
+        match tokio::time::timeout(self.timeout, &mut reply.rx).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => Err(OvsdbError::Closed { endpoint: self.endpoint.clone() }),
             Err(_) => Err(self.timed_out(method)),
@@ -179,6 +192,21 @@ impl Client {
 
     fn timed_out(&self, method: &str) -> OvsdbError {
         OvsdbError::Timeout { endpoint: self.endpoint.clone(), what: format!("{method} request") }
+    }
+}
+
+/// A request sent and not yet answered. Dropping it (its reply awaited,
+/// timed out, or its future dropped) removes its entry from the map of
+/// waiting requests, so that replies that never come leave nothing behind.
+pub struct PendingReply {
+    rx: oneshot::Receiver<Reply>,
+    id: u64,
+    pending: Pending,
+}
+
+impl Drop for PendingReply {
+    fn drop(&mut self) {
+        lock(&self.pending).remove(&self.id);
     }
 }
 
@@ -371,6 +399,27 @@ mod tests {
         let e = c.request("list_dbs", json!([])).await.unwrap_err();
         assert!(matches!(e, OvsdbError::Timeout { .. }), "{e}");
         assert!(e.to_string().contains("did not answer"), "{e}");
+        // Nothing stays waiting for the reply that never came.
+        assert!(lock(&c.pending).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_given_up_leaves_nothing_waiting() {
+        let (c, _server) = pair();
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), c.request("list_dbs", json!([]))).await;
+        assert!(gave_up.is_err());
+        assert!(lock(&c.pending).is_empty());
+        let sent = c.send("list_dbs", json!([])).await.unwrap();
+        assert_eq!(lock(&c.pending).len(), 1);
+        drop(sent);
+        assert!(lock(&c.pending).is_empty());
+        // Abandoned: the request still waiting fails at once.
+        let sent = c.send("list_dbs", json!([])).await.unwrap();
+        assert!(c.is_alive());
+        c.abandon();
+        assert!(!c.is_alive());
+        let e = c.await_reply("list_dbs", sent).await.unwrap_err();
+        assert!(matches!(e, OvsdbError::Closed { .. }), "{e}");
     }
 
     #[test]

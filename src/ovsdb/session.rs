@@ -98,13 +98,21 @@ impl Session {
                     Err(OvsdbError::Timeout { endpoint: client.endpoint().into(), what: format!("{method} request") })
                 }
             };
-            match reply {
-                Err(e) if self.clustered.load(Ordering::Relaxed) && lost_leader(&e) && Instant::now() < deadline => {
-                    log::debug!("{e}: looking for the leader of {} again", self.remote);
-                    self.forget(&client).await;
-                }
+            let e = match reply {
+                Err(e) if lost_leader(&e) || matches!(e, OvsdbError::Timeout { .. }) => e,
                 other => return other,
+            };
+            // A connection that failed, or on which a request went
+            // unanswered (the server's host gone without a reset, which
+            // the kernel notices only many minutes later), is not used
+            // again: the next request connects anew, to the leader.
+            self.forget(&client);
+            // Sent again, as for a lost leader, only to a cluster (see the
+            // module's comment) and only while time is left.
+            if !self.clustered.load(Ordering::Relaxed) || Instant::now() >= deadline {
+                return Err(e);
             }
+            log::debug!("{e}: looking for the leader of {} again", self.remote);
         }
     }
 
@@ -120,10 +128,15 @@ impl Session {
         Ok(c)
     }
 
-    async fn forget(&self, client: &Arc<Client>) {
-        let mut current = self.current.lock().await;
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
-            *current = None;
+    /// Use `client` no more. Without waiting for the lock, which a leader
+    /// search may hold for long: an abandoned client is not alive, so the
+    /// next [`Session::client`] replaces it anyway.
+    fn forget(&self, client: &Arc<Client>) {
+        client.abandon();
+        if let Ok(mut current) = self.current.try_lock() {
+            if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
+                *current = None;
+            }
         }
     }
 
@@ -236,54 +249,84 @@ mod tests {
     /// A fake cluster member on a unix socket: its `_Server` row says it
     /// leads while `leads` is set; it answers other requests with its
     /// name, or, while `drop_next` is set, drops the connection instead
-    /// (clearing `leads` and `drop_next`), as a killed leader would.
+    /// (clearing `leads` and `drop_next`), as a killed leader would, or,
+    /// while `silent_next` is set, leaves the request unanswered with the
+    /// connection open (clearing `silent_next`), as a host cut off would.
+    #[derive(Clone, Default)]
     struct Member {
         leads: Arc<AtomicBool>,
         drop_next: Arc<AtomicBool>,
+        silent_next: Arc<AtomicBool>,
         served: Arc<AtomicUsize>,
+        accepted: Arc<AtomicUsize>,
     }
 
     fn member(path: std::path::PathBuf, name: &'static str, leads: bool) -> Member {
-        let m = Member {
-            leads: Arc::new(AtomicBool::new(leads)),
-            drop_next: Arc::new(AtomicBool::new(false)),
-            served: Arc::new(AtomicUsize::new(0)),
-        };
+        let m = Member::default();
+        m.leads.store(leads, Ordering::SeqCst);
         let listener = tokio::net::UnixListener::bind(path).unwrap();
-        let (leads, drop_next, served) = (m.leads.clone(), m.drop_next.clone(), m.served.clone());
+        let shared = m.clone();
         tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let (leads, drop_next, served) = (leads.clone(), drop_next.clone(), served.clone());
-                tokio::spawn(async move {
-                    let mut f = Framer::new();
-                    let mut buf = [0u8; 4096];
-                    while let Ok(n @ 1..) = s.read(&mut buf).await {
-                        f.push(&buf[..n]);
-                        for msg in f.drain().unwrap() {
-                            let result = if msg["params"][0] == "_Server" {
-                                let leader = leads.load(Ordering::SeqCst);
-                                json!([{"rows": [{"model": "clustered", "leader": leader, "connected": true}]}])
-                            } else if drop_next.swap(false, Ordering::SeqCst) {
-                                leads.store(false, Ordering::SeqCst);
-                                return;
-                            } else {
-                                served.fetch_add(1, Ordering::SeqCst);
-                                json!(name)
-                            };
-                            let reply = json!({"id": msg["id"], "result": result, "error": null});
-                            s.write_all(reply.to_string().as_bytes()).await.unwrap();
-                        }
-                    }
-                });
+            while let Ok((s, _)) = listener.accept().await {
+                shared.accepted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(s, name, shared.clone()));
             }
         });
         m
     }
 
-    #[tokio::test]
-    async fn the_leader_is_found_and_followed() {
+    async fn serve(mut s: tokio::net::UnixStream, name: &'static str, m: Member) {
+        let mut f = Framer::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = s.read(&mut buf).await {
+            f.push(&buf[..n]);
+            for msg in f.drain().unwrap() {
+                let result = if msg["params"][0] == "_Server" {
+                    let leader = m.leads.load(Ordering::SeqCst);
+                    json!([{"rows": [{"model": "clustered", "leader": leader, "connected": true}]}])
+                } else if m.drop_next.swap(false, Ordering::SeqCst) {
+                    m.leads.store(false, Ordering::SeqCst);
+                    return;
+                } else if m.silent_next.swap(false, Ordering::SeqCst) {
+                    continue;
+                } else {
+                    m.served.fetch_add(1, Ordering::SeqCst);
+                    json!(name)
+                };
+                let reply = json!({"id": msg["id"], "result": result, "error": null});
+                s.write_all(reply.to_string().as_bytes()).await.unwrap();
+            }
+        }
+    }
+
+    fn test_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("ovs-docker-session-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_request_gives_up_its_connection() {
+        let dir = test_dir();
+        let (a, b) = (dir.join("a.sock"), dir.join("b.sock"));
+        let _ma = member(a.clone(), "a", false);
+        let mb = member(b.clone(), "b", true);
+        let remote = Remote::parse(&format!("unix:{},unix:{}", a.display(), b.display()), None).unwrap();
+        let s = Session::open(&remote, "DB", Duration::from_millis(500)).await.unwrap();
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "b");
+        let connections = mb.accepted.load(Ordering::SeqCst);
+        mb.silent_next.store(true, Ordering::SeqCst);
+        let e = s.request("m", json!([])).await.unwrap_err();
+        assert!(matches!(e, OvsdbError::Timeout { .. }), "{e}");
+        // The next request does not wait on the silent connection again.
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "b");
+        assert_eq!(mb.accepted.load(Ordering::SeqCst), connections + 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_leader_is_found_and_followed() {
+        let dir = test_dir();
         let (a, b) = (dir.join("a.sock"), dir.join("b.sock"));
         let ma = member(a.clone(), "a", false);
         let mb = member(b.clone(), "b", true);
