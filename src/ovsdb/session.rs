@@ -58,6 +58,10 @@ impl std::fmt::Display for Remote {
 /// leader (about a second with OVSDB's default election timer).
 const ROUND_PAUSE: Duration = Duration::from_millis(100);
 
+/// The least time one member is given to connect and answer, whatever
+/// the share of `--timeout` (a TLS handshake over a slow link).
+const MIN_ATTEMPT: Duration = Duration::from_millis(500);
+
 /// A connection to the leader of `db`'s cluster (or to its only server).
 pub struct Session {
     remote: Remote,
@@ -147,7 +151,7 @@ impl Session {
         loop {
             let first = self.first.load(Ordering::Relaxed);
             for i in (first..first + n).map(|i| i % n) {
-                match self.leader_at(&self.remote.endpoints[i], deadline).await {
+                match self.leader_at(&self.remote.endpoints[i], self.attempt_deadline(deadline)).await {
                     Ok(c) => {
                         self.first.store(i, Ordering::Relaxed);
                         return Ok(c);
@@ -178,6 +182,15 @@ impl Session {
                 _ => tokio::time::sleep(ROUND_PAUSE).await,
             }
         }
+    }
+
+    /// When one member's attempt gives up: its share of `--timeout`, so
+    /// that a member whose host is down (connection attempts unanswered)
+    /// or that never completes the TLS handshake leaves time to the others.
+    fn attempt_deadline(&self, deadline: Instant) -> Instant {
+        let n = self.remote.endpoints.len() as u32;
+        let share = (self.timeout / n.max(1)).max(MIN_ATTEMPT);
+        deadline.min(Instant::now() + share)
     }
 
     /// A connection to `endpoint` if it serves `db` and leads its cluster.
@@ -303,6 +316,26 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ovs-docker-session-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    /// A member whose host is there but never answers: it accepts the
+    /// connection (the kernel's backlog does) and reads nothing.
+    fn mute(path: std::path::PathBuf) -> tokio::net::UnixListener {
+        tokio::net::UnixListener::bind(path).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_mute_member_leaves_time_to_the_others() {
+        let dir = test_dir();
+        let (a, b, c) = (dir.join("a.sock"), dir.join("b.sock"), dir.join("c.sock"));
+        let _ma = mute(a.clone());
+        let _mb = member(b.clone(), "b", false);
+        let _mc = member(c.clone(), "c", true);
+        let spec = format!("unix:{},unix:{},unix:{}", a.display(), b.display(), c.display());
+        let remote = Remote::parse(&spec, None).unwrap();
+        let s = Session::open(&remote, "DB", Duration::from_secs(3)).await.unwrap();
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "c");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[tokio::test]
