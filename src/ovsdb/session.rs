@@ -79,16 +79,23 @@ impl Session {
     /// Connect to the leader within `timeout`; every request is later
     /// bounded by the same timeout, failover included.
     pub async fn open(remote: &Remote, db: &'static str, timeout: Duration) -> Result<Session, OvsdbError> {
-        let s = Session {
+        let s = Session::lazy(remote, db, timeout);
+        s.client(Instant::now() + timeout).await?;
+        Ok(s)
+    }
+
+    /// A session that connects only when the first request needs it,
+    /// within that request's `timeout`: for a long-running service, whose
+    /// setup must neither wait for nor fail on an unreachable database.
+    pub fn lazy(remote: &Remote, db: &'static str, timeout: Duration) -> Session {
+        Session {
             remote: remote.clone(),
             db,
             timeout,
             current: tokio::sync::Mutex::new(None),
             first: AtomicUsize::new(0),
             clustered: AtomicBool::new(false),
-        };
-        s.client(Instant::now() + timeout).await?;
-        Ok(s)
+        }
     }
 
     /// Send one request to the leader and wait for its reply (the `result`).
@@ -122,7 +129,11 @@ impl Session {
 
     /// The connection to the leader, made if there is none.
     async fn client(&self, deadline: Instant) -> Result<Arc<Client>, OvsdbError> {
-        let mut current = self.current.lock().await;
+        // Behind another request's leader search, wait no longer than ours.
+        let Ok(mut current) = tokio::time::timeout_at(deadline, self.current.lock()).await else {
+            let last = "another request was still looking for it".to_string();
+            return Err(OvsdbError::NoLeader { remote: self.remote.to_string(), last });
+        };
         if let Some(c) = current.as_ref().filter(|c| c.is_alive()) {
             return Ok(c.clone());
         }
@@ -335,6 +346,20 @@ mod tests {
         let remote = Remote::parse(&spec, None).unwrap();
         let s = Session::open(&remote, "DB", Duration::from_secs(3)).await.unwrap();
         assert_eq!(s.request("m", json!([])).await.unwrap(), "c");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_lazy_session_connects_on_its_first_request() {
+        let dir = test_dir();
+        let a = dir.join("a.sock");
+        let remote = Remote::parse(&format!("unix:{}", a.display()), None).unwrap();
+        // Made while nothing listens, and fails only the request.
+        let s = Session::lazy(&remote, "DB", Duration::from_millis(500));
+        let e = s.request("m", json!([])).await.unwrap_err();
+        assert!(matches!(e, OvsdbError::Connect { .. }), "{e}");
+        let _ma = member(a.clone(), "a", true);
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "a");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
