@@ -18,6 +18,16 @@ use super::tls::Tls;
 use super::OvsdbError;
 
 type Reply = Result<Value, OvsdbError>;
+
+/// Notifications kept for a reader that is late: a server sending more
+/// (buggy or hostile) loses the excess rather than growing our memory.
+const MAX_NOTIFICATIONS: usize = 1024;
+
+/// Where the reader task hands notifications.
+struct Notify {
+    tx: mpsc::Sender<(String, Value)>,
+    subscribed: Arc<AtomicBool>,
+}
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
 type Writer = Arc<tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
 
@@ -70,7 +80,10 @@ pub struct Client {
     pending: Pending,
     next_id: AtomicU64,
     abandoned: AtomicBool,
-    notifications: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>,
+    notifications: tokio::sync::Mutex<mpsc::Receiver<(String, Value)>>,
+    /// Set once a request that makes the server notify (a monitor, a lock)
+    /// was sent: until then notifications are dropped, nobody reads them.
+    subscribed: Arc<AtomicBool>,
     timeout: Duration,
     endpoint: String,
     reader: tokio::task::JoinHandle<()>,
@@ -104,14 +117,17 @@ impl Client {
     ) -> Self {
         let writer: Writer = Arc::new(tokio::sync::Mutex::new(writer));
         let pending: Pending = Arc::default();
-        let (notify_tx, notify_rx) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_loop(reader, writer.clone(), pending.clone(), notify_tx, endpoint.clone()));
+        let (notify_tx, notify_rx) = mpsc::channel(MAX_NOTIFICATIONS);
+        let subscribed = Arc::new(AtomicBool::new(false));
+        let notify = Notify { tx: notify_tx, subscribed: subscribed.clone() };
+        let reader = tokio::spawn(read_loop(reader, writer.clone(), pending.clone(), notify, endpoint.clone()));
         Client {
             writer,
             pending,
             next_id: AtomicU64::new(1),
             abandoned: AtomicBool::new(false),
             notifications: tokio::sync::Mutex::new(notify_rx),
+            subscribed,
             timeout,
             endpoint,
             reader,
@@ -153,6 +169,9 @@ impl Client {
     /// Send a request without waiting; await the returned reply with
     /// [`Client::await_reply`]. This is how requests are pipelined.
     pub async fn send(&self, method: &str, params: Value) -> Result<PendingReply, OvsdbError> {
+        if method.starts_with("monitor") || ["lock", "steal"].contains(&method) {
+            self.subscribed.store(true, Ordering::Relaxed);
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
@@ -248,7 +267,7 @@ async fn read_loop(
     mut reader: Box<dyn AsyncRead + Send + Unpin>,
     writer: Writer,
     pending: Pending,
-    notify: mpsc::UnboundedSender<(String, Value)>,
+    notify: Notify,
     endpoint: String,
 ) {
     let mut framer = Framer::new();
@@ -275,13 +294,7 @@ async fn read_loop(
     }
 }
 
-async fn dispatch(
-    msg: Value,
-    writer: &Writer,
-    pending: &Pending,
-    notify: &mpsc::UnboundedSender<(String, Value)>,
-    endpoint: &str,
-) {
+async fn dispatch(msg: Value, writer: &Writer, pending: &Pending, notify: &Notify, endpoint: &str) {
     let method = msg.get("method").and_then(Value::as_str);
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     match method {
@@ -294,8 +307,14 @@ async fn dispatch(
                 let _ = w.flush().await;
             }
         }
+        Some(m) if !notify.subscribed.load(Ordering::Relaxed) => {
+            log::debug!("{endpoint}: dropped a {m} notification nothing asked for");
+        }
         Some(m) => {
-            let _ = notify.send((m.to_string(), msg.get("params").cloned().unwrap_or(Value::Null)));
+            let params = msg.get("params").cloned().unwrap_or(Value::Null);
+            if notify.tx.try_send((m.to_string(), params)).is_err() {
+                log::debug!("{endpoint}: dropped a {m} notification, {MAX_NOTIFICATIONS} already unread");
+            }
         }
         None => {
             let Some(id) = id.as_u64() else { return };
@@ -360,17 +379,48 @@ mod tests {
     #[tokio::test]
     async fn echo_is_answered_and_notifications_forwarded() {
         let (c, mut server) = pair();
+        let _monitor = c.send("monitor", json!([])).await.unwrap();
         server
             .write_all(br#"{"method":"echo","params":["x"],"id":"echo"}{"method":"update","params":[1,{}],"id":null}"#)
             .await
             .unwrap();
         let mut f = Default::default();
+        assert_eq!(read_value(&mut server, &mut f).await["method"], "monitor");
         let echo = read_value(&mut server, &mut f).await;
         assert_eq!(echo, json!({"result":["x"],"error":null,"id":"echo"}));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
         let (m, p) = c.next_notification(deadline).await.unwrap();
         assert_eq!(m, "update");
         assert_eq!(p, json!([1, {}]));
+    }
+
+    #[tokio::test]
+    async fn notifications_are_kept_only_when_asked_for_and_only_so_many() {
+        let (c, mut server) = pair();
+        let update = |i: usize| json!({"method": "update", "params": [i], "id": null}).to_string();
+        let soon = || tokio::time::Instant::now() + Duration::from_millis(100);
+        // Before any monitor: dropped, even once one is sent later.
+        server.write_all(update(0).as_bytes()).await.unwrap();
+        let echo = br#"{"method":"echo","params":[],"id":"e"}"#;
+        server.write_all(echo).await.unwrap();
+        let mut f = Default::default();
+        read_value(&mut server, &mut f).await; // the echo, answered after the update was seen
+        let _monitor = c.send("monitor", json!([])).await.unwrap();
+        assert_eq!(c.next_notification(soon()).await, None);
+        // After: kept, up to the bound.
+        for i in 1..=MAX_NOTIFICATIONS + 10 {
+            server.write_all(update(i).as_bytes()).await.unwrap();
+        }
+        server.write_all(echo).await.unwrap();
+        loop {
+            if read_value(&mut server, &mut f).await.get("result").is_some() {
+                break;
+            }
+        }
+        for i in 1..=MAX_NOTIFICATIONS {
+            assert_eq!(c.next_notification(soon()).await.unwrap().1, json!([i]));
+        }
+        assert_eq!(c.next_notification(soon()).await, None);
     }
 
     #[tokio::test]
