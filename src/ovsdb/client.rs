@@ -5,7 +5,7 @@
 //! (monitor updates) to whoever asked for them.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,6 +18,16 @@ use super::tls::Tls;
 use super::OvsdbError;
 
 type Reply = Result<Value, OvsdbError>;
+
+/// Notifications kept for a reader that is late: a server sending more
+/// (buggy or hostile) loses the excess rather than growing our memory.
+const MAX_NOTIFICATIONS: usize = 1024;
+
+/// Where the reader task hands notifications.
+struct Notify {
+    tx: mpsc::Sender<(String, Value)>,
+    subscribed: Arc<AtomicBool>,
+}
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Reply>>>>;
 type Writer = Arc<tokio::sync::Mutex<Box<dyn AsyncWrite + Send + Unpin>>>;
 
@@ -69,7 +79,11 @@ pub struct Client {
     writer: Writer,
     pending: Pending,
     next_id: AtomicU64,
-    notifications: tokio::sync::Mutex<mpsc::UnboundedReceiver<(String, Value)>>,
+    abandoned: AtomicBool,
+    notifications: tokio::sync::Mutex<mpsc::Receiver<(String, Value)>>,
+    /// Set once a request that makes the server notify (a monitor, a lock)
+    /// was sent: until then notifications are dropped, nobody reads them.
+    subscribed: Arc<AtomicBool>,
     timeout: Duration,
     endpoint: String,
     reader: tokio::task::JoinHandle<()>,
@@ -103,22 +117,39 @@ impl Client {
     ) -> Self {
         let writer: Writer = Arc::new(tokio::sync::Mutex::new(writer));
         let pending: Pending = Arc::default();
-        let (notify_tx, notify_rx) = mpsc::unbounded_channel();
-        let reader = tokio::spawn(read_loop(reader, writer.clone(), pending.clone(), notify_tx, endpoint.clone()));
+        let (notify_tx, notify_rx) = mpsc::channel(MAX_NOTIFICATIONS);
+        let subscribed = Arc::new(AtomicBool::new(false));
+        let notify = Notify { tx: notify_tx, subscribed: subscribed.clone() };
+        let reader = tokio::spawn(read_loop(reader, writer.clone(), pending.clone(), notify, endpoint.clone()));
         Client {
             writer,
             pending,
             next_id: AtomicU64::new(1),
+            abandoned: AtomicBool::new(false),
             notifications: tokio::sync::Mutex::new(notify_rx),
+            subscribed,
             timeout,
             endpoint,
             reader,
         }
     }
 
-    /// Whether the connection still stands (the server has not closed it).
+    /// Whether the connection still stands (the server has not closed it,
+    /// and it was not [abandoned](Client::abandon)).
     pub fn is_alive(&self) -> bool {
-        !self.reader.is_finished()
+        !self.abandoned.load(Ordering::Relaxed) && !self.reader.is_finished()
+    }
+
+    /// Give up on the connection (a request on it went unanswered): stop
+    /// reading, and fail at once the requests still waiting on it. The
+    /// socket closes when the last reference to the client goes.
+    pub fn abandon(&self) {
+        self.abandoned.store(true, Ordering::Relaxed);
+        self.reader.abort();
+        let waiting: Vec<_> = lock(&self.pending).drain().collect();
+        for (_, tx) in waiting {
+            let _ = tx.send(Err(OvsdbError::Closed { endpoint: self.endpoint.clone() }));
+        }
     }
 
     pub fn endpoint(&self) -> &str {
@@ -135,12 +166,17 @@ impl Client {
         self.await_reply(method, rx).await
     }
 
-    /// Send a request without waiting; await the returned receiver with
+    /// Send a request without waiting; await the returned reply with
     /// [`Client::await_reply`]. This is how requests are pipelined.
-    pub async fn send(&self, method: &str, params: Value) -> Result<oneshot::Receiver<Reply>, OvsdbError> {
+    pub async fn send(&self, method: &str, params: Value) -> Result<PendingReply, OvsdbError> {
+        if method.starts_with("monitor") || ["lock", "steal"].contains(&method) {
+            self.subscribed.store(true, Ordering::Relaxed);
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = oneshot::channel();
         lock(&self.pending).insert(id, tx);
+        // From here on, an early return or a dropped future forgets the id.
+        let rx = PendingReply { rx, id, pending: self.pending.clone() };
         let msg = json!({"method": method, "params": params, "id": id});
         let bytes = serde_json::to_vec(&msg)
             .map_err(|e| OvsdbError::Protocol { endpoint: self.endpoint.clone(), message: e.to_string() })?;
@@ -151,19 +187,15 @@ impl Client {
         };
         match tokio::time::timeout(self.timeout, write).await {
             Ok(Ok(())) => Ok(rx),
-            Ok(Err(e)) => {
-                lock(&self.pending).remove(&id);
-                Err(OvsdbError::Io { endpoint: self.endpoint.clone(), source: e })
-            }
-            Err(_) => {
-                lock(&self.pending).remove(&id);
-                Err(self.timed_out(method))
-            }
+            Ok(Err(e)) => Err(OvsdbError::Io { endpoint: self.endpoint.clone(), source: e }),
+            Err(_) => Err(self.timed_out(method)),
         }
     }
 
-    pub async fn await_reply(&self, method: &str, rx: oneshot::Receiver<Reply>) -> Result<Value, OvsdbError> {
-        match tokio::time::timeout(self.timeout, rx).await {
+    /// The reply to a request [`Client::send`] sent; the request is
+    /// forgotten (no entry left waiting) whether it came or not.
+    pub async fn await_reply(&self, method: &str, mut reply: PendingReply) -> Result<Value, OvsdbError> {
+        match tokio::time::timeout(self.timeout, &mut reply.rx).await {
             Ok(Ok(reply)) => reply,
             Ok(Err(_)) => Err(OvsdbError::Closed { endpoint: self.endpoint.clone() }),
             Err(_) => Err(self.timed_out(method)),
@@ -179,6 +211,21 @@ impl Client {
 
     fn timed_out(&self, method: &str) -> OvsdbError {
         OvsdbError::Timeout { endpoint: self.endpoint.clone(), what: format!("{method} request") }
+    }
+}
+
+/// A request sent and not yet answered. Dropping it (its reply awaited,
+/// timed out, or its future dropped) removes its entry from the map of
+/// waiting requests, so that replies that never come leave nothing behind.
+pub struct PendingReply {
+    rx: oneshot::Receiver<Reply>,
+    id: u64,
+    pending: Pending,
+}
+
+impl Drop for PendingReply {
+    fn drop(&mut self) {
+        lock(&self.pending).remove(&self.id);
     }
 }
 
@@ -220,7 +267,7 @@ async fn read_loop(
     mut reader: Box<dyn AsyncRead + Send + Unpin>,
     writer: Writer,
     pending: Pending,
-    notify: mpsc::UnboundedSender<(String, Value)>,
+    notify: Notify,
     endpoint: String,
 ) {
     let mut framer = Framer::new();
@@ -247,13 +294,7 @@ async fn read_loop(
     }
 }
 
-async fn dispatch(
-    msg: Value,
-    writer: &Writer,
-    pending: &Pending,
-    notify: &mpsc::UnboundedSender<(String, Value)>,
-    endpoint: &str,
-) {
+async fn dispatch(msg: Value, writer: &Writer, pending: &Pending, notify: &Notify, endpoint: &str) {
     let method = msg.get("method").and_then(Value::as_str);
     let id = msg.get("id").cloned().unwrap_or(Value::Null);
     match method {
@@ -266,8 +307,14 @@ async fn dispatch(
                 let _ = w.flush().await;
             }
         }
+        Some(m) if !notify.subscribed.load(Ordering::Relaxed) => {
+            log::debug!("{endpoint}: dropped a {m} notification nothing asked for");
+        }
         Some(m) => {
-            let _ = notify.send((m.to_string(), msg.get("params").cloned().unwrap_or(Value::Null)));
+            let params = msg.get("params").cloned().unwrap_or(Value::Null);
+            if notify.tx.try_send((m.to_string(), params)).is_err() {
+                log::debug!("{endpoint}: dropped a {m} notification, {MAX_NOTIFICATIONS} already unread");
+            }
         }
         None => {
             let Some(id) = id.as_u64() else { return };
@@ -332,17 +379,48 @@ mod tests {
     #[tokio::test]
     async fn echo_is_answered_and_notifications_forwarded() {
         let (c, mut server) = pair();
+        let _monitor = c.send("monitor", json!([])).await.unwrap();
         server
             .write_all(br#"{"method":"echo","params":["x"],"id":"echo"}{"method":"update","params":[1,{}],"id":null}"#)
             .await
             .unwrap();
         let mut f = Default::default();
+        assert_eq!(read_value(&mut server, &mut f).await["method"], "monitor");
         let echo = read_value(&mut server, &mut f).await;
         assert_eq!(echo, json!({"result":["x"],"error":null,"id":"echo"}));
         let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
         let (m, p) = c.next_notification(deadline).await.unwrap();
         assert_eq!(m, "update");
         assert_eq!(p, json!([1, {}]));
+    }
+
+    #[tokio::test]
+    async fn notifications_are_kept_only_when_asked_for_and_only_so_many() {
+        let (c, mut server) = pair();
+        let update = |i: usize| json!({"method": "update", "params": [i], "id": null}).to_string();
+        let soon = || tokio::time::Instant::now() + Duration::from_millis(100);
+        // Before any monitor: dropped, even once one is sent later.
+        server.write_all(update(0).as_bytes()).await.unwrap();
+        let echo = br#"{"method":"echo","params":[],"id":"e"}"#;
+        server.write_all(echo).await.unwrap();
+        let mut f = Default::default();
+        read_value(&mut server, &mut f).await; // the echo, answered after the update was seen
+        let _monitor = c.send("monitor", json!([])).await.unwrap();
+        assert_eq!(c.next_notification(soon()).await, None);
+        // After: kept, up to the bound.
+        for i in 1..=MAX_NOTIFICATIONS + 10 {
+            server.write_all(update(i).as_bytes()).await.unwrap();
+        }
+        server.write_all(echo).await.unwrap();
+        loop {
+            if read_value(&mut server, &mut f).await.get("result").is_some() {
+                break;
+            }
+        }
+        for i in 1..=MAX_NOTIFICATIONS {
+            assert_eq!(c.next_notification(soon()).await.unwrap().1, json!([i]));
+        }
+        assert_eq!(c.next_notification(soon()).await, None);
     }
 
     #[tokio::test]
@@ -371,6 +449,27 @@ mod tests {
         let e = c.request("list_dbs", json!([])).await.unwrap_err();
         assert!(matches!(e, OvsdbError::Timeout { .. }), "{e}");
         assert!(e.to_string().contains("did not answer"), "{e}");
+        // Nothing stays waiting for the reply that never came.
+        assert!(lock(&c.pending).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_request_given_up_leaves_nothing_waiting() {
+        let (c, _server) = pair();
+        let gave_up = tokio::time::timeout(Duration::from_millis(50), c.request("list_dbs", json!([]))).await;
+        assert!(gave_up.is_err());
+        assert!(lock(&c.pending).is_empty());
+        let sent = c.send("list_dbs", json!([])).await.unwrap();
+        assert_eq!(lock(&c.pending).len(), 1);
+        drop(sent);
+        assert!(lock(&c.pending).is_empty());
+        // Abandoned: the request still waiting fails at once.
+        let sent = c.send("list_dbs", json!([])).await.unwrap();
+        assert!(c.is_alive());
+        c.abandon();
+        assert!(!c.is_alive());
+        let e = c.await_reply("list_dbs", sent).await.unwrap_err();
+        assert!(matches!(e, OvsdbError::Closed { .. }), "{e}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub mod tunnels;
 pub mod unixctl;
 pub mod vswitch;
 
-pub use client::{Client, Endpoint};
+pub use client::{Client, Endpoint, PendingReply};
 pub use framing::{FrameError, Framer};
 pub use ops::{data, Cond, Op, Precondition, Txn};
 pub use session::{Remote, Session};

@@ -59,6 +59,11 @@ impl Northbound {
         Ok(Northbound { session: Session::open(db, DB, timeout).await? })
     }
 
+    /// Connect only when the first request needs it (see [`Session::lazy`]).
+    pub fn lazy(db: &Remote, timeout: std::time::Duration) -> Self {
+        Northbound { session: Session::lazy(db, DB, timeout) }
+    }
+
     pub async fn transact(&self, txn: Txn) -> Result<Vec<Value>, OvsdbError> {
         let res = self.session.request("transact", txn.params(DB)).await?;
         txn.check(res)

@@ -58,6 +58,10 @@ impl std::fmt::Display for Remote {
 /// leader (about a second with OVSDB's default election timer).
 const ROUND_PAUSE: Duration = Duration::from_millis(100);
 
+/// The least time one member is given to connect and answer, whatever
+/// the share of `--timeout` (a TLS handshake over a slow link).
+const MIN_ATTEMPT: Duration = Duration::from_millis(500);
+
 /// A connection to the leader of `db`'s cluster (or to its only server).
 pub struct Session {
     remote: Remote,
@@ -75,16 +79,23 @@ impl Session {
     /// Connect to the leader within `timeout`; every request is later
     /// bounded by the same timeout, failover included.
     pub async fn open(remote: &Remote, db: &'static str, timeout: Duration) -> Result<Session, OvsdbError> {
-        let s = Session {
+        let s = Session::lazy(remote, db, timeout);
+        s.client(Instant::now() + timeout).await?;
+        Ok(s)
+    }
+
+    /// A session that connects only when the first request needs it,
+    /// within that request's `timeout`: for a long-running service, whose
+    /// setup must neither wait for nor fail on an unreachable database.
+    pub fn lazy(remote: &Remote, db: &'static str, timeout: Duration) -> Session {
+        Session {
             remote: remote.clone(),
             db,
             timeout,
             current: tokio::sync::Mutex::new(None),
             first: AtomicUsize::new(0),
             clustered: AtomicBool::new(false),
-        };
-        s.client(Instant::now() + timeout).await?;
-        Ok(s)
+        }
     }
 
     /// Send one request to the leader and wait for its reply (the `result`).
@@ -98,19 +109,31 @@ impl Session {
                     Err(OvsdbError::Timeout { endpoint: client.endpoint().into(), what: format!("{method} request") })
                 }
             };
-            match reply {
-                Err(e) if self.clustered.load(Ordering::Relaxed) && lost_leader(&e) && Instant::now() < deadline => {
-                    log::debug!("{e}: looking for the leader of {} again", self.remote);
-                    self.forget(&client).await;
-                }
+            let e = match reply {
+                Err(e) if lost_leader(&e) || matches!(e, OvsdbError::Timeout { .. }) => e,
                 other => return other,
+            };
+            // A connection that failed, or on which a request went
+            // unanswered (the server's host gone without a reset, which
+            // the kernel notices only many minutes later), is not used
+            // again: the next request connects anew, to the leader.
+            self.forget(&client);
+            // Sent again, as for a lost leader, only to a cluster (see the
+            // module's comment) and only while time is left.
+            if !self.clustered.load(Ordering::Relaxed) || Instant::now() >= deadline {
+                return Err(e);
             }
+            log::debug!("{e}: looking for the leader of {} again", self.remote);
         }
     }
 
     /// The connection to the leader, made if there is none.
     async fn client(&self, deadline: Instant) -> Result<Arc<Client>, OvsdbError> {
-        let mut current = self.current.lock().await;
+        // Behind another request's leader search, wait no longer than ours.
+        let Ok(mut current) = tokio::time::timeout_at(deadline, self.current.lock()).await else {
+            let last = "another request was still looking for it".to_string();
+            return Err(OvsdbError::NoLeader { remote: self.remote.to_string(), last });
+        };
         if let Some(c) = current.as_ref().filter(|c| c.is_alive()) {
             return Ok(c.clone());
         }
@@ -120,10 +143,15 @@ impl Session {
         Ok(c)
     }
 
-    async fn forget(&self, client: &Arc<Client>) {
-        let mut current = self.current.lock().await;
-        if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
-            *current = None;
+    /// Use `client` no more. Without waiting for the lock, which a leader
+    /// search may hold for long: an abandoned client is not alive, so the
+    /// next [`Session::client`] replaces it anyway.
+    fn forget(&self, client: &Arc<Client>) {
+        client.abandon();
+        if let Ok(mut current) = self.current.try_lock() {
+            if current.as_ref().is_some_and(|c| Arc::ptr_eq(c, client)) {
+                *current = None;
+            }
         }
     }
 
@@ -134,7 +162,7 @@ impl Session {
         loop {
             let first = self.first.load(Ordering::Relaxed);
             for i in (first..first + n).map(|i| i % n) {
-                match self.leader_at(&self.remote.endpoints[i], deadline).await {
+                match self.leader_at(&self.remote.endpoints[i], self.attempt_deadline(deadline)).await {
                     Ok(c) => {
                         self.first.store(i, Ordering::Relaxed);
                         return Ok(c);
@@ -165,6 +193,15 @@ impl Session {
                 _ => tokio::time::sleep(ROUND_PAUSE).await,
             }
         }
+    }
+
+    /// When one member's attempt gives up: its share of `--timeout`, so
+    /// that a member whose host is down (connection attempts unanswered)
+    /// or that never completes the TLS handshake leaves time to the others.
+    fn attempt_deadline(&self, deadline: Instant) -> Instant {
+        let n = self.remote.endpoints.len() as u32;
+        let share = (self.timeout / n.max(1)).max(MIN_ATTEMPT);
+        deadline.min(Instant::now() + share)
     }
 
     /// A connection to `endpoint` if it serves `db` and leads its cluster.
@@ -236,54 +273,118 @@ mod tests {
     /// A fake cluster member on a unix socket: its `_Server` row says it
     /// leads while `leads` is set; it answers other requests with its
     /// name, or, while `drop_next` is set, drops the connection instead
-    /// (clearing `leads` and `drop_next`), as a killed leader would.
+    /// (clearing `leads` and `drop_next`), as a killed leader would, or,
+    /// while `silent_next` is set, leaves the request unanswered with the
+    /// connection open (clearing `silent_next`), as a host cut off would.
+    #[derive(Clone, Default)]
     struct Member {
         leads: Arc<AtomicBool>,
         drop_next: Arc<AtomicBool>,
+        silent_next: Arc<AtomicBool>,
         served: Arc<AtomicUsize>,
+        accepted: Arc<AtomicUsize>,
     }
 
     fn member(path: std::path::PathBuf, name: &'static str, leads: bool) -> Member {
-        let m = Member {
-            leads: Arc::new(AtomicBool::new(leads)),
-            drop_next: Arc::new(AtomicBool::new(false)),
-            served: Arc::new(AtomicUsize::new(0)),
-        };
+        let m = Member::default();
+        m.leads.store(leads, Ordering::SeqCst);
         let listener = tokio::net::UnixListener::bind(path).unwrap();
-        let (leads, drop_next, served) = (m.leads.clone(), m.drop_next.clone(), m.served.clone());
+        let shared = m.clone();
         tokio::spawn(async move {
-            while let Ok((mut s, _)) = listener.accept().await {
-                let (leads, drop_next, served) = (leads.clone(), drop_next.clone(), served.clone());
-                tokio::spawn(async move {
-                    let mut f = Framer::new();
-                    let mut buf = [0u8; 4096];
-                    while let Ok(n @ 1..) = s.read(&mut buf).await {
-                        f.push(&buf[..n]);
-                        for msg in f.drain().unwrap() {
-                            let result = if msg["params"][0] == "_Server" {
-                                let leader = leads.load(Ordering::SeqCst);
-                                json!([{"rows": [{"model": "clustered", "leader": leader, "connected": true}]}])
-                            } else if drop_next.swap(false, Ordering::SeqCst) {
-                                leads.store(false, Ordering::SeqCst);
-                                return;
-                            } else {
-                                served.fetch_add(1, Ordering::SeqCst);
-                                json!(name)
-                            };
-                            let reply = json!({"id": msg["id"], "result": result, "error": null});
-                            s.write_all(reply.to_string().as_bytes()).await.unwrap();
-                        }
-                    }
-                });
+            while let Ok((s, _)) = listener.accept().await {
+                shared.accepted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(serve(s, name, shared.clone()));
             }
         });
         m
     }
 
-    #[tokio::test]
-    async fn the_leader_is_found_and_followed() {
+    async fn serve(mut s: tokio::net::UnixStream, name: &'static str, m: Member) {
+        let mut f = Framer::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = s.read(&mut buf).await {
+            f.push(&buf[..n]);
+            for msg in f.drain().unwrap() {
+                let result = if msg["params"][0] == "_Server" {
+                    let leader = m.leads.load(Ordering::SeqCst);
+                    json!([{"rows": [{"model": "clustered", "leader": leader, "connected": true}]}])
+                } else if m.drop_next.swap(false, Ordering::SeqCst) {
+                    m.leads.store(false, Ordering::SeqCst);
+                    return;
+                } else if m.silent_next.swap(false, Ordering::SeqCst) {
+                    continue;
+                } else {
+                    m.served.fetch_add(1, Ordering::SeqCst);
+                    json!(name)
+                };
+                let reply = json!({"id": msg["id"], "result": result, "error": null});
+                s.write_all(reply.to_string().as_bytes()).await.unwrap();
+            }
+        }
+    }
+
+    fn test_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("ovs-docker-session-{}", uuid::Uuid::new_v4()));
         std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A member whose host is there but never answers: it accepts the
+    /// connection (the kernel's backlog does) and reads nothing.
+    fn mute(path: std::path::PathBuf) -> tokio::net::UnixListener {
+        tokio::net::UnixListener::bind(path).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_mute_member_leaves_time_to_the_others() {
+        let dir = test_dir();
+        let (a, b, c) = (dir.join("a.sock"), dir.join("b.sock"), dir.join("c.sock"));
+        let _ma = mute(a.clone());
+        let _mb = member(b.clone(), "b", false);
+        let _mc = member(c.clone(), "c", true);
+        let spec = format!("unix:{},unix:{},unix:{}", a.display(), b.display(), c.display());
+        let remote = Remote::parse(&spec, None).unwrap();
+        let s = Session::open(&remote, "DB", Duration::from_secs(3)).await.unwrap();
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "c");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_lazy_session_connects_on_its_first_request() {
+        let dir = test_dir();
+        let a = dir.join("a.sock");
+        let remote = Remote::parse(&format!("unix:{}", a.display()), None).unwrap();
+        // Made while nothing listens, and fails only the request.
+        let s = Session::lazy(&remote, "DB", Duration::from_millis(500));
+        let e = s.request("m", json!([])).await.unwrap_err();
+        assert!(matches!(e, OvsdbError::Connect { .. }), "{e}");
+        let _ma = member(a.clone(), "a", true);
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "a");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn an_unanswered_request_gives_up_its_connection() {
+        let dir = test_dir();
+        let (a, b) = (dir.join("a.sock"), dir.join("b.sock"));
+        let _ma = member(a.clone(), "a", false);
+        let mb = member(b.clone(), "b", true);
+        let remote = Remote::parse(&format!("unix:{},unix:{}", a.display(), b.display()), None).unwrap();
+        let s = Session::open(&remote, "DB", Duration::from_millis(500)).await.unwrap();
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "b");
+        let connections = mb.accepted.load(Ordering::SeqCst);
+        mb.silent_next.store(true, Ordering::SeqCst);
+        let e = s.request("m", json!([])).await.unwrap_err();
+        assert!(matches!(e, OvsdbError::Timeout { .. }), "{e}");
+        // The next request does not wait on the silent connection again.
+        assert_eq!(s.request("m", json!([])).await.unwrap(), "b");
+        assert_eq!(mb.accepted.load(Ordering::SeqCst), connections + 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn the_leader_is_found_and_followed() {
+        let dir = test_dir();
         let (a, b) = (dir.join("a.sock"), dir.join("b.sock"));
         let ma = member(a.clone(), "a", false);
         let mb = member(b.clone(), "b", true);

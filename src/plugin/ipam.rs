@@ -82,19 +82,17 @@ pub async fn one_switch(nb: &Northbound, name: &str) -> Result<Option<SwitchRow>
 }
 
 impl Driver {
-    /// The session to the northbound database (opened once, then shared
-    /// by every call: no TLS handshake and leader lookup per call), or a
+    /// The session to the northbound database (made once, then shared by
+    /// every call: no TLS handshake and leader lookup per call), or a
     /// refusal if the plugin was started without one.
     pub(super) async fn nb(&self) -> Result<&Northbound> {
         let Some(db) = &self.ovn_nb else {
             return Err(Error::refused("mode ovn and the IPAM driver need the plugin started with --ovn-nb"));
         };
-        let connect = || async {
-            Northbound::connect(db, self.ctx.timeout)
-                .await
-                .step(|| format!("connect to the OVN northbound database {db}"))
-        };
-        self.nb_session.get_or_try_init(connect).await
+        // Made at once, connecting with the first request and within its
+        // --timeout: a call never queues behind another's attempt to reach
+        // an unreachable database here, nor fails here.
+        Ok(self.nb_session.get_or_init(|| async { Northbound::lazy(db, self.ctx.timeout) }).await)
     }
 
     /// This host's OVS system-id, which names its records in the northbound

@@ -40,7 +40,8 @@ pub struct Driver {
     /// The OVN northbound database of mode=ovn networks and of the IPAM
     /// driver (`--ovn-nb`); None: both are refused.
     pub ovn_nb: Option<crate::ovsdb::Remote>,
-    /// The session to `ovn_nb`, opened by the first call that needs it and
-    /// kept: it reconnects, to the new leader of a cluster too, by itself.
+    /// The session to `ovn_nb`, made by the first call that needs it and
+    /// kept: it connects when a request needs it, to the new leader of a
+    /// cluster too, by itself.
     pub nb_session: tokio::sync::OnceCell<crate::ovsdb::northbound::Northbound>,
 }
