@@ -4,12 +4,14 @@
 //! never undoes it itself.
 //!
 //! - a host's use of a switch for a network this host does not have (killed
-//!   between recording the use and recording the network on the bridge);
+//!   between recording the use and recording the network on the bridge, or
+//!   a DeleteNetwork that could not reach the northbound database);
 //! - an address this host reserved that no endpoint claimed within
 //!   [`RESERVATION_TTL`] (killed between reserving it and answering
 //!   RequestAddress: Docker asked again and got another);
 //! - an address an endpoint claimed whose port this host never made
-//!   (killed between the claim and the port).
+//!   (killed between the claim and the port) or no longer has (a
+//!   DeleteEndpoint that could not reach the northbound database).
 //!
 //! A network or endpoint whose lock is held is being worked on: left alone.
 
