@@ -239,27 +239,30 @@ impl Driver {
         }))
     }
 
-    /// DeleteEndpoint: its published ports, its logical switch port (if
-    /// bound to OVN, or if its port is gone already and OVN is configured),
-    /// then its port.
+    /// DeleteEndpoint: its published ports, its port, then its logical
+    /// switch ports (if bound to OVN, or if its port is gone already and
+    /// OVN is configured). The port goes first: Docker forgets the endpoint
+    /// whatever the answer, and a port left behind is never removed, while
+    /// a logical switch port whose port is gone is the sweep's
+    /// ([`Driver::sweep_ovn`]) to remove if the northbound database cannot
+    /// be reached now; so only the port's removal failing fails the call.
     async fn delete_endpoint(&self, eid: &str) -> Result<Value> {
         unpublish(eid)?;
-        if self.ovn_nb.is_some() {
-            let ovs = self.ctx.vswitch().await?;
-            let port = endpoint::find(&ovs, eid).await?;
-            match &port {
-                Some(p) if p.external_ids.contains_key(keys::iface::IFACE_ID) => self.release_ovn_endpoint(eid).await?,
-                Some(_) => {}
-                // A retried call, whose network may not be one of OVN's:
-                // the northbound database unreachable must not fail it.
-                None => {
-                    if let Err(e) = self.release_ovn_endpoint(eid).await {
-                        log::warn!("endpoint {eid}: {e}");
-                    }
-                }
+        let ovn_bound = match &self.ovn_nb {
+            None => false,
+            Some(_) => {
+                let ovs = self.ctx.vswitch().await?;
+                // None: a retried call, whose network may not be one of OVN's.
+                endpoint::find(&ovs, eid).await?.is_none_or(|p| p.external_ids.contains_key(keys::iface::IFACE_ID))
+            }
+        };
+        endpoint::delete(&self.ctx, eid).await?;
+        if ovn_bound {
+            if let Err(e) = self.release_ovn_endpoint(eid).await {
+                log::warn!("endpoint {eid}: {e} (its logical switch ports are left to the periodic sweep)");
             }
         }
-        endpoint::delete(&self.ctx, eid).await.map(|()| json!({}))
+        Ok(json!({}))
     }
 
     async fn is_netdev(&self, ovs: &Vswitch, bridge: &str) -> Result<bool> {

@@ -156,12 +156,15 @@ impl Driver {
             };
         }
         let gateway = sw.external_ids.get(keys::ovn::GATEWAY).and_then(|g| g.split('/').next()?.parse().ok());
+        // Addresses refused by the name-free wait though not listed as
+        // taken (another host got there first, or a port `SWITCH:IP` that
+        // another tool made without the plugin's keys): not tried again.
+        let mut refused = std::collections::BTreeSet::new();
         for _ in 0..ATTEMPTS {
             let taken = nb.address_lsps(&switch).await.step(|| format!("list the addresses of switch {switch}"))?;
             let taken: std::collections::BTreeSet<&str> = taken.iter().map(|l| l.name.as_str()).collect();
-            let free = pool.iter().skip(1).filter(|ip| *ip != pool.broadcast() && Some(*ip) != gateway).find(|ip| {
-                let name = address_lsp(&switch, IpAddr::V4(*ip));
-                !taken.contains(name.as_str())
+            let free = first_free(pool, gateway, |ip| {
+                refused.contains(&ip) || taken.contains(address_lsp(&switch, IpAddr::V4(ip)).as_str())
             });
             let Some(ip) = free else {
                 return Err(Error::refused(format!("no free address left in {pool} on logical switch {switch}")));
@@ -170,6 +173,7 @@ impl Driver {
                 crate::fault::point("plugin-ovn-address-reserved").await;
                 return answer(ip);
             }
+            refused.insert(ip);
         }
         Err(Error::refused(format!("could not reserve an address on logical switch {switch}: too much contention")))
     }
@@ -188,6 +192,12 @@ impl Driver {
         }
         Ok(json!({}))
     }
+}
+
+/// The first address of `pool` that may be handed out (not the network,
+/// broadcast or gateway address) and is not `used`.
+fn first_free(pool: Ipv4Network, gateway: Option<Ipv4Addr>, used: impl Fn(Ipv4Addr) -> bool) -> Option<Ipv4Addr> {
+    pool.iter().skip(1).filter(|ip| *ip != pool.broadcast() && Some(*ip) != gateway).find(|ip| !used(*ip))
 }
 
 /// Reserve `ip` on the switch for this host: true if done (also when a
@@ -217,6 +227,24 @@ mod tests {
         assert!(reservation_age(&reservation_token()).is_some_and(|a| a < 5));
         assert_eq!(reservation_age("reserved/100/x"), Some(now_secs() - 100));
         assert_eq!(reservation_age("0123abcd"), None);
+    }
+
+    #[test]
+    fn picking_skips_special_taken_and_refused_addresses() {
+        let pool: Ipv4Network = "10.30.0.0/29".parse().unwrap();
+        let ip = |s: &str| Ipv4Addr::from_str(s).unwrap();
+        let gw = Some(ip("10.30.0.1"));
+        assert_eq!(first_free(pool, gw, |_| false), Some(ip("10.30.0.2")));
+        // One refused each round (a foreign port of that name): the picks
+        // move on instead of trying the same address again.
+        let mut refused = std::collections::BTreeSet::new();
+        let mut picks = Vec::new();
+        while let Some(a) = first_free(pool, gw, |a| refused.contains(&a) || a == ip("10.30.0.3")) {
+            picks.push(a.to_string());
+            refused.insert(a);
+        }
+        assert_eq!(picks, ["10.30.0.2", "10.30.0.4", "10.30.0.5", "10.30.0.6"]);
+        assert_eq!(first_free("10.30.0.0/30".parse().unwrap(), Some(ip("10.30.0.1")), |a| a == ip("10.30.0.2")), None);
     }
 
     #[test]

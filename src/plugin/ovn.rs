@@ -220,13 +220,14 @@ impl Driver {
     }
 
     /// DeleteNetwork of a mode=ovn network (its endpoints' ports are gone):
-    /// this host's use removed, the switch and its router port with the last
-    /// host, then the network's record on the bridge.
+    /// the network's record on the bridge removed, then this host's use of
+    /// the switch (the switch and its router port with the last host). The
+    /// record goes first: Docker forgets the network whatever the answer,
+    /// and the sweep ([`Driver::sweep_ovn`]) removes a host's use that no
+    /// record names, but never a record; so a northbound database out of
+    /// reach, or a refused leave, is logged and left to the sweep.
     pub(super) async fn ovn_teardown(&self, mut ovs: Vswitch, net: &Net) -> Result<()> {
         let Some(switch) = &net.cfg.ovn_switch else { return Ok(()) };
-        let host = self.system_id(&ovs).await?;
-        let nb = self.nb().await?;
-        leave_switch(nb, switch, &host).await?;
         let mut t = Txn::new();
         t.push(Op::Mutate {
             table: "Bridge",
@@ -238,6 +239,16 @@ impl Driver {
             ]]),
         });
         ovs.commit(t, false).await.step(|| format!("remove network {} from bridge {}", net.cfg.id, net.cfg.bridge))?;
+        let left = async {
+            let host = self.system_id(&ovs).await?;
+            leave_switch(self.nb().await?, switch, &host).await
+        };
+        if let Err(e) = left.await {
+            log::warn!(
+                "network {}: {e} (this host's use of logical switch {switch} is left to the periodic sweep)",
+                net.cfg.id
+            );
+        }
         Ok(())
     }
 

@@ -90,6 +90,8 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
     let local = tokio::task::LocalSet::new();
     // Whether a sweep of what killed mode=ovn calls left is running.
     let sweeping = Rc::new(std::cell::Cell::new(false));
+    // Whether a check of the host side of the networks is running.
+    let restoring = Rc::new(std::cell::Cell::new(false));
     let mut heal = tokio::time::interval(HEAL_EVERY);
     heal.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let result = local
@@ -97,12 +99,17 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
             loop {
                 tokio::select! {
                     _ = heal.tick() => {
-                        let d = driver.clone();
-                        tokio::task::spawn_local(async move {
-                            if let Err(e) = d.restore_host_state().await {
-                                log::warn!("check of the host side of the networks: {e}");
-                            }
-                        });
+                        // One at a time too: a stuck ovsdb-server holds each
+                        // run for up to --timeout, and they would pile up.
+                        if !restoring.replace(true) {
+                            let (d, flag) = (driver.clone(), restoring.clone());
+                            tokio::task::spawn_local(async move {
+                                if let Err(e) = d.restore_host_state().await {
+                                    log::warn!("check of the host side of the networks: {e}");
+                                }
+                                flag.set(false);
+                            });
+                        }
                         // The first tick is at once: this is also the sweep
                         // at start, without holding up the socket. One at a
                         // time, since an unreachable database takes --timeout.

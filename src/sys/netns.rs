@@ -2,10 +2,10 @@
 //! must happen inside a namespace (opening a netlink socket, writing
 //! /proc/sys/net) runs on a short-lived thread that enters it and exits.
 
-use std::fs::File;
+use std::fs::OpenOptions;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::Path;
 
 use nix::sched::{setns, CloneFlags};
@@ -22,7 +22,12 @@ impl Netns {
     /// Open a namespace file such as /proc/PID/ns/net or Docker's sandbox
     /// key (/var/run/docker/netns/ID).
     pub fn open(path: impl AsRef<Path>) -> io::Result<Self> {
-        let file = File::open(path.as_ref())?;
+        // Non-blocking: the path comes from OVSDB or Docker, and opening a
+        // FIFO put there would otherwise wait for a writer forever, freezing
+        // the single-threaded runtime; the nsfs check below refuses it.
+        // No controlling terminal either, should it name a tty.
+        let flags = libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY;
+        let file = OpenOptions::new().read(true).custom_flags(flags).open(path.as_ref())?;
         let meta = file.metadata()?;
         // A bind-mounted namespace is an nsfs inode; anything else (a
         // regular file put there by mistake or malice) is refused.
@@ -91,6 +96,22 @@ mod tests {
     fn a_regular_file_is_not_a_namespace() {
         let e = Netns::open("/proc/self/status").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_fifo_is_refused_at_once_not_waited_on() {
+        let dir = std::env::temp_dir().join(format!("ovs-docker-netns-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo");
+        let _ = std::fs::remove_file(&fifo);
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRUSR | nix::sys::stat::Mode::S_IWUSR).unwrap();
+        // On a thread: a blocking open would never return.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.clone();
+        std::thread::spawn(move || tx.send(Netns::open(path).map(|_| ()).map_err(|e| e.kind())));
+        let got = rx.recv_timeout(std::time::Duration::from_secs(5));
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(got.expect("Netns::open blocked on a FIFO"), Err(io::ErrorKind::InvalidInput));
     }
 
     #[test]
