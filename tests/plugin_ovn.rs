@@ -545,3 +545,34 @@ fn plugin_killed_mid_call_leaves_nothing_behind() {
     h1.docker(&["network", "rm", "ovsdtcrash2"]);
     cl.remove_everywhere(&["ovsdtcrash"]);
 }
+
+/// The northbound database wholly out of reach while a container and then
+/// its network are removed: both removals succeed and leave nothing on the
+/// host; once the database is back, the plugin's sweep removes what it
+/// still holds (the logical port, the host's use, the switch and router).
+#[test]
+fn northbound_out_of_reach_at_removal_leaks_nothing() {
+    let _serial = serial();
+    let mut cl = Cluster::new(1);
+    cl.network_everywhere("ovsdtn", 6, &[]);
+    let Cluster { hosts, central, .. } = &mut cl;
+    let h = &hosts[0];
+    let c = Ctr::run(h, "ovsdtn", &[]);
+    assert!(!lsp_names(central).is_empty());
+    for m in 0..3 {
+        central.kill(Db::Nb, m);
+    }
+    h.docker(&["rm", "-f", &c.name]).ok();
+    std::mem::forget(c);
+    h.docker(&["network", "rm", "ovsdtn"]).ok();
+    assert!(h.endpoint_port_names().is_empty(), "ports left: {:?}", h.endpoint_port_names());
+    assert!(h.host_end_links().is_empty(), "veths left: {:?}", h.host_end_links());
+    let ids = h.vsctl(&["get", "Bridge", "br-int", "external_ids"]);
+    assert!(!ids.stdout.contains("ovs_docker"), "br-int still records the network: {}", ids.stdout);
+    central.restart_all(Db::Nb);
+    let empty = |table: &str| central.nbctl(&["--bare", "--columns=name", "list", table]).stdout.trim().is_empty();
+    wait_until("the sweep empties the northbound database", 60, || {
+        ["Logical_Switch", "Logical_Switch_Port", "Logical_Router", "Logical_Router_Port"].into_iter().all(empty)
+    });
+    cl.assert_nothing_left();
+}

@@ -221,6 +221,18 @@ impl OvnCluster {
         self.wait_formed(db);
     }
 
+    /// Start every member of `db` that is not running (all of them after
+    /// a total loss) on its database file: the cluster forms again.
+    #[track_caller]
+    pub fn restart_all(&mut self, db: Db) {
+        for m in 0..MEMBERS {
+            if self.members[index(db, m)].is_none() {
+                self.start_member(db, m);
+            }
+        }
+        self.wait_formed(db);
+    }
+
     pub fn logs(&self) -> String {
         self.members.iter().chain([&self.northd]).flatten().map(Daemon::log_tail).collect::<Vec<_>>().join("\n")
     }
