@@ -99,30 +99,24 @@ pub async fn serve(ctx: &Ctx, a: Options) -> Result<()> {
             loop {
                 tokio::select! {
                     _ = heal.tick() => {
-                        // One at a time too: a stuck ovsdb-server holds each
-                        // run for up to --timeout, and they would pile up.
-                        if !restoring.replace(true) {
-                            let (d, flag) = (driver.clone(), restoring.clone());
-                            tokio::task::spawn_local(async move {
-                                if let Err(e) = d.restore_host_state().await {
-                                    log::warn!("check of the host side of the networks: {e}");
-                                }
-                                flag.set(false);
-                            });
-                        }
+                        // Each one at a time: a stuck ovsdb-server or an
+                        // unreachable northbound database holds a run for up
+                        // to --timeout, and they would pile up.
+                        let d = driver.clone();
+                        spawn_unless_running(&restoring, async move {
+                            if let Err(e) = d.restore_host_state().await {
+                                log::warn!("check of the host side of the networks: {e}");
+                            }
+                        });
                         // The first tick is at once: this is also the sweep
-                        // at start, without holding up the socket. One at a
-                        // time, since an unreachable database takes --timeout.
-                        if !sweeping.replace(true) {
-                            let (d, flag) = (driver.clone(), sweeping.clone());
-                            tokio::task::spawn_local(async move {
-                                // Quietly: the northbound database may be away for a while.
-                                if let Err(e) = d.sweep_ovn().await {
-                                    log::debug!("sweep of the northbound records: {e}");
-                                }
-                                flag.set(false);
-                            });
-                        }
+                        // at start, without holding up the socket.
+                        let d = driver.clone();
+                        spawn_unless_running(&sweeping, async move {
+                            // Quietly: the northbound database may be away for a while.
+                            if let Err(e) = d.sweep_ovn().await {
+                                log::debug!("sweep of the northbound records: {e}");
+                            }
+                        });
                     }
                     accepted = listener.accept() => match accepted {
                         Ok((stream, _)) => {
@@ -172,6 +166,19 @@ async fn bind(path: &Path) -> Result<UnixListener> {
     let listener = crate::sys::socket::listen_private(path).step(|| format!("listen on {shown}"))?;
     listener.set_nonblocking(true).step(|| format!("listen on {shown}"))?;
     UnixListener::from_std(listener).step(|| format!("listen on {shown}"))
+}
+
+/// Run `task` on the local set unless the previous run flagged by
+/// `running` is still going.
+fn spawn_unless_running(running: &Rc<std::cell::Cell<bool>>, task: impl std::future::Future<Output = ()> + 'static) {
+    if running.replace(true) {
+        return;
+    }
+    let flag = running.clone();
+    tokio::task::spawn_local(async move {
+        task.await;
+        flag.set(false);
+    });
 }
 
 async fn serve_connection(driver: Rc<Driver>, stream: tokio::net::UnixStream) {

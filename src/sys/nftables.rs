@@ -190,32 +190,22 @@ pub fn add_network_rules(network_id: &str, subnet: Subnet, bridge: &str, interna
 
     let name = ifname_bytes(bridge);
     if internal {
-        let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-        rule.str(NFTA_RULE_TABLE, TABLE);
-        rule.str(NFTA_RULE_CHAIN, FILTER_CHAIN);
-        rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+        batch.push(appended_rule(fam, FILTER_CHAIN, &note, |exprs| {
             meta(exprs, NFT_META_IIFNAME);
             cmp(exprs, NFT_CMP_EQ, &name);
             meta(exprs, NFT_META_OIFNAME);
             cmp(exprs, NFT_CMP_NEQ, &name);
             drop_verdict(exprs);
-        });
-        rule.bytes(NFTA_RULE_USERDATA, &note);
-        batch.push(rule);
+        }));
         batch.push(inbound_rule(fam, &name, &note));
         return sock.transact(batch);
     }
-    let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-    rule.str(NFTA_RULE_TABLE, TABLE);
-    rule.str(NFTA_RULE_CHAIN, NAT_CHAIN);
-    rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+    batch.push(appended_rule(fam, NAT_CHAIN, &note, |exprs| {
         // saddr in the subnet, daddr not
         subnet.matches(exprs, true, NFT_CMP_EQ);
         subnet.matches(exprs, false, NFT_CMP_NEQ);
         exprs.nest(NFTA_LIST_ELEM, |e| e.str(NFTA_EXPR_NAME, "masq"));
-    });
-    rule.bytes(NFTA_RULE_USERDATA, &note);
-    batch.push(rule);
+    }));
     batch.push(inbound_rule(fam, &name, &note));
     sock.transact(batch)
 }
@@ -232,6 +222,17 @@ fn base_chain(fam: u8, name: &str, kind: &str, hook: u32, priority: i32) -> Msg 
     });
     chain.str(NFTA_CHAIN_TYPE, kind);
     chain
+}
+
+/// A rule appended to chain `chain` of our table, commented `note`, with
+/// the expressions `exprs` writes.
+fn appended_rule(fam: u8, chain: &str, note: &[u8], exprs: impl FnOnce(&mut Msg)) -> Msg {
+    let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
+    rule.str(NFTA_RULE_TABLE, TABLE);
+    rule.str(NFTA_RULE_CHAIN, chain);
+    rule.nest(NFTA_RULE_EXPRESSIONS, exprs);
+    rule.bytes(NFTA_RULE_USERDATA, note);
+    rule
 }
 
 /// The host's loopback (127.0.0.0/8).
@@ -262,46 +263,31 @@ pub fn ensure_localnet(network_id: &str, bridge: &str) -> io::Result<bool> {
     batch.push(table);
     batch.push(base_chain(NFPROTO_IPV4, NAT_CHAIN, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC));
     batch.push(base_chain(NFPROTO_IPV4, LOCALNET_CHAIN, "filter", NF_INET_PRE_ROUTING, NF_IP_PRI_RAW));
-    let mut rule = Msg::in_family(NFPROTO_IPV4, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-    rule.str(NFTA_RULE_TABLE, TABLE);
-    rule.str(NFTA_RULE_CHAIN, NAT_CHAIN);
-    rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+    batch.push(appended_rule(NFPROTO_IPV4, NAT_CHAIN, &note, |exprs| {
         meta(exprs, NFT_META_OIFNAME);
         cmp(exprs, NFT_CMP_EQ, &name);
         LOOPBACK.matches(exprs, true, NFT_CMP_EQ);
         exprs.nest(NFTA_LIST_ELEM, |e| e.str(NFTA_EXPR_NAME, "masq"));
-    });
-    rule.bytes(NFTA_RULE_USERDATA, &note);
-    batch.push(rule);
-    let mut rule = Msg::in_family(NFPROTO_IPV4, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-    rule.str(NFTA_RULE_TABLE, TABLE);
-    rule.str(NFTA_RULE_CHAIN, LOCALNET_CHAIN);
-    rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+    }));
+    batch.push(appended_rule(NFPROTO_IPV4, LOCALNET_CHAIN, &note, |exprs| {
         meta(exprs, NFT_META_IIFNAME);
         cmp(exprs, NFT_CMP_EQ, &name);
         LOOPBACK.matches(exprs, false, NFT_CMP_EQ);
         drop_verdict(exprs);
-    });
-    rule.bytes(NFTA_RULE_USERDATA, &note);
-    batch.push(rule);
+    }));
     sock.transact(batch).map(|()| true)
 }
 
 /// `oifname BRIDGE iifname != BRIDGE ct state != established,related drop`
 fn inbound_rule(fam: u8, name: &[u8; 16], note: &[u8]) -> Msg {
-    let mut rule = Msg::in_family(fam, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-    rule.str(NFTA_RULE_TABLE, TABLE);
-    rule.str(NFTA_RULE_CHAIN, FILTER_CHAIN);
-    rule.nest(NFTA_RULE_EXPRESSIONS, |exprs| {
+    appended_rule(fam, FILTER_CHAIN, note, |exprs| {
         meta(exprs, NFT_META_OIFNAME);
         cmp(exprs, NFT_CMP_EQ, name);
         meta(exprs, NFT_META_IIFNAME);
         cmp(exprs, NFT_CMP_NEQ, name);
         ct_bits(exprs, NFT_CT_STATE, CT_ESTABLISHED_RELATED, NFT_CMP_EQ);
         drop_verdict(exprs);
-    });
-    rule.bytes(NFTA_RULE_USERDATA, note);
-    rule
+    })
 }
 
 fn drop_verdict(exprs: &mut Msg) {

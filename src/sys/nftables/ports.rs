@@ -104,25 +104,15 @@ pub fn add_binding(
     let mut batch = Batch::new();
     for (name, hook) in [(PREROUTING_CHAIN, NF_INET_PRE_ROUTING), (OUTPUT_CHAIN, NF_INET_LOCAL_OUT)] {
         batch.push(base_chain(NFPROTO_IPV4, name, "nat", hook, NF_IP_PRI_NAT_DST));
-        let mut rule = Msg::new_v4(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-        rule.str(NFTA_RULE_TABLE, TABLE);
-        rule.str(NFTA_RULE_CHAIN, name);
-        rule.nest(NFTA_RULE_EXPRESSIONS, |e| dnat_exprs(e, b, container));
-        rule.bytes(NFTA_RULE_USERDATA, &note);
-        batch.push(rule);
+        batch.push(appended_rule(NFPROTO_IPV4, name, &note, |e| dnat_exprs(e, b, container)));
     }
     let one = Subnet { addr: container.into(), prefix: 32 };
-    let mut rule = Msg::new_v4(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK);
-    rule.str(NFTA_RULE_TABLE, TABLE);
-    rule.str(NFTA_RULE_CHAIN, NAT_CHAIN);
-    rule.nest(NFTA_RULE_EXPRESSIONS, |e| {
+    batch.push(appended_rule(NFPROTO_IPV4, NAT_CHAIN, &note, |e| {
         subnet.matches(e, true, NFT_CMP_EQ);
         one.matches(e, false, NFT_CMP_EQ);
         ct_dnat(e);
         e.nest(NFTA_LIST_ELEM, |x| x.str(NFTA_EXPR_NAME, "masq"));
-    });
-    rule.bytes(NFTA_RULE_USERDATA, &note);
-    batch.push(rule);
+    }));
     // No NLM_F_APPEND: first in the chain, before the drop of new
     // connections into the bridge.
     let mut rule = Msg::new_v4(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_ACK);
