@@ -15,9 +15,21 @@ pub enum FrameError {
 }
 
 /// Accumulates bytes and yields every complete JSON value they contain.
+///
+/// Each byte is looked at once: the end of an object is found by counting
+/// brackets outside strings, and only a complete object is handed to the
+/// JSON parser. (Parsing the whole unfinished buffer after every read made
+/// a large reply cost the square of its size: a hostile server could hold
+/// the plugin's only thread for minutes.)
 #[derive(Default)]
 pub struct Framer {
     buf: Vec<u8>,
+    /// How much of `buf` has been scanned already.
+    scanned: usize,
+    /// Brackets open in the value being scanned (0: between values).
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
 }
 
 impl Framer {
@@ -39,48 +51,65 @@ impl Framer {
     /// partial value (if any) for the next read.
     pub fn drain(&mut self) -> Result<Vec<Value>, FrameError> {
         let mut out = Vec::new();
-        let mut consumed = 0;
-        loop {
-            let rest = &self.buf[consumed..];
-            // Every RFC 7047 message is a JSON object. Requiring that also
-            // keeps framing exact: an object ends itself, whereas a bare
-            // number at the end of a read could still be growing.
-            match rest.iter().position(|b| !b.is_ascii_whitespace()) {
-                None => {
-                    consumed = self.buf.len();
-                    break;
+        // Where the value being scanned starts (white space before it included).
+        let mut start = 0;
+        for i in self.scanned..self.buf.len() {
+            let b = self.buf[i];
+            if self.depth == 0 {
+                // Every RFC 7047 message is a JSON object. Requiring that
+                // also keeps framing exact: an object ends itself, whereas a
+                // bare number at the end of a read could still be growing.
+                if b.is_ascii_whitespace() {
+                    continue;
                 }
-                Some(i) if rest[i] != b'{' => {
-                    let byte = rest[i];
-                    self.buf.clear();
-                    return Err(FrameError::Malformed(format!("expected a JSON object, got byte {byte:#04x}")));
+                if b != b'{' {
+                    self.reset();
+                    return Err(FrameError::Malformed(format!("expected a JSON object, got byte {b:#04x}")));
                 }
-                Some(_) => {}
-            }
-            let mut stream = serde_json::Deserializer::from_slice(rest).into_iter::<Value>();
-            match stream.next() {
-                Some(Ok(value)) => {
-                    consumed += stream.byte_offset();
-                    out.push(value);
+                self.depth = 1;
+            } else if self.in_string {
+                match b {
+                    _ if self.escaped => self.escaped = false,
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    _ => {}
                 }
-                Some(Err(e)) if e.is_eof() => break,
-                Some(Err(e)) => {
-                    self.buf.clear();
-                    return Err(FrameError::Malformed(e.to_string()));
-                }
-                None => {
-                    // Only white space is left.
-                    consumed = self.buf.len();
-                    break;
+            } else {
+                match b {
+                    b'"' => self.in_string = true,
+                    b'{' | b'[' => self.depth += 1,
+                    b'}' | b']' => {
+                        self.depth -= 1;
+                        if self.depth == 0 {
+                            match serde_json::from_slice(&self.buf[start..=i]) {
+                                Ok(value) => out.push(value),
+                                Err(e) => {
+                                    self.reset();
+                                    return Err(FrameError::Malformed(e.to_string()));
+                                }
+                            }
+                            start = i + 1;
+                        }
+                    }
+                    _ => {}
                 }
             }
         }
-        self.buf.drain(..consumed);
+        if self.depth == 0 {
+            // Only white space after the last value.
+            start = self.buf.len();
+        }
+        self.scanned = self.buf.len() - start;
+        self.buf.drain(..start);
         if self.buf.len() > MAX_MESSAGE {
-            self.buf.clear();
+            self.reset();
             return Err(FrameError::TooLarge);
         }
         Ok(out)
+    }
+
+    fn reset(&mut self) {
+        *self = Framer::default();
     }
 }
 
@@ -127,6 +156,34 @@ mod tests {
         assert!(f.drain().unwrap().is_empty());
         f.push(&msg[10..]);
         assert_eq!(f.drain().unwrap(), vec![json!({"name":"\u{e9}t\u{e9}"})]);
+    }
+
+    #[test]
+    fn brackets_and_quotes_inside_strings_do_not_end_a_value() {
+        let msg = br#"{"a":"}]\"{[","b":["x\\",{"c":"\\"}]}{"d":1}"#;
+        for cut in 1..msg.len() {
+            let mut f = Framer::new();
+            f.push(&msg[..cut]);
+            let mut got = f.drain().unwrap();
+            f.push(&msg[cut..]);
+            got.extend(f.drain().unwrap());
+            assert_eq!(got, vec![json!({"a":"}]\"{[","b":["x\\",{"c":"\\"}]}), json!({"d":1})], "cut at {cut}");
+            assert_eq!(f.pending(), 0);
+        }
+    }
+
+    #[test]
+    fn a_large_reply_in_small_reads_is_framed() {
+        let rows: Vec<Value> = (0..20_000).map(|i| json!({"name": format!("p{i}"), "ofport": i})).collect();
+        let msg = serde_json::to_vec(&json!({"id": 1, "result": [{"rows": rows}], "error": null})).unwrap();
+        let mut f = Framer::new();
+        let mut got = Vec::new();
+        for chunk in msg.chunks(512) {
+            f.push(chunk);
+            got.extend(f.drain().unwrap());
+        }
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0]["result"][0]["rows"][19_999]["name"], "p19999");
     }
 
     #[test]
