@@ -244,6 +244,21 @@ fn lsp_names(central: &OvnCluster) -> Vec<String> {
     out.stdout.split_whitespace().map(str::to_string).collect()
 }
 
+/// The address ports (`SWITCH:10.…`) of switch `sw` in the northbound
+/// database, sorted.
+fn address_port_names(central: &OvnCluster, sw: &str) -> Vec<String> {
+    let mut p: Vec<String> = lsp_names(central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
+    p.sort();
+    p
+}
+
+/// The address ports that `running` containers on switch `sw` hold, sorted.
+fn port_names_of(sw: &str, running: &[&Ctr]) -> Vec<String> {
+    let mut want: Vec<String> = running.iter().map(|c| format!("{sw}:{}", c.ip())).collect();
+    want.sort();
+    want
+}
+
 /// One network created the same way on three hosts: containers on
 /// different hosts ping and talk TCP to each other and ping the gateway;
 /// a static --ip or a MAC taken on one host is refused on another; each host's
@@ -453,14 +468,8 @@ fn nb_leader_killed_while_containers_start() {
         .map(|(c, _)| c)
         .collect();
     eprintln!("{} of 9 runs completed with the leader killed", running.len());
-    let mut want: Vec<String> = running.iter().map(|c| format!("{sw}:{}", c.ip())).collect();
-    want.sort();
-    let ports = || {
-        let mut p: Vec<String> =
-            lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
-        p.sort();
-        p
-    };
+    let want = port_names_of(&sw, &running);
+    let ports = || address_port_names(&cl.central, &sw);
     // A failed run's reservation may stay until the heal tick sweeps it
     // (once it is 30 s old): waited for, as in the test below.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
@@ -530,14 +539,8 @@ fn plugin_killed_mid_call_leaves_nothing_behind() {
         .chain([&c2])
         .filter(|c| c.host.docker(&["inspect", "-f", "{{.State.Running}}", &c.name]).stdout.trim() == "true")
         .collect();
-    let mut want: Vec<String> = running.iter().map(|c| format!("{sw}:{}", c.ip())).collect();
-    want.sort();
-    let ports = || {
-        let mut p: Vec<String> =
-            lsp_names(&cl.central).into_iter().filter(|n| n.starts_with(&format!("{sw}:10."))).collect();
-        p.sort();
-        p
-    };
+    let want = port_names_of(&sw, &running);
+    let ports = || address_port_names(&cl.central, &sw);
     // The heal tick sweeps an unclaimed reservation once it is 30 s old.
     wait_until("NB holds one address port per running container", 120, || ports() == want);
     drop(running);

@@ -26,6 +26,12 @@ impl BridgeRow {
         }
     }
 
+    /// Whether the network plugin made the bridge (and deletes it with its
+    /// network), rather than being given an existing one.
+    pub fn made_by_plugin(&self) -> bool {
+        self.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN)
+    }
+
     /// The Docker network it carries, if any.
     pub fn network_id(&self) -> Option<&str> {
         self.external_ids.get(keys::bridge::NETWORK_ID).map(String::as_str)
@@ -156,7 +162,7 @@ pub fn create_network_txn(b: &NetworkBridge<'_>) -> Txn {
 /// made it, else the network's external_ids and its uplink port (`uplink_port`, a Port uuid).
 pub fn delete_network_txn(row: &BridgeRow, uplink_port: Option<&str>) -> Txn {
     let mut t = Txn::new();
-    if row.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN) {
+    if row.made_by_plugin() {
         t.push(Op::Mutate {
             table: "Open_vSwitch",
             conds: vec![],

@@ -269,13 +269,13 @@ impl Driver {
     pub(super) async fn teardown(&self, id: &str) -> Result<()> {
         let mut errors = Vec::new();
         let mut ovs = self.ctx.vswitch().await?;
+        // Removing the ports leaves the bridge's row as it is: one lookup.
+        let found = self.find_network(&ovs, id).await?;
         // A bridge that outlives the network (not made by the plugin) gets
         // its route_localnet back off before the drop that guards it goes.
-        if let Some(net) = self.find_network(&ovs, id).await? {
-            let ours =
-                net.row.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN);
+        if let Some(net) = found.as_ref().filter(|n| !n.row.made_by_plugin() && n.cfg.mode == Mode::Nat) {
             let path = host_net_sysctl(&format!("ipv4/conf/{}/route_localnet", net.cfg.bridge));
-            if !ours && net.cfg.mode == Mode::Nat && std::path::Path::new(&path).exists() {
+            if std::path::Path::new(&path).exists() {
                 if let Err(e) = write_sysctl(&path, "0") {
                     errors.push(Error::io(format!("turn route_localnet off ({path})"), e));
                 }
@@ -292,7 +292,7 @@ impl Driver {
                 errors.push(e);
             }
         }
-        let Some(net) = self.find_network(&ovs, id).await? else { return Error::all(errors) };
+        let Some(net) = found else { return Error::all(errors) };
         if net.cfg.mode == Mode::Ovn {
             // A logical switch port whose port is gone is the sweep's to
             // remove if this fails (see Driver::ovn_teardown).
@@ -307,10 +307,8 @@ impl Driver {
             return Error::all(errors);
         }
         let bridge = net.cfg.bridge.as_str();
-        let created_by_us =
-            net.row.external_ids.get(keys::bridge::CREATED_BY).map(String::as_str) == Some(keys::CREATED_BY_PLUGIN);
         let mut uplink = None;
-        if !created_by_us {
+        if !net.row.made_by_plugin() {
             if let Ok(Some(l)) = host.link(bridge).await {
                 for gw in net.cfg.gateways() {
                     if let Err(e) = host.del_address(l.index, gw.ip(), gw.prefix()).await {
